@@ -1,0 +1,188 @@
+/**
+ * The vocabulary of the sync core. Pure data: no I/O, no classes.
+ *
+ * Two systems take part in every config: "meander" (the peer-support platform)
+ * and "portal" (HLF's Min Side on Dataverse).
+ */
+
+export type Side = "meander" | "portal";
+export const SIDES: readonly Side[] = ["meander", "portal"];
+export const otherSide = (side: Side): Side => (side === "meander" ? "portal" : "meander");
+
+export type Direction = "both" | "toPortal" | "toMeander";
+export type Owner = "portal" | "meander" | "newest" | "manual";
+export type TransformName = "trim" | "lowercase" | "uppercase" | "phone" | "dateOnly" | "number" | "boolean";
+export type Scalar = string | number | boolean | null;
+
+/** A one-way field mapping (DESIGN §4). `source` may be a dot path into nested data; so may `target`. */
+export interface FieldMapping {
+  source: string;
+  target: string;
+  transform?: TransformName | readonly TransformName[];
+  /** Source value (as a string key) to target value. */
+  valueMap?: Readonly<Record<string, Scalar>>;
+  /** Used when the source value is missing (undefined, null or empty string). */
+  default?: unknown;
+  /** A missing value with no default is a MappingError naming the field. */
+  required?: boolean;
+}
+
+/** A record as one side holds it. `data` is that side's own shape (Meander: nested JSON; portal: columns). */
+export interface SideRecord {
+  readonly id: string;
+  /** Optimistic-concurrency token: Dataverse @odata.etag, Meander version. */
+  readonly version?: string;
+  /** ISO 8601 time of the last change on that side (for the `newest` owner policy). */
+  readonly modifiedOn?: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** What a side's change feed says about one record in this run. */
+export type SideView =
+  | { readonly state: "unchanged" }
+  | { readonly state: "present"; readonly record: SideRecord }
+  | { readonly state: "deleted"; readonly id: string }
+  /** Present but outside the config's scope filter (e.g. a contact whose likeperson status was cleared). */
+  | { readonly state: "outOfScope"; readonly record: SideRecord };
+
+/**
+ * Canonical values of the mapped fields, keyed by field key (the Meander path of the mapping).
+ * Canonical means: in Meander's value space, after the mapping's transforms.
+ */
+export type Canonical = Readonly<Record<string, Scalar>>;
+
+/** The stored coupling of two records and the values both sides last agreed on. */
+export interface Link {
+  readonly meanderId: string;
+  readonly portalId: string;
+  readonly baseline: Canonical;
+  readonly meanderVersion?: string;
+  readonly portalVersion?: string;
+  /** ISO time the pair was last written or confirmed in step. */
+  readonly syncedAt?: string;
+}
+
+/** A conflict a person decided: the value both sides get (canonical space). */
+export interface Resolution {
+  readonly field: string;
+  readonly value: Scalar;
+}
+
+export interface FieldConflict {
+  readonly field: string;
+  readonly base: Scalar | undefined;
+  readonly meander: Scalar;
+  readonly portal: Scalar;
+}
+
+export interface ResolvedConflict extends FieldConflict {
+  readonly winner: Side;
+  readonly owner: Exclude<Owner, "manual">;
+}
+
+/** One write the plan asks of a side. `fields` are in the target side's own shape. */
+export type Action =
+  | { readonly kind: "create"; readonly side: Side; readonly fields: Readonly<Record<string, unknown>> }
+  | {
+      readonly kind: "update";
+      readonly side: Side;
+      readonly id: string;
+      readonly ifMatch?: string;
+      readonly fields: Readonly<Record<string, unknown>>;
+    }
+  | { readonly kind: "delete"; readonly side: Side; readonly id: string; readonly ifMatch?: string };
+
+export type PairOutcome =
+  | "noop" // nothing to do, link (if any) kept
+  | "sync" // writes to one or both sides
+  | "couple" // first coupling of two existing records (may also write)
+  | "create" // the partner is created on the other side
+  | "delete" // a deletion propagates
+  | "unlink" // the pair is uncoupled, nothing deleted
+  | "conflict" // parked conflicts (other fields may still flow)
+  | "ambiguous" // several candidates: parked, nothing created
+  | "skip"; // out of scope and never linked, or deleted and never linked
+
+/** The plan for one pair of records: a pure function of its inputs. */
+export interface PairPlan {
+  /** Stable key of the pair: `m:<meanderId>` when known, else `p:<portalId>`. */
+  readonly key: string;
+  readonly meanderId?: string;
+  readonly portalId?: string;
+  readonly outcome: PairOutcome;
+  readonly actions: readonly Action[];
+  readonly parked: readonly FieldConflict[];
+  readonly resolved: readonly ResolvedConflict[];
+  /** Names of the canonical fields that changed per target side (for dry-run reports). */
+  readonly changedFields: Readonly<Partial<Record<Side, readonly string[]>>>;
+  /**
+   * The link to store once every action succeeded. `null` removes the link;
+   * `undefined` leaves the stored link as it is.
+   */
+  readonly nextLink: Omit<Link, "meanderId" | "portalId"> | null | undefined;
+}
+
+export type RunStatus = "running" | "succeeded" | "partial" | "incomplete" | "failed";
+export type Trigger = "timer" | "manual" | "cli";
+
+export interface SideCounts {
+  read: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+}
+
+/** One failed record or run-level failure in a run record: ids and codes only, never personal data. */
+export interface RunError {
+  readonly side?: Side;
+  readonly recordId?: string;
+  readonly code: string;
+  readonly status?: number;
+  /** A message free of personal data (field names, codes, counts). */
+  readonly message: string;
+}
+
+export interface SyncResult {
+  runId: string;
+  configId: string;
+  trigger: Trigger;
+  dryRun: boolean;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  counts: Record<Side, SideCounts>;
+  conflicts: { found: number; autoResolved: number; resolved: number; open: number };
+  ledger: { size: number; retried: number; recovered: number };
+  /** Errors, truncated; `errorCount` is the full number. */
+  errors: RunError[];
+  errorCount: number;
+  /** Notes for operators, e.g. "portal delta token expired: full read". No personal data. */
+  notes: string[];
+  /** Present on dry runs: what a real run would do. */
+  plan?: DryRunPlan;
+}
+
+/** One row of history. */
+export type SyncRun = SyncResult;
+
+export interface DryRunPlan {
+  creates: { side: Side; sourceId: string }[];
+  updates: { side: Side; id: string; fields: string[] }[];
+  deletes: { side: Side; id: string }[];
+  conflicts: { meanderId?: string; portalId?: string; fields: string[]; kind: "field" | "ambiguous" }[];
+  massDeleteBlocked: boolean;
+}
+
+export const emptyCounts = (): SideCounts => ({
+  read: 0,
+  created: 0,
+  updated: 0,
+  deleted: 0,
+  unchanged: 0,
+  skipped: 0,
+  failed: 0,
+});

@@ -1,0 +1,209 @@
+/**
+ * The interfaces the sync core needs from the outside world. Adapters implement
+ * them; one composition root builds the real ones once per process.
+ */
+import type { Link, RunError, Scalar, Side, SideRecord, SyncRun } from "./core/types.js";
+import type { SyncErrorInfo } from "./errors.js";
+
+// ---------------------------------------------------------------- the two systems
+
+/** One page of a change feed. */
+export interface ChangePage {
+  /** Records created or changed since the cursor (the side's own shape). */
+  readonly records: readonly SideRecord[];
+  /** Ids deleted since the cursor. */
+  readonly deletedIds: readonly string[];
+  /**
+   * Where to resume after this page. On the last page of a feed this is the
+   * cursor for the next run (Dataverse delta link, Meander feed cursor).
+   */
+  readonly cursor: string;
+  /** True on the last page: the feed is drained up to `cursor`. */
+  readonly final: boolean;
+  /** True when the stored cursor was expired or invalid and this is a full read instead. */
+  readonly fullResync?: boolean;
+}
+
+export interface ReadOptions {
+  /** Records per page; the side may cap it. */
+  readonly pageSize?: number;
+  /** Columns/fields to read; the side reads everything mapped when omitted. */
+  readonly select?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export type WriteOp =
+  | {
+      readonly op: "create";
+      /** Correlates the outcome; unique within one call. */
+      readonly ref: string;
+      readonly data: Readonly<Record<string, unknown>>;
+      /**
+       * Makes the create idempotent: create-or-update the record whose `field`
+       * holds `value` (Dataverse upsert by alternate key; Meander externalRef).
+       */
+      readonly upsertKey?: { readonly field: string; readonly value: string };
+    }
+  | {
+      readonly op: "update";
+      readonly ref: string;
+      readonly id: string;
+      readonly data: Readonly<Record<string, unknown>>;
+      /** The version we planned against; a mismatch fails this record only (412). */
+      readonly ifMatch?: string;
+    }
+  | { readonly op: "delete"; readonly ref: string; readonly id: string; readonly ifMatch?: string };
+
+export type WriteOutcome =
+  | { readonly ref: string; readonly ok: true; readonly id: string; readonly version?: string }
+  | { readonly ref: string; readonly ok: false; readonly error: SyncErrorInfo };
+
+/** One system as the core sees it. Entity names are the config's (`contacts`, `likepersons`...). */
+export interface RecordSide {
+  readonly side: Side;
+  /** Pages of changes since `cursor` (undefined: a full read). Transient failures are retried inside. */
+  readChanges(entity: string, cursor: string | undefined, options?: ReadOptions): AsyncIterable<ChangePage>;
+  /** Current records by id; ids that no longer exist are simply absent. */
+  getByIds(entity: string, ids: readonly string[], options?: ReadOptions): Promise<SideRecord[]>;
+  /**
+   * Records whose `field` equals any of `values` (case-insensitive for strings,
+   * as Dataverse compares). Values are escaped by the adapter, never trusted.
+   */
+  findByField(entity: string, field: string, values: readonly Scalar[], options?: ReadOptions): Promise<SideRecord[]>;
+  /** Batched writes; one failing record never fails the others. Fatal errors throw. */
+  write(entity: string, ops: readonly WriteOp[]): Promise<WriteOutcome[]>;
+}
+
+// ---------------------------------------------------------------- state in Table Storage
+
+export interface CursorState {
+  /** Where the next run reads from; undefined: never read (full read). */
+  readonly cursor?: string;
+  /** Mid-feed position saved when a run stopped early (time budget); resumes the same feed. */
+  readonly checkpoint?: string;
+  readonly updatedAt: string;
+}
+
+export interface LedgerEntry {
+  readonly side: Side;
+  /** The id of the record on `side` whose change could not be applied. */
+  readonly recordId: string;
+  readonly attempts: number;
+  readonly firstFailedAt: string;
+  readonly lastFailedAt: string;
+  readonly lastError: SyncErrorInfo;
+}
+
+export type ConflictStatus = "open" | "resolved";
+
+export interface ConflictRecord {
+  readonly conflictId: string;
+  readonly configId: string;
+  readonly kind: "field" | "ambiguous";
+  readonly meanderId?: string;
+  readonly portalId?: string;
+  /** For field conflicts, per field: base, Meander and portal values (canonical). */
+  readonly fields: readonly {
+    readonly field: string;
+    readonly base: Scalar | undefined;
+    readonly meander: Scalar;
+    readonly portal: Scalar;
+  }[];
+  /** For ambiguous matches: the candidate ids on the other side. */
+  readonly candidates?: readonly string[];
+  readonly detectedAt: string;
+  readonly status: ConflictStatus;
+  readonly resolution?: {
+    readonly choice: Side | "value";
+    readonly values: Readonly<Record<string, Scalar>>;
+    readonly resolvedAt: string;
+    readonly resolvedBy?: string;
+    /** Set once a run applied the resolution to both sides. */
+    readonly appliedAt?: string;
+  };
+}
+
+export interface LinkStore {
+  /** Links for any of these ids (each link appears once). */
+  getLinks(configId: string, refs: readonly { side: Side; id: string }[]): Promise<Link[]>;
+  putLinks(configId: string, links: readonly Link[]): Promise<void>;
+  deleteLinks(configId: string, links: readonly Pick<Link, "meanderId" | "portalId">[]): Promise<void>;
+  /** Every link of a config (paged internally); used by the mass-delete guard and tests. */
+  listLinks(configId: string): AsyncIterable<Link>;
+}
+
+export interface CursorStore {
+  getCursor(configId: string, side: Side): Promise<CursorState | undefined>;
+  putCursor(configId: string, side: Side, state: CursorState): Promise<void>;
+}
+
+export interface LedgerStore {
+  listLedger(configId: string): Promise<LedgerEntry[]>;
+  putLedger(configId: string, entries: readonly LedgerEntry[]): Promise<void>;
+  deleteLedger(configId: string, keys: readonly { side: Side; recordId: string }[]): Promise<void>;
+}
+
+export interface ConflictStore {
+  listConflicts(configId: string, status?: ConflictStatus): Promise<ConflictRecord[]>;
+  getConflict(configId: string, conflictId: string): Promise<ConflictRecord | undefined>;
+  /** Insert or replace by conflictId. */
+  putConflicts(configId: string, conflicts: readonly ConflictRecord[]): Promise<void>;
+}
+
+export type StateStore = LinkStore & CursorStore & LedgerStore & ConflictStore;
+
+export interface RunStore {
+  /** Writes the run row (insert or replace). */
+  saveRun(run: SyncRun): Promise<void>;
+  /** Newest first. */
+  listRuns(configId: string, limit: number): Promise<SyncRun[]>;
+  getRun(configId: string, runId: string): Promise<SyncRun | undefined>;
+  /** Deletes runs that started before `before`; returns how many. */
+  purgeRuns(configId: string, before: Date): Promise<number>;
+}
+
+export interface Lease {
+  readonly configId: string;
+  readonly runId: string;
+  readonly expiresAt: Date;
+  /** Opaque concurrency token of the lease row. */
+  readonly etag: string;
+}
+
+export type AcquireResult = { readonly acquired: true; readonly lease: Lease } | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: Date };
+
+export interface LockStore {
+  /** Takes the config's lease if free or expired (conditional write). */
+  acquire(configId: string, runId: string, leaseMs: number): Promise<AcquireResult>;
+  /** Extends the lease; returns undefined when another run holds it now (the caller must stop writing). */
+  renew(lease: Lease, leaseMs: number): Promise<Lease | undefined>;
+  /** Releases the lease if still ours. */
+  release(lease: Lease): Promise<void>;
+}
+
+// ---------------------------------------------------------------- the rest of the edge
+
+export interface SecretSource {
+  /** A named secret; cached. `fresh` re-reads it (after a 401: rotation). */
+  getSecret(name: string, options?: { fresh?: boolean }): Promise<string>;
+}
+
+export interface TokenSource {
+  /** A bearer token for `scope`; cached until near expiry. */
+  getToken(scope: string): Promise<string>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export type LogProperties = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/** Structured, personal-data-free logging. Properties become customDimensions in Application Insights. */
+export interface Logger {
+  info(message: string, properties?: LogProperties): void;
+  warn(message: string, properties?: LogProperties): void;
+  error(message: string, properties?: LogProperties): void;
+}
+
+export type { RunError };
