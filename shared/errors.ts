@@ -172,3 +172,34 @@ export function toErrorInfo(error: unknown): SyncErrorInfo {
   if (isNetworkError(error)) return { kind: "transient", code: "NETWORK", message: "network error" };
   return { kind: "fatal", code: "UNEXPECTED", message: `unexpected ${(error as Error)?.name ?? "error"}` };
 }
+
+/** A config id that no loaded config has. */
+export class UnknownConfigError extends SyncError {
+  constructor(readonly configId: string) {
+    super("fatal", "UNKNOWN_CONFIG", "unknown sync config", { status: 404 });
+  }
+}
+
+/** Something asked for does not exist (a run, a conflict). */
+export class NotFoundError extends SyncError {
+  constructor(what: string) {
+    super("fatal", "NOT_FOUND", `${what} not found`, { status: 404 });
+  }
+}
+
+/** A request that is well-formed but not acceptable now (e.g. resolving a resolved conflict). */
+export class ConflictStateError extends SyncError {
+  constructor(message: string) {
+    super("fatal", "CONFLICT_STATE", message, { status: 409 });
+  }
+}
+
+/** Input that fails validation; `field` names the offending input field. */
+export class ValidationError extends SyncError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super("fatal", "VALIDATION_FAILED", `${field}: ${problem}`, { status: 400 });
+  }
+}

@@ -39,6 +39,9 @@ export interface SideRecord {
 
 /** What a side's change feed says about one record in this run. */
 export type SideView =
+  /** No record on this side: no link and no match (the planner creates the partner). */
+  | { readonly state: "absent" }
+  /** Linked and not in this run's changes: its values equal the link's baseline. */
   | { readonly state: "unchanged" }
   | { readonly state: "present"; readonly record: SideRecord }
   | { readonly state: "deleted"; readonly id: string }

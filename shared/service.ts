@@ -1,0 +1,47 @@
+/**
+ * What the triggers (timer, HTTP, CLI) call. One instance per process, built by
+ * the composition root; handlers never reach Table Storage or Dataverse directly.
+ */
+import type { Scalar, Side, SyncResult, SyncRun, Trigger } from "./core/types.js";
+import type { ConflictRecord, ConflictStatus } from "./ports.js";
+
+export interface RunOptions {
+  readonly trigger: Trigger;
+  /** Plan only: read both sides, return the plan, write nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface ResolutionInput {
+  /** Take one side's values for every field of the conflict, or give the values. */
+  readonly choice: Side | "value";
+  /** With choice "value": the canonical value per conflicting field. */
+  readonly values?: Readonly<Record<string, Scalar>>;
+  /** Who decided (from the caller's identity), kept with the resolution. */
+  readonly resolvedBy?: string;
+}
+
+/** A config as the admin UI sees it: no secrets, no connection details. */
+export interface ConfigSummary {
+  readonly id: string;
+  readonly enabled: boolean;
+  readonly description?: string;
+  readonly direction: "both" | "toPortal" | "toMeander";
+  readonly meanderEntity: string;
+  readonly portalEntity: string;
+  readonly fields: readonly { meander: string; portal: string; direction: string; owner: string }[];
+  readonly matchKeys: readonly { meander: string; portal: string }[];
+}
+
+export interface SyncService {
+  /** Runs one config. Throws UnknownConfigError, AlreadyRunningError (409). */
+  runSync(configId: string, options: RunOptions): Promise<SyncResult>;
+  /** Newest first. Throws UnknownConfigError. */
+  getSyncHistory(configId: string, limit: number): Promise<SyncRun[]>;
+  getRun(configId: string, runId: string): Promise<SyncRun | undefined>;
+  listConflicts(configId: string, status?: ConflictStatus): Promise<ConflictRecord[]>;
+  /** Records a decision; the next run applies it. Throws NotFoundError, ConflictStateError (already resolved), ValidationError. */
+  resolveConflict(configId: string, conflictId: string, input: ResolutionInput): Promise<ConflictRecord>;
+  listConfigs(): readonly ConfigSummary[];
+  /** The ids of enabled configs, in the order the timer runs them. */
+  enabledConfigIds(): readonly string[];
+}
