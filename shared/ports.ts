@@ -170,15 +170,35 @@ export interface Lease {
   readonly etag: string;
 }
 
-export type AcquireResult = { readonly acquired: true; readonly lease: Lease } | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: Date };
+/**
+ * What a config's lease row carries besides the lease: the feed cursors and a little
+ * bookkeeping. Kept on the lease row so that a checkpoint is written atomically with the
+ * lease check (a run that lost its lease cannot move a cursor) and an idle run needs
+ * very few Table Storage operations.
+ */
+export interface ConfigControl {
+  readonly cursors?: Partial<Record<Side, CursorState>>;
+  /** Entries in the retry ledger after the last run (0: no need to list it). */
+  readonly ledgerSize?: number;
+  readonly lastPurgeAt?: string;
+  /** The run that holds or last held the lease (a run that never released it crashed). */
+  readonly lastRunId?: string;
+  readonly lastRunReleased?: boolean;
+}
+
+export type AcquireResult =
+  | { readonly acquired: true; readonly lease: Lease; readonly control?: ConfigControl }
+  | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: Date };
 
 export interface LockStore {
   /** Takes the config's lease if free or expired (conditional write). */
   acquire(configId: string, runId: string, leaseMs: number): Promise<AcquireResult>;
   /** Extends the lease; returns undefined when another run holds it now (the caller must stop writing). */
-  renew(lease: Lease, leaseMs: number): Promise<Lease | undefined>;
-  /** Releases the lease if still ours. */
-  release(lease: Lease): Promise<void>;
+  renew(lease: Lease, leaseMs: number, control?: ConfigControl): Promise<Lease | undefined>;
+  /** Releases the lease if still ours, storing `control` with it. */
+  release(lease: Lease, control?: ConfigControl): Promise<void>;
+  /** The control part of the row without taking the lease (for dry runs and the admin API). */
+  readControl?(configId: string): Promise<ConfigControl | undefined>;
 }
 
 // ---------------------------------------------------------------- the rest of the edge
