@@ -1,0 +1,193 @@
+/**
+ * Every call to Table Storage goes through `TableAccess`: it counts the request,
+ * runs it under the shared resilience policy and turns `RestError`s into the typed
+ * errors of errors.ts. Conditional writes name the statuses they expect (409, 412,
+ * 404): those come back as outcomes, are never retried and never trip the breaker.
+ */
+import { RestError, type TableClient, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
+import { FatalError, errorFromStatus, isNetworkError, parseRetryAfter, SyncError, TransientError } from "../../errors.js";
+import type { Resilience } from "../../resilience.js";
+
+/** Requests sent to Table Storage by one `createTables` instance (retries included). */
+export interface TableCounters {
+  reads: number;
+  writes: number;
+  queries: number;
+  transactions: number;
+  /** Entities written or deleted inside transactions. */
+  entitiesInTransactions: number;
+}
+
+export const newCounters = (): TableCounters => ({ reads: 0, writes: 0, queries: 0, transactions: 0, entitiesInTransactions: 0 });
+
+export type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+export type StoredEntity = TableEntityResult<Record<string, unknown>>;
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: number };
+
+/** Most entities one transaction may hold (and they must share a partition). */
+export const MAX_BATCH = 100;
+
+/** Maps a failure of a Table Storage call to a typed error. Messages carry the table, operation, status and service code only. */
+export function mapTableError(error: unknown, table: string, operation: string): unknown {
+  if (error instanceof SyncError) return error;
+  if (error instanceof RestError && error.statusCode !== undefined) {
+    const status = error.statusCode;
+    const code = error.code ?? "unknown";
+    if (status === 404 && code === "TableNotFound") {
+      return new FatalError("TABLES_TABLE_NOT_FOUND", `table ${table} does not exist: call ensureTables first`, { status, cause: error });
+    }
+    const retryAfter = parseRetryAfter(error.response?.headers.get("retry-after"));
+    const mapped = errorFromStatus(status, `TABLES_${status}`, `table ${table}: ${operation} failed with ${status} ${code}`, retryAfter);
+    // Keep the RestError for debugging; it stays out of run records (toInfo drops it).
+    Object.defineProperty(mapped, "cause", { value: error, enumerable: false });
+    return mapped;
+  }
+  if (isNetworkError(error) || (error instanceof RestError && error.code === "REQUEST_SEND_ERROR")) {
+    return new TransientError("TABLES_NETWORK", `table ${table}: ${operation} failed: network error`, { cause: error });
+  }
+  if ((error as Error)?.name === "AbortError") return error;
+  return new FatalError("TABLES_UNEXPECTED", `table ${table}: ${operation} failed unexpectedly`, { cause: error });
+}
+
+const statusOf = (error: unknown): number | undefined => (error instanceof RestError ? error.statusCode : undefined);
+
+export class TableAccess {
+  constructor(
+    readonly client: TableClient,
+    private readonly counters: TableCounters,
+    private readonly resilience: Resilience,
+    private readonly pageSize: number,
+  ) {}
+
+  get name(): string {
+    return this.client.tableName;
+  }
+
+  /** Runs one request: counted, retried when transient, mapped; `expected` statuses return as outcomes. */
+  private async call<T>(operation: keyof TableCounters, fn: () => Promise<T>, expected: readonly number[] = []): Promise<Outcome<T>> {
+    return await this.resilience.execute(async () => {
+      this.counters[operation]++;
+      try {
+        return { ok: true, value: await fn() } as const;
+      } catch (error) {
+        const status = statusOf(error);
+        if (status !== undefined && expected.includes(status)) return { ok: false, status } as const;
+        throw mapTableError(error, this.name, operation);
+      }
+    });
+  }
+
+  private async must<T>(operation: keyof TableCounters, fn: () => Promise<T>): Promise<T> {
+    const outcome = await this.call(operation, fn);
+    if (!outcome.ok) throw new FatalError("TABLES_UNEXPECTED", `table ${this.name}: ${operation} returned ${outcome.status}`);
+    return outcome.value;
+  }
+
+  /** Creates the table; an existing one is fine (the SDK ignores TableAlreadyExists). */
+  async ensure(): Promise<void> {
+    await this.must("writes", () => this.client.createTable());
+  }
+
+  async get(partitionKey: string, rowKey: string): Promise<StoredEntity | undefined> {
+    const outcome = await this.call("reads", () => this.client.getEntity(partitionKey, rowKey), [404]);
+    return outcome.ok ? outcome.value : undefined;
+  }
+
+  async upsert(entity: Entity): Promise<void> {
+    await this.must("writes", () => this.client.upsertEntity(entity, "Replace"));
+  }
+
+  /** Insert if absent; 409 when the row exists. */
+  async tryCreate(entity: Entity): Promise<Outcome<string>> {
+    const outcome = await this.call("writes", () => this.client.createEntity(entity), [409]);
+    return outcome.ok ? { ok: true, value: outcome.value.etag ?? "" } : outcome;
+  }
+
+  /** Replace only if the row still has `etag`; 412 when it changed, 404 when it is gone. */
+  async tryReplace(entity: Entity, etag: string): Promise<Outcome<string>> {
+    const outcome = await this.call("writes", () => this.client.updateEntity(entity, "Replace", { etag }), [404, 412]);
+    return outcome.ok ? { ok: true, value: outcome.value.etag ?? "" } : outcome;
+  }
+
+  /** Delete (only if the row still has `etag`, when given); 404 and 412 are outcomes. */
+  async tryDelete(partitionKey: string, rowKey: string, etag?: string): Promise<Outcome<void>> {
+    const outcome = await this.call("writes", () => this.client.deleteEntity(partitionKey, rowKey, etag ? { etag } : {}), [404, 412]);
+    return outcome.ok ? { ok: true, value: undefined } : outcome;
+  }
+
+  /** Every entity matching `filter`, page by page, following continuation tokens. */
+  async *query(filter: string, options: { select?: string[]; limit?: number } = {}): AsyncGenerator<StoredEntity> {
+    let token: string | undefined;
+    let left = options.limit ?? Number.POSITIVE_INFINITY;
+    do {
+      const pageSize = Math.min(this.pageSize, left);
+      const page = await this.must("queries", async () => {
+        const pages = this.client
+          .listEntities({ queryOptions: { filter, ...(options.select ? { select: options.select } : {}) } })
+          .byPage({ maxPageSize: pageSize, ...(token ? { continuationToken: token } : {}) });
+        const next = await pages.next();
+        return next.done ? undefined : next.value;
+      });
+      if (!page) return;
+      for (const entity of page) {
+        if (left-- <= 0) return;
+        yield entity;
+      }
+      token = page.continuationToken;
+    } while (token && left > 0);
+  }
+
+  /**
+   * Submits actions as transactions: grouped by partition, at most 100 per
+   * transaction, all in flight at once (the resilience bulkhead bounds
+   * concurrency). Within a partition the last action on a row wins, because a
+   * transaction may touch each row only once.
+   */
+  async submit(actions: readonly TransactionAction[]): Promise<void> {
+    await Promise.all(chunkByPartition(actions).map((chunk) => this.transaction(chunk)));
+  }
+
+  private async transaction(chunk: TransactionAction[]): Promise<void> {
+    await this.must("transactions", () => {
+      this.counters.entitiesInTransactions += chunk.length;
+      return this.client.submitTransaction(chunk);
+    });
+  }
+
+  /** Deletes rows in transactions; rows already gone are fine (a chunk that hits one falls back to single deletes). */
+  async deleteMany(keys: readonly { partitionKey: string; rowKey: string }[]): Promise<void> {
+    const chunks = chunkByPartition(keys.map((k): TransactionAction => ["delete", k]));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const outcome = await this.call(
+          "transactions",
+          () => {
+            this.counters.entitiesInTransactions += chunk.length;
+            return this.client.submitTransaction(chunk);
+          },
+          [404],
+        );
+        if (outcome.ok) return;
+        await Promise.all(chunk.map(([, entity]) => this.tryDelete(entity.partitionKey, entity.rowKey)));
+      }),
+    );
+  }
+}
+
+function chunkByPartition(actions: readonly TransactionAction[]): TransactionAction[][] {
+  const partitions = new Map<string, Map<string, TransactionAction>>();
+  for (const action of actions) {
+    const { partitionKey, rowKey } = action[1] as { partitionKey: string; rowKey: string };
+    const rows = partitions.get(partitionKey) ?? new Map<string, TransactionAction>();
+    partitions.set(partitionKey, rows);
+    rows.delete(rowKey);
+    rows.set(rowKey, action);
+  }
+  const chunks: TransactionAction[][] = [];
+  for (const rows of partitions.values()) {
+    const list = [...rows.values()];
+    for (let i = 0; i < list.length; i += MAX_BATCH) chunks.push(list.slice(i, i + MAX_BATCH));
+  }
+  return chunks;
+}

@@ -1,0 +1,97 @@
+/**
+ * Links. Every link is two rows, `m:<meanderId>` and `p:<portalId>`, each holding
+ * the whole link, so a lookup from either side is a point read.
+ *
+ * Partitioning: a config's rows are spread over `buckets` partitions
+ * (`<configId>~<bucket>`, the bucket a stable hash of the row key). One partition
+ * serialises its writes (Azure's target: 2,000 entities/s per partition); bench/
+ * tables.ts measures how much spreading buys. With `buckets` = 1 the partition is
+ * the config id itself. The bucket count is part of the stored layout: changing it
+ * for existing data needs a migration.
+ */
+import { odata, type TransactionAction } from "@azure/data-tables";
+import type { Link, Side } from "../../core/types.js";
+import type { LinkStore } from "../../ports.js";
+import type { Entity, StoredEntity, TableAccess } from "./access.js";
+import { bucketOf, encodeKey, key } from "./keys.js";
+import { defined, getJson, putJson, str } from "./props.js";
+
+const PREFIX: Record<Side, string> = { meander: "m:", portal: "p:" };
+
+export function createLinkStore(table: TableAccess, buckets: number): LinkStore {
+  const partitions = (configId: string): string[] =>
+    buckets <= 1 ? [encodeKey(configId)] : Array.from({ length: buckets }, (_, b) => `${encodeKey(configId)}~${String(b).padStart(2, "0")}`);
+
+  const address = (configId: string, side: Side, id: string) => {
+    const rowKey = key(PREFIX[side], encodeKey(id));
+    const pk = buckets <= 1 ? encodeKey(configId) : `${encodeKey(configId)}~${String(bucketOf(rowKey, buckets)).padStart(2, "0")}`;
+    return { partitionKey: key(pk), rowKey };
+  };
+
+  const toEntity = (configId: string, side: Side, link: Link): Entity => {
+    const entity: Entity = {
+      ...address(configId, side, side === "meander" ? link.meanderId : link.portalId),
+      ...defined({
+        meanderId: link.meanderId,
+        portalId: link.portalId,
+        meanderVersion: link.meanderVersion,
+        portalVersion: link.portalVersion,
+        syncedAt: link.syncedAt,
+      }),
+    };
+    putJson(entity, "baseline", link.baseline);
+    return entity;
+  };
+
+  return {
+    async getLinks(configId, refs) {
+      const addresses = new Map<string, { partitionKey: string; rowKey: string }>();
+      for (const ref of refs) {
+        const a = address(configId, ref.side, ref.id);
+        addresses.set(`${a.partitionKey}/${a.rowKey}`, a);
+      }
+      // Point reads all in flight: the resilience bulkhead bounds the concurrency.
+      const rows = await Promise.all([...addresses.values()].map((a) => table.get(a.partitionKey, a.rowKey)));
+      const links = new Map<string, Link>();
+      for (const row of rows) {
+        const link = row && fromEntity(row);
+        if (link) links.set(JSON.stringify([link.meanderId, link.portalId]), link);
+      }
+      return [...links.values()];
+    },
+
+    async putLinks(configId, links) {
+      const actions = links.flatMap((link): TransactionAction[] => [
+        ["upsert", toEntity(configId, "meander", link), "Replace"],
+        ["upsert", toEntity(configId, "portal", link), "Replace"],
+      ]);
+      await table.submit(actions);
+    },
+
+    async deleteLinks(configId, links) {
+      await table.deleteMany(links.flatMap((l) => [address(configId, "meander", l.meanderId), address(configId, "portal", l.portalId)]));
+    },
+
+    async *listLinks(configId) {
+      for (const pk of partitions(configId)) {
+        // Only the `m:` rows, so each link is listed once.
+        for await (const row of table.query(odata`PartitionKey eq ${pk} and RowKey ge ${"m:"} and RowKey lt ${"m;"}`)) {
+          const link = fromEntity(row);
+          if (link) yield link;
+        }
+      }
+    },
+  };
+}
+
+function fromEntity(row: StoredEntity): Link | undefined {
+  const meanderId = str(row["meanderId"]);
+  const portalId = str(row["portalId"]);
+  if (meanderId === undefined || portalId === undefined) return undefined;
+  return {
+    meanderId,
+    portalId,
+    baseline: getJson<Link["baseline"]>(row, "baseline") ?? {},
+    ...defined({ meanderVersion: str(row["meanderVersion"]), portalVersion: str(row["portalVersion"]), syncedAt: str(row["syncedAt"]) }),
+  };
+}
