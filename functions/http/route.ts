@@ -1,0 +1,63 @@
+/**
+ * The shell around every HTTP action: authorise, pick the action by method (405 otherwise),
+ * map any error in one place, and log one invocation-level line.
+ */
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { type AuthSettings, loadAuthSettings } from "../../shared/config/settings.js";
+import type { LogProperties } from "../../shared/ports.js";
+import type { SyncService } from "../../shared/service.js";
+import { errorResponse, HttpError } from "./errors.js";
+import { logEvent } from "./log.js";
+import { type Caller, authorize } from "./principal.js";
+import { CONFIG_ID } from "./schemas.js";
+
+export interface HttpDeps {
+  readonly getService: () => Promise<SyncService>;
+  /** Defaults to WEBSITE_AUTH_ENABLED / SYNC_ADMIN_ROLE from the environment, read once. */
+  readonly auth?: () => AuthSettings;
+}
+
+export interface ActionContext {
+  readonly context: InvocationContext;
+  readonly caller: Caller;
+  readonly service: () => Promise<SyncService>;
+  /** Ids and statuses for the invocation's log line. */
+  readonly log: Record<string, string | number | boolean | undefined>;
+}
+
+export type Action = (request: HttpRequest, ctx: ActionContext) => Promise<HttpResponseInit>;
+export type Method = "GET" | "POST";
+
+let envAuth: AuthSettings | undefined;
+const authFromEnv = () => {
+  envAuth ??= loadAuthSettings(process.env);
+  return envAuth;
+};
+
+export function route(actions: Partial<Record<Method, Action>>, deps: HttpDeps): HttpHandler {
+  const allow = Object.keys(actions).join(", ");
+  return async (request, context) => {
+    const started = Date.now();
+    const log: ActionContext["log"] = {};
+    let response: HttpResponseInit;
+    try {
+      const caller = authorize(request, (deps.auth ?? authFromEnv)());
+      const action = actions[request.method.toUpperCase() as Method];
+      if (!action) throw new HttpError(405, "METHOD_NOT_ALLOWED", `use ${allow}`, undefined, { Allow: allow });
+      response = await action(request, { context, caller, service: deps.getService, log });
+    } catch (error) {
+      response = errorResponse(error, context);
+    }
+    const configId = request.params.configId;
+    const properties: LogProperties = {
+      function: context.functionName,
+      method: request.method,
+      status: response.status ?? 200,
+      configId: configId && CONFIG_ID.test(configId) ? configId : undefined,
+      durationMs: Date.now() - started,
+      ...log,
+    };
+    logEvent(context, (response.status ?? 200) >= 500 ? "error" : "info", "sync.http", properties);
+    return response;
+  };
+}

@@ -1,0 +1,56 @@
+/** Calls the registered HTTP handlers directly, as the Functions host would. */
+import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
+import type { AuthSettings } from "../../shared/config/settings.js";
+import type { SyncService } from "../../shared/service.js";
+import { createHttpFunctions } from "../../functions/syncHttp.js";
+
+export interface Called {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+  logs: string[];
+}
+
+export interface CallInit {
+  method?: string;
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Sent as application/json. */
+  json?: unknown;
+}
+
+export function caller(service: SyncService, auth: AuthSettings = { enabled: false, adminRole: "SyncAdmin" }) {
+  const functions = createHttpFunctions({ getService: async () => service, auth: () => auth });
+  return async (name: string, init: CallInit = {}): Promise<Called> => {
+    const fn = functions.find((f) => f.name === name);
+    if (!fn) throw new Error(`no function ${name}`);
+    const logs: string[] = [];
+    const context = new InvocationContext({
+      functionName: name,
+      invocationId: "inv-0001",
+      logHandler: (level, ...args) => logs.push(`${level} ${args.join(" ")}`),
+    });
+    const body = init.json !== undefined ? JSON.stringify(init.json) : init.body;
+    const headers = { ...(init.json !== undefined ? { "content-type": "application/json" } : {}), ...init.headers };
+    const query = new URLSearchParams(init.query ?? {}).toString();
+    const request = new HttpRequest({
+      method: init.method ?? "GET",
+      url: `http://localhost:7071/api/${fn.options.route}${query ? `?${query}` : ""}`,
+      headers,
+      params: init.params ?? {},
+      ...(body !== undefined ? { body: { string: body } } : {}),
+    });
+    const response = new HttpResponse(await fn.options.handler(request, context));
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text, logs };
+  };
+}
