@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { Link } from "../../shared/core/types.js";
+import { freshTables } from "./helpers.js";
+
+const link = (i: number, overrides: Partial<Link> = {}): Link => ({
+  meanderId: `lp-${i}`,
+  portalId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+  baseline: { firstName: `name-${i}`, memberNumber: i, active: i % 2 === 0, phone: null },
+  meanderVersion: `v${i}`,
+  portalVersion: `W/"${1000 + i}"`,
+  syncedAt: "2026-01-01T00:00:00.000Z",
+  ...overrides,
+});
+
+const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+};
+
+describe.each([1, 16])("links on Azurite with %i partition(s) per config", (linkBuckets) => {
+  it("saves 250 links and reads them back by either side's id", async () => {
+    const tables = await freshTables({ linkBuckets });
+    const links = Array.from({ length: 250 }, (_, i) => link(i));
+    await tables.state.putLinks("cfg", links);
+    // 500 rows: more than one transaction even in a single partition.
+    expect(tables.counters.transactions).toBeGreaterThanOrEqual(linkBuckets === 1 ? 5 : 16);
+
+    const byMeander = await tables.state.getLinks("cfg", links.map((l) => ({ side: "meander", id: l.meanderId })));
+    expect(sort(byMeander)).toEqual(sort(links));
+    const byPortal = await tables.state.getLinks("cfg", links.slice(0, 40).map((l) => ({ side: "portal", id: l.portalId })));
+    expect(sort(byPortal)).toEqual(sort(links.slice(0, 40)));
+    // Both ids of one link, plus an unknown id: the link appears once, the unknown is absent.
+    const mixed = await tables.state.getLinks("cfg", [
+      { side: "meander", id: "lp-7" },
+      { side: "portal", id: link(7).portalId },
+      { side: "portal", id: "nobody" },
+    ]);
+    expect(mixed).toEqual([link(7)]);
+    expect(await tables.state.getLinks("other-config", [{ side: "meander", id: "lp-7" }])).toEqual([]);
+  });
+
+  it("lists every link once across continuation tokens", async () => {
+    const tables = await freshTables({ linkBuckets, pageSize: 7 });
+    const links = Array.from({ length: 120 }, (_, i) => link(i));
+    await tables.state.putLinks("cfg", links);
+    const before = tables.counters.queries;
+    const listed = await collect(tables.state.listLinks("cfg"));
+    expect(sort(listed)).toEqual(sort(links));
+    // 120 links over pages of at most 7: at least 18 page requests.
+    expect(tables.counters.queries - before).toBeGreaterThanOrEqual(18);
+  });
+
+  it("keys ids with / \\ # ? and non-ASCII characters, replaces and deletes links", async () => {
+    const tables = await freshTables({ linkBuckets });
+    const odd = link(1, { meanderId: "a/b\\c#d?e", portalId: "Østre Ås ✓ 'quoted'" });
+    await tables.state.putLinks("cfg/æ", [odd, link(2)]);
+    expect(await tables.state.getLinks("cfg/æ", [{ side: "portal", id: odd.portalId }])).toEqual([odd]);
+    expect(await tables.state.getLinks("cfg/æ", [{ side: "meander", id: odd.meanderId }])).toEqual([odd]);
+
+    const changed = { ...odd, baseline: { firstName: "changed" }, portalVersion: undefined };
+    await tables.state.putLinks("cfg/æ", [changed]);
+    const [stored] = await tables.state.getLinks("cfg/æ", [{ side: "meander", id: odd.meanderId }]);
+    expect(stored).toEqual({ meanderId: odd.meanderId, portalId: odd.portalId, baseline: { firstName: "changed" }, meanderVersion: "v1", syncedAt: odd.syncedAt });
+
+    // Deleting one that exists with one that never did: no error, both rows of the first gone.
+    await tables.state.deleteLinks("cfg/æ", [odd, { meanderId: "never", portalId: "stored" }]);
+    expect(await tables.state.getLinks("cfg/æ", [{ side: "portal", id: odd.portalId }, { side: "meander", id: odd.meanderId }])).toEqual([]);
+    expect(await collect(tables.state.listLinks("cfg/æ"))).toEqual([link(2)]);
+  });
+});
+
+function sort(links: Link[]): Link[] {
+  return [...links].sort((a, b) => a.meanderId.localeCompare(b.meanderId));
+}
