@@ -55,6 +55,11 @@ export interface Resilience {
   execute<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Milliseconds until the throttle gate opens (0 when open). */
   readonly throttledForMs: number;
+  /**
+   * Closes the throttle gate for `ms` without a failed call: for a Retry-After
+   * that arrived inside a successful response (one throttled part of a batch).
+   */
+  pause?(ms: number): void;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -132,6 +137,10 @@ export function createResilience(options: Partial<ResilienceOptions> = {}, event
     },
     get throttledForMs() {
       return Math.max(0, gateOpensAt - Date.now());
+    },
+    pause(ms: number) {
+      gateOpensAt = Math.max(gateOpensAt, Date.now() + ms);
+      events.onThrottle?.(ms);
     },
   };
 }

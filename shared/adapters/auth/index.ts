@@ -1,0 +1,2 @@
+export { type AuthToken, authenticate, DEFAULT_AUTHORITY_HOST, type PortalCredentials } from "./authenticate.js";
+export { createPortalTokenProvider, type PortalTokenProvider, type PortalTokenProviderOptions } from "./tokenProvider.js";

@@ -1,0 +1,84 @@
+/**
+ * The shared machinery of the Dataverse adapter: one dynamics-web-api client, the
+ * resilience policy around every call, and the 401 handling (refresh the token
+ * once, then give up with an AuthError).
+ */
+import { DynamicsWebApi } from "dynamics-web-api";
+import { SyncError } from "../../errors.js";
+import type { Logger } from "../../ports.js";
+import { createResilience, type Resilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
+import type { PortalTokenProvider } from "../auth/tokenProvider.js";
+import { mapDataverseError, unauthorized } from "./errors.js";
+
+export const API_VERSION = "9.2";
+
+export interface DataverseClientOptions {
+  /** The environment, e.g. https://hlf.crm4.dynamics.com (DATAVERSE_URL). */
+  readonly url: string;
+  readonly tokenProvider: PortalTokenProvider;
+  readonly resilience?: Partial<ResilienceOptions>;
+  readonly events?: ResilienceEvents;
+  /** Per-request timeout; a slow $batch of many records needs minutes, Dataverse itself stops at 2. */
+  readonly timeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * Dataverse allows 52 concurrent requests per user; 8 in flight is far from
+ * that and already saturates what one run can feed.
+ */
+const DATAVERSE_RESILIENCE: Partial<ResilienceOptions> = { concurrency: 8 };
+
+export class DataverseClient {
+  readonly api: DynamicsWebApi;
+  readonly apiRoot: string;
+  readonly resilience: Resilience;
+  private readonly tokens: PortalTokenProvider;
+  private readonly logger?: Logger;
+
+  constructor(options: DataverseClientOptions) {
+    const serverUrl = options.url.endsWith("/") ? options.url : `${options.url}/`;
+    this.tokens = options.tokenProvider;
+    this.logger = options.logger;
+    this.api = new DynamicsWebApi({
+      serverUrl,
+      dataApi: { version: API_VERSION },
+      onTokenRefresh: () => this.tokens.getToken(),
+      // Without it the library swallows 412s of update/delete into `false`.
+      propagateErrors: true,
+      timeout: options.timeoutMs ?? 120_000,
+    });
+    this.apiRoot = `${new URL(`api/data/v${API_VERSION}`, serverUrl).toString()}/`;
+    this.resilience = createResilience({ ...DATAVERSE_RESILIENCE, ...options.resilience }, options.events);
+  }
+
+  /**
+   * Runs one request under the resilience policy. `context` names the operation
+   * for error messages (entity and id, never values). A 401 refreshes the token
+   * and retries once; a second 401 is an AuthError.
+   */
+  async call<T>(context: string, fn: (api: DynamicsWebApi) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const attempt = () =>
+      this.resilience.execute(async () => {
+        try {
+          return await fn(this.api);
+        } catch (error) {
+          throw mapDataverseError(error, context);
+        }
+      }, signal);
+    const generation = this.tokens.generation;
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof SyncError) || error.status !== 401) throw error;
+      this.logger?.warn("Dataverse answered 401: refreshing the token once", { operation: context });
+      await this.tokens.invalidate(generation);
+      try {
+        return await attempt();
+      } catch (second) {
+        if (second instanceof SyncError && second.status === 401) throw unauthorized(this.tokens.tenantId, this.tokens.clientId, second);
+        throw second;
+      }
+    }
+  }
+}

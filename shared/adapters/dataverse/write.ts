@@ -1,0 +1,132 @@
+/**
+ * Writes through $batch with `Prefer: odata.continue-on-error`: every operation
+ * is its own part (no change set), so a failing record fails alone and the others
+ * are applied. Updates and deletes carry If-Match; a 412 is that record's error.
+ */
+import type { DynamicsWebApi } from "dynamics-web-api";
+import { FatalError, RecordError, type SyncError, TransientError } from "../../errors.js";
+import type { WriteOp, WriteOutcome } from "../../ports.js";
+import type { DataverseClient } from "./client.js";
+import { mapDataverseError } from "./errors.js";
+import { alternateKeySegment, isGuid } from "./odata.js";
+import type { EntitySettings } from "./read.js";
+
+type PartResult = { readonly ok: true; readonly id: string; readonly version?: string } | { readonly ok: false; readonly error: SyncError };
+
+/** Rounds for parts that failed transiently inside an otherwise answered batch. */
+const PART_ROUNDS = 4;
+
+const opLabel = (collection: string, op: WriteOp) => `${op.op} ${collection}${op.op === "create" ? ` (ref ${op.ref})` : ` ${op.id}`}`;
+
+/** Checks what the client library would otherwise reject (and so drop from the batch). */
+function invalid(op: WriteOp, collection: string): SyncError | undefined {
+  if (op.op !== "create" && !isGuid(op.id)) return new RecordError("INVALID_ID", `${op.op} ${collection}: id is not a GUID`);
+  if (op.op !== "delete" && (typeof op.data !== "object" || op.data === null)) return new RecordError("INVALID_DATA", `${opLabel(collection, op)}: no data`);
+  return undefined;
+}
+
+/** Adds one op to the open batch. Must run synchronously between startBatch and executeBatch. */
+function queue(api: DynamicsWebApi, collection: string, entity: EntitySettings, op: WriteOp): Promise<unknown> {
+  // The record comes back in the same response part: no extra request for its new ETag.
+  const representation = { returnRepresentation: true, select: [entity.idField] };
+  if (op.op === "create") {
+    const key = op.upsertKey ? alternateKeySegment(op.upsertKey.field, op.upsertKey.value) : undefined;
+    if (key) return api.upsert({ collection, key, data: { ...op.data }, ...representation });
+    return api.create({ collection, data: { ...op.data }, ...representation });
+  }
+  if (op.op === "update") {
+    return api.update({ collection, key: op.id, data: { ...op.data }, ifmatch: op.ifMatch ?? "*", ...representation });
+  }
+  return api.deleteRecord({ collection, key: op.id, ...(op.ifMatch ? { ifmatch: op.ifMatch } : {}) });
+}
+
+function partResult(response: unknown, op: WriteOp, collection: string, entity: EntitySettings): PartResult {
+  if (response instanceof Error) {
+    const error = mapDataverseError(response, opLabel(collection, op));
+    // Deleting what is already gone is the outcome we wanted.
+    if (op.op === "delete" && error.status === 404) return { ok: true, id: op.id };
+    return { ok: false, error };
+  }
+  if (response && typeof response === "object") {
+    const row = response as Record<string, unknown>;
+    const id = row[entity.idField];
+    const etag = row["@odata.etag"];
+    const resolved = typeof id === "string" ? id : op.op === "create" ? undefined : op.id;
+    if (!resolved) return { ok: false, error: new RecordError("NO_ID", `${opLabel(collection, op)}: no id in the response`) };
+    return { ok: true, id: resolved, ...(typeof etag === "string" ? { version: etag } : {}) };
+  }
+  // 204 without a body: the client returns the id from OData-EntityId (creates) or `true`.
+  if (typeof response === "string" && isGuid(response)) return { ok: true, id: response };
+  if (op.op !== "create") return { ok: true, id: op.id };
+  return { ok: false, error: new RecordError("NO_ID", `${opLabel(collection, op)}: no id in the response`) };
+}
+
+async function sendBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[]): Promise<PartResult[]> {
+  return client.call(`batch of ${ops.length} writes to ${collection}`, async (api) => {
+    api.startBatch();
+    const queued = ops.map((op) => queue(api, collection, entity, op));
+    let responses: unknown;
+    try {
+      responses = await api.executeBatch({ continueOnError: true, inChangeSet: false });
+    } catch (error) {
+      // A batch answered with an error status but per-part bodies arrives as an array.
+      if (!Array.isArray(error)) throw error;
+      responses = error;
+    } finally {
+      await Promise.allSettled(queued);
+    }
+    if (!Array.isArray(responses) || responses.length !== ops.length) {
+      throw new FatalError("BATCH_MISMATCH", `batch to ${collection}: ${ops.length} parts sent, ${Array.isArray(responses) ? responses.length : 0} answered`);
+    }
+    return ops.map((op, i) => partResult(responses[i], op, collection, entity));
+  });
+}
+
+/** One batch: sends, then re-sends only the parts that failed transiently (after any Retry-After they carried). */
+async function writeBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[]): Promise<Map<string, WriteOutcome>> {
+  const outcomes = new Map<string, WriteOutcome>();
+  let pending: WriteOp[] = [];
+  for (const op of ops) {
+    const problem = invalid(op, collection);
+    if (problem) outcomes.set(op.ref, { ref: op.ref, ok: false, error: problem.toInfo() });
+    else pending.push(op);
+  }
+  for (let round = 1; pending.length; round++) {
+    let results: PartResult[];
+    try {
+      results = await sendBatch(client, collection, entity, pending);
+    } catch (error) {
+      // The whole batch stayed unanswered after the retries: each record goes to the ledger; fatal errors stop the run.
+      if (!(error instanceof TransientError)) throw error;
+      for (const op of pending) outcomes.set(op.ref, { ref: op.ref, ok: false, error: error.toInfo() });
+      break;
+    }
+    const again: WriteOp[] = [];
+    let waitMs = 0;
+    results.forEach((result, i) => {
+      const op = pending[i]!;
+      if (result.ok) outcomes.set(op.ref, { ref: op.ref, ...result });
+      else if (result.error instanceof TransientError && round < PART_ROUNDS) {
+        again.push(op);
+        waitMs = Math.max(waitMs, result.error.retryAfterMs ?? 0);
+      } else outcomes.set(op.ref, { ref: op.ref, ok: false, error: result.error.toInfo() });
+    });
+    if (waitMs > 0) client.resilience.pause?.(waitMs);
+    pending = again;
+  }
+  return outcomes;
+}
+
+export async function writeOps(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[], batchSize: number): Promise<WriteOutcome[]> {
+  const refs = new Set<string>();
+  for (const op of ops) {
+    if (refs.has(op.ref)) throw new FatalError("DUPLICATE_REF", `write to ${collection}: ref ${op.ref} is used twice`);
+    refs.add(op.ref);
+  }
+  const batches: WriteOp[][] = [];
+  for (let i = 0; i < ops.length; i += batchSize) batches.push(ops.slice(i, i + batchSize));
+  const results = await Promise.all(batches.map((batch) => writeBatch(client, collection, entity, batch)));
+  const outcomes = new Map<string, WriteOutcome>();
+  for (const map of results) for (const [ref, outcome] of map) outcomes.set(ref, outcome);
+  return ops.map((op) => outcomes.get(op.ref)!);
+}

@@ -1,0 +1,79 @@
+/**
+ * Azure credentials for Key Vault, Table Storage and Meander's token scope.
+ * In Azure: the user-assigned managed identity. With a client secret: an app
+ * registration (the local stack points it at the simulator's token endpoint).
+ * Otherwise DefaultAzureCredential (developer sign-in).
+ */
+import {
+  type AccessToken,
+  ClientSecretCredential,
+  DefaultAzureCredential,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from "@azure/identity";
+import { FatalError } from "../errors.js";
+import type { TokenSource } from "../ports.js";
+
+export interface AzureCredentialOptions {
+  /** AZURE_CLIENT_ID of the user-assigned managed identity. */
+  readonly managedIdentityClientId?: string;
+  readonly tenantId?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly authorityHost?: string;
+}
+
+const isMicrosoftHost = (url: string) => /(^|\.)(microsoftonline\.(com|us)|chinacloudapi\.cn|microsoftonline\.cn)$/i.test(new URL(url).hostname);
+
+export function createAzureCredential(options: AzureCredentialOptions = {}): TokenCredential {
+  if (options.managedIdentityClientId) {
+    return new ManagedIdentityCredential({ clientId: options.managedIdentityClientId });
+  }
+  if (options.clientSecret) {
+    if (!options.tenantId || !options.clientId) {
+      throw new FatalError("SETTING_INVALID", "a client secret credential needs a tenant id and a client id");
+    }
+    const host = options.authorityHost;
+    return new ClientSecretCredential(options.tenantId, options.clientId, options.clientSecret, {
+      ...(host ? { authorityHost: host } : {}),
+      // Instance discovery asks login.microsoftonline.com about the host; a
+      // non-Microsoft host (the local simulator) must be trusted as given.
+      ...(host && !isMicrosoftHost(host) ? { disableInstanceDiscovery: true } : {}),
+    });
+  }
+  return new DefaultAzureCredential(options.tenantId ? { tenantId: options.tenantId } : {});
+}
+
+/** Refresh this long before expiry (or at half-life for short tokens) so a token never runs out mid-request. */
+const EARLY_REFRESH_MS = 5 * 60_000;
+const refreshAt = (fetchedAt: number, expiresAt: number) => {
+  const lifetime = expiresAt - fetchedAt;
+  return fetchedAt + Math.max(lifetime - EARLY_REFRESH_MS, lifetime / 2);
+};
+
+/** A TokenSource over a credential: one token per scope, reused until near expiry; concurrent callers share a request. */
+export function tokenSourceFromCredential(credential: TokenCredential, now: () => number = Date.now): TokenSource {
+  const cache = new Map<string, { token: string; refreshAt: number }>();
+  const inflight = new Map<string, Promise<{ token: string; refreshAt: number }>>();
+  return {
+    async getToken(scope: string): Promise<string> {
+      const cached = cache.get(scope);
+      if (cached && cached.refreshAt > now()) return cached.token;
+      let pending = inflight.get(scope);
+      if (!pending) {
+        const fetchedAt = now();
+        pending = credential
+          .getToken(scope)
+          .then((token: AccessToken | null) => {
+            if (!token) throw new FatalError("TOKEN_MISSING", `no token for scope ${scope}`);
+            const entry = { token: token.token, refreshAt: refreshAt(fetchedAt, token.expiresOnTimestamp) };
+            cache.set(scope, entry);
+            return entry;
+          })
+          .finally(() => inflight.delete(scope));
+        inflight.set(scope, pending);
+      }
+      return (await pending).token;
+    },
+  };
+}

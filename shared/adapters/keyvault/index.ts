@@ -1,0 +1,1 @@
+export { createSecretSource, KeyVaultSecretSource, LocalSecretSource, type SecretSourceOptions } from "./secrets.js";
