@@ -69,7 +69,7 @@ export class LocalSecretSource implements SecretSource {
     private readonly logger?: Logger,
   ) {}
 
-  async getSecret(name: string): Promise<string> {
+  async getSecret(name: string, _options?: { fresh?: boolean }): Promise<string> {
     if (!this.logged) {
       this.logged = true;
       this.logger?.warn("KEY_VAULT_URL is not set: secrets come from local settings (local use only)");

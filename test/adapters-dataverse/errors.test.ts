@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { mapDataverseError } from "../../shared/adapters/dataverse/errors.js";
+import { AuthError, FatalError, RecordError, TransientError } from "../../shared/errors.js";
+
+/** What dynamics-web-api leaves on a failed top-level response or batch part. */
+const libraryError = (status: number, extra: Record<string, unknown> = {}) => Object.assign(new Error("server text with a value: someone@example.com"), { status, ...extra });
+
+describe("mapDataverseError", () => {
+  it.each([
+    [400, RecordError, "BAD_REQUEST"],
+    [401, FatalError, "UNAUTHORIZED"],
+    [403, FatalError, "FORBIDDEN"],
+    [404, RecordError, "NOT_FOUND"],
+    [408, TransientError, "HTTP_408"],
+    [409, RecordError, "CONFLICT"],
+    [412, RecordError, "PRECONDITION_FAILED"],
+    [413, RecordError, "TOO_LARGE"],
+    [429, TransientError, "THROTTLED"],
+    [500, TransientError, "HTTP_500"],
+    [501, FatalError, "HTTP_501"],
+    [502, TransientError, "HTTP_502"],
+    [503, TransientError, "HTTP_503"],
+    [504, TransientError, "HTTP_504"],
+  ] as const)("status %i is %s %s", (status, type, code) => {
+    const mapped = mapDataverseError(libraryError(status), "update contacts 1");
+    expect(mapped).toBeInstanceOf(type);
+    expect(mapped.code).toBe(code);
+    expect(mapped.status).toBe(status);
+  });
+
+  it("keeps Retry-After (seconds) of 429 and 503, and Dataverse's code in the message only", () => {
+    const throttled = mapDataverseError(libraryError(429, { code: "0x80072322", headers: { "retry-after": "3" } }), "batch");
+    expect(throttled.retryAfterMs).toBe(3000);
+    expect(throttled.message).toContain("0x80072322");
+    const unavailable = mapDataverseError(libraryError(503, { headers: { "retry-after": "1" } }), "batch");
+    expect(unavailable.retryAfterMs).toBe(1000);
+    expect(mapDataverseError(libraryError(500), "x").retryAfterMs).toBeUndefined();
+  });
+
+  it("reads the code of a batch part (error.code) and recognises an expired delta token", () => {
+    const part = libraryError(400, { error: { code: "0x80044352", message: "expired" } });
+    expect(mapDataverseError(part, "read").code).toBe("DELTA_TOKEN_EXPIRED");
+  });
+
+  it("never carries the server's message (it can quote personal data)", () => {
+    const mapped = mapDataverseError(libraryError(400, { message: "Duplicate: someone@example.com" }), "create contacts (ref r1)");
+    expect(mapped.message).not.toContain("@example.com");
+    expect(mapped.message).toContain("create contacts (ref r1)");
+  });
+
+  it("maps network failures to transient, library parameter errors to fatal, and keeps typed errors", () => {
+    const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    expect(mapDataverseError(reset, "read")).toBeInstanceOf(TransientError);
+    const parameter = new Error("DynamicsWebApi.update requires the request.key parameter to be of type String representing GUID");
+    const mapped = mapDataverseError(parameter, "update contacts x");
+    expect(mapped).toBeInstanceOf(FatalError);
+    expect(mapped.code).toBe("CLIENT_ERROR");
+    const auth = new AuthError("t", "c", "refused");
+    expect(mapDataverseError(auth, "read")).toBe(auth);
+  });
+});
