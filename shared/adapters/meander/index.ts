@@ -1,0 +1,2 @@
+export { MeanderSide, type MeanderSideOptions } from "./side.js";
+export { CONTRACT_LIMITS } from "./wire.js";
