@@ -1,0 +1,265 @@
+/**
+ * A local Dataverse (Web API v9.2) with its Entra ID token endpoint and a Key Vault
+ * secrets endpoint, on one HTTPS port, for tests, `npm start` and the benchmark.
+ * Plain node:https; the protocol follows Microsoft's documentation so the real
+ * dynamics-web-api, msal-node and SecretClient code paths run against it.
+ */
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Authority, VAULT_RESOURCE } from "./auth.js";
+import { executeBatch } from "./batch.js";
+import { copyCounters, type DataverseCounters, emptyCounters } from "./counters.js";
+import { DV, dvError, parseQuery, type SimRequest, type SimResponse, SimError } from "./http.js";
+import { Vault } from "./keyvault.js";
+import { type Fault, Faults, faultResponse, type Limits, Protection } from "./protection.js";
+import { DEFAULT_ENTITIES, type EntityConfig, type Row, Store } from "./store.js";
+import { handleOperation, type WebApiContext, whoAmI } from "./webapi.js";
+
+export type { DataverseCounters, RequestKind } from "./counters.js";
+export type { Fault, Limits } from "./protection.js";
+
+export interface DataverseSimOptions {
+  /** 0 / undefined: a free port on 127.0.0.1. */
+  port?: number;
+  tls: { key: string; cert: string };
+  tenantId?: string;
+  /** Accepted client credentials. */
+  clients?: { clientId: string; clientSecret: string }[];
+  /** Tables by entity set name. Default: contacts and hlf_likepersonactivities, alternate key hlf_meanderid. */
+  entities?: Record<string, { idField: string; alternateKeys?: string[] }>;
+  /** Server cap on page size; default 5000. */
+  maxPageSize?: number;
+  /** Cost of each request, and of each record operation (inside a $batch too). */
+  latencyMs?: number;
+  perRecordMs?: number;
+  /** Service protection limits; default false (none). */
+  limits?: Limits | false;
+  /** Key Vault secrets. */
+  secrets?: Record<string, string>;
+  tokenLifetimeSeconds?: number;
+  /** Default: delta tokens never expire (until expireDeltaTokens()). */
+  deltaTokenLifetimeMs?: number;
+}
+
+export interface DataverseSim {
+  /** Org URL; the Web API is under `/api/data/v9.2/`. */
+  readonly url: string;
+  /** MSAL authority = `${authorityHost}/${tenantId}`. */
+  readonly authorityHost: string;
+  /** Key Vault secrets API under `/secrets/{name}`. */
+  readonly keyVaultUrl: string;
+  readonly tenantId: string;
+  readonly store: {
+    /** Bulk load (no change-tracking noise: before any delta token). */
+    seed(entitySet: string, rows: Record<string, unknown>[]): void;
+    /** Current rows (copies). */
+    list(entitySet: string): Record<string, unknown>[];
+    get(entitySet: string, id: string): Record<string, unknown> | undefined;
+    /** As a portal user would: new version, modifiedon, tracked. */
+    edit(entitySet: string, id: string, patch: Record<string, unknown>): void;
+    create(entitySet: string, row: Record<string, unknown>): string;
+    /** Tracked deletion. */
+    remove(entitySet: string, id: string): void;
+    /** Every issued delta token becomes invalid. */
+    expireDeltaTokens(): void;
+  };
+  readonly faults: {
+    failNext(count: number, fault: Fault): void;
+    clear(): void;
+  };
+  counters(): DataverseCounters;
+  resetCounters(): void;
+  setSecret(name: string, value: string): void;
+  /** Old secret refused; tokens issued with it are revoked (401 on use). */
+  rotateClientSecret(clientId: string, newSecret: string): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TENANT_ID = "00000000-0000-0000-0000-0000000000aa";
+const API_ROOT = "/api/data/v9.2/";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: ServerResponse, response: SimResponse): void {
+  if (res.destroyed) return;
+  res.writeHead(response.status, response.headers);
+  res.end(response.body ?? "");
+}
+
+export async function startDataverseSim(options: DataverseSimOptions): Promise<DataverseSim> {
+  const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+  const entities: Record<string, EntityConfig> = options.entities ?? { ...DEFAULT_ENTITIES };
+  const store = new Store(entities, options.deltaTokenLifetimeMs);
+  let counters = emptyCounters();
+  const protection = new Protection(options.limits ?? false, () => counters);
+  const faults = new Faults();
+  const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert, keepAlive: true });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `https://127.0.0.1:${port}`;
+  const authority = new Authority(tenantId, origin, options.tokenLifetimeSeconds ?? 3600, options.clients ?? []);
+  const vault = new Vault(origin, `Bearer authorization="${origin}/${tenantId}", resource="${VAULT_RESOURCE}"`, options.secrets);
+  const context: WebApiContext = {
+    store,
+    baseUrl: `${origin}${API_ROOT}`,
+    maxPageSize: options.maxPageSize ?? 5000,
+    perRecordMs: options.perRecordMs ?? 0,
+    get counters() {
+      return counters;
+    },
+  };
+
+  async function webApi(req: IncomingMessage, path: string, search: string, body: string): Promise<SimResponse> {
+    const clientId = authority.verify(req.headers.authorization, origin);
+    if (!clientId) {
+      return dvError(401, DV.unauthorized, "The request is missing a valid bearer token for this organization.", {
+        "WWW-Authenticate": `Bearer authorization_uri=${origin}/${tenantId}/oauth2/authorize, resource_id=${origin}/`,
+      });
+    }
+    protection.noteArrival(clientId);
+    const rejected = protection.admit(clientId);
+    if (rejected) return rejected;
+    try {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(path.slice(API_ROOT.length));
+      } catch {
+        throw new SimError(400, DV.badRequest, "Malformed percent-encoding in the request path.");
+      }
+      const request: SimRequest = {
+        method: req.method ?? "GET",
+        path: decoded,
+        query: parseQuery(search),
+        headers: lowerHeaders(req),
+        body,
+      };
+      if (decoded === "$batch" && request.method === "POST") {
+        counters.byKind.batch += 1;
+        return await executeBatch(context, request);
+      }
+      if (decoded === "WhoAmI" || decoded === "WhoAmI()") return whoAmI();
+      return (await handleOperation(context, request)).response;
+    } catch (error) {
+      if (error instanceof SimError) return error.toResponse();
+      return dvError(500, DV.serverError, "Unexpected error in the simulator.");
+    } finally {
+      protection.release(clientId);
+    }
+  }
+
+  function keyVault(req: IncomingMessage, path: string, search: string): SimResponse {
+    counters.byKind.keyvault += 1;
+    if (!authority.verify(req.headers.authorization, VAULT_RESOURCE)) return vault.unauthorized();
+    return vault.handle({ method: req.method ?? "GET", path, query: parseQuery(search), headers: lowerHeaders(req), body: "" });
+  }
+
+  function identity(req: IncomingMessage, path: string, body: string): SimResponse | undefined {
+    const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
+    if (token && req.method === "POST") {
+      counters.byKind.token += 1;
+      const { response, issued } = authority.token(token[1]!, new URLSearchParams(body));
+      if (issued) counters.tokensIssued += 1;
+      return response;
+    }
+    const config = /^\/([^/]+)\/(?:v2\.0\/)?\.well-known\/openid-configuration$/.exec(path);
+    if (config) {
+      counters.byKind.metadata += 1;
+      return authority.openIdConfiguration(config[1]!);
+    }
+    if (path === "/common/discovery/instance") {
+      counters.byKind.metadata += 1;
+      return authority.instanceDiscovery();
+    }
+    if (/^\/[^/]+\/discovery\/(v2\.0\/)?keys$/.test(path)) return authority.jwks();
+    return undefined;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    counters.requests += 1;
+    const body = await readBody(req);
+    const rawUrl = req.url ?? "/";
+    const q = rawUrl.indexOf("?");
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const search = q < 0 ? "" : rawUrl.slice(q + 1);
+    const method = req.method ?? "GET";
+    const client = authority.clientOf(req.headers.authorization) ?? req.socket.remoteAddress ?? "anonymous";
+
+    const fault = faults.take(method, path);
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.drop) {
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "1000" });
+      res.write('{"value":[');
+      res.socket?.destroy();
+      return;
+    }
+    if (fault?.status) {
+      protection.noteArrival(client);
+      if (fault.status === 429) protection.noteThrottled(client, fault.retryAfterSeconds);
+      return send(res, faultResponse({ ...fault, status: fault.status }));
+    }
+    if (options.latencyMs) await sleep(options.latencyMs);
+
+    let response: SimResponse | undefined;
+    if (path.startsWith(API_ROOT)) response = await webApi(req, path, search, body);
+    else if (path.startsWith("/secrets/")) response = keyVault(req, path, search);
+    else response = identity(req, path, body);
+    send(res, response ?? dvError(404, DV.notFound, "No such resource on the simulator."));
+  }
+
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch(() => send(res, dvError(500, DV.serverError, "Unexpected error in the simulator.")));
+  });
+
+  const copy = (row: Row | undefined) => (row ? structuredClone(row) : undefined);
+  return {
+    url: origin,
+    authorityHost: origin,
+    keyVaultUrl: origin,
+    tenantId,
+    store: {
+      seed: (entitySet, rows) => store.seed(entitySet, rows),
+      list: (entitySet) => [...store.rows(entitySet)].map((row) => structuredClone(row)),
+      get: (entitySet, id) => copy(store.get(entitySet, id)),
+      edit: (entitySet, id, patch) => {
+        store.update(entitySet, id, patch);
+      },
+      create: (entitySet, row) => store.insert(entitySet, row).id,
+      remove: (entitySet, id) => store.remove(entitySet, id),
+      expireDeltaTokens: () => store.expireDeltaTokens(),
+    },
+    faults: {
+      failNext: (count, fault) => faults.failNext(count, fault),
+      clear: () => faults.clear(),
+    },
+    counters: () => copyCounters(counters),
+    resetCounters: () => {
+      counters = emptyCounters();
+    },
+    setSecret: (name, value) => vault.set(name, value),
+    rotateClientSecret: (clientId, newSecret) => authority.rotateClientSecret(clientId, newSecret),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
