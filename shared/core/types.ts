@@ -63,6 +63,13 @@ export interface Link {
   readonly portalVersion?: string;
   /** ISO time the pair was last written or confirmed in step. */
   readonly syncedAt?: string;
+  /**
+   * Fields with a parked (manual) conflict. Their baseline is the last agreed value (or
+   * unset), not what the sides hold, so a side that is "unchanged" has an unknown value
+   * for them and the planner writes nothing there until both sides are read or a
+   * resolution arrives. Store it with the link.
+   */
+  readonly parked?: readonly string[];
 }
 
 /** A conflict a person decided: the value both sides get (canonical space). */

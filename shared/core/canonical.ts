@@ -1,0 +1,89 @@
+/**
+ * Canonical values: each mapped field in Meander's value space, after its transforms.
+ * Both sides' records are brought into this one space, so the planner compares values
+ * with === and formatting the transforms normalise ("912 34 567" / "+4791234567") is equal.
+ */
+import { MappingError, RecordError } from "../errors.js";
+import type { CompiledConfig, CompiledField } from "./compile.js";
+import { applyFieldMappings, mapValue } from "./mapping.js";
+import { getPath, setPath } from "./paths.js";
+import type { Canonical, FieldMapping, Scalar } from "./types.js";
+
+export const sameValue = (a: Scalar | undefined, b: Scalar | undefined): boolean => a === b || (a == null && b == null);
+
+function asScalar(value: unknown, field: string, recordId: string | undefined): Scalar {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  throw new MappingError(field, "value is not a text, number or boolean", recordId);
+}
+
+/** Values of the fields Meander is a source of (`both` and `toPortal`). */
+export function canonicalFromMeander(compiled: CompiledConfig, data: Readonly<Record<string, unknown>>, recordId?: string): Canonical {
+  const out: Record<string, Scalar> = {};
+  for (const f of compiled.fields) {
+    if (!f.meanderCanonical) continue;
+    const value = asScalar(mapValue(getPath(data, f.meanderPath), f.meanderCanonical, { recordId }), f.meanderPath, recordId);
+    const valueMap = f.toPortal?.valueMap;
+    // Checked here, not only when writing, so a record that can never be written fails early and whole.
+    if (valueMap && value !== null && !Object.hasOwn(valueMap, String(value))) throw new MappingError(f.meanderPath, "value is not in the value map", recordId);
+    out[f.key] = value;
+  }
+  return out;
+}
+
+/** Values of the fields the portal is a source of (`both` and `toMeander`). */
+export function canonicalFromPortal(compiled: CompiledConfig, data: Readonly<Record<string, unknown>>, recordId?: string): Canonical {
+  const out: Record<string, Scalar> = {};
+  for (const f of compiled.fields) {
+    if (!f.toMeander) continue;
+    out[f.key] = asScalar(mapValue(data[f.portalField], f.toMeander, { recordId }), f.portalField, recordId);
+  }
+  return out;
+}
+
+export interface PayloadOptions {
+  /** Meander id of a referenced record -> its partner's portal id (lookup fields). */
+  readonly lookups?: ReadonlyMap<string, string>;
+  readonly recordId?: string;
+}
+
+function lookupMapping(f: CompiledField, value: Scalar, options: PayloadOptions): { mapping: FieldMapping; value: Scalar } {
+  const mapping = { source: f.meanderPath, target: f.toPortal!.target };
+  if (value === null) return { mapping, value };
+  const portalId = options.lookups?.get(String(value));
+  if (!portalId) throw new RecordError("LOOKUP_UNRESOLVED", `${options.recordId ? `record ${options.recordId}: ` : ""}field ${f.meanderPath}: the referenced record has no portal partner yet`);
+  return { mapping, value: `/${f.lookup!.entitySet}(${portalId})` };
+}
+
+/** The portal columns for `keys`, from canonical values: the toPortal mappings (value maps, lookups as @odata.bind). */
+export function portalPayload(compiled: CompiledConfig, canonical: Canonical, keys: readonly string[], options: PayloadOptions = {}): Record<string, unknown> {
+  const source: Record<string, unknown> = {};
+  const mappings: FieldMapping[] = [];
+  for (const key of keys) {
+    const f = compiled.fieldByKey.get(key);
+    if (!f?.toPortal) continue;
+    const value = canonical[key] ?? null;
+    if (f.lookup) {
+      const resolved = lookupMapping(f, value, options);
+      setPath(source, f.meanderPath, resolved.value);
+      mappings.push(resolved.mapping);
+    } else {
+      setPath(source, f.meanderPath, value);
+      mappings.push(f.toPortal);
+    }
+  }
+  return applyFieldMappings(source, mappings, { recordId: options.recordId });
+}
+
+/** The Meander shape for `keys`: canonical values are Meander values, placed at their dot paths. */
+export function meanderPayload(compiled: CompiledConfig, canonical: Canonical, keys: readonly string[], options: PayloadOptions = {}): Record<string, unknown> {
+  const mappings: FieldMapping[] = [];
+  const source: Record<string, unknown> = {};
+  for (const key of keys) {
+    const f = compiled.fieldByKey.get(key);
+    if (!f?.toMeander) continue;
+    setPath(source, f.meanderPath, canonical[key] ?? null);
+    mappings.push({ source: f.meanderPath, target: f.meanderPath });
+  }
+  return applyFieldMappings(source, mappings, { recordId: options.recordId });
+}

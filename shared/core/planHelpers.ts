@@ -1,0 +1,83 @@
+/** Pure helpers around PairPlans: plans for matches, the follow-up write after a create, the mass-delete guard, the dry-run summary. */
+import type { CompiledConfig } from "./compile.js";
+import { writesTo } from "./compile.js";
+import { linkFieldOf, type MatchResult } from "./matching.js";
+import { setPath } from "./paths.js";
+import type { PlanContext } from "./planner.js";
+import { planPair } from "./planner.js";
+import { type Action, type DryRunPlan, otherSide, type PairPlan, type Side, type SideRecord } from "./types.js";
+
+/** Several candidates: parked as an "ambiguous match", nothing created or written. */
+export function ambiguousPlan(fromSide: Side, record: SideRecord, candidates: readonly string[]): PairPlan & { readonly candidates: readonly string[] } {
+  const ids: Partial<Record<Side, string>> = { [fromSide]: record.id };
+  return {
+    key: ids.meander !== undefined ? `m:${ids.meander}` : `p:${ids.portal}`,
+    ...(ids.meander !== undefined ? { meanderId: ids.meander } : {}),
+    ...(ids.portal !== undefined ? { portalId: ids.portal } : {}),
+    outcome: "ambiguous",
+    actions: [],
+    parked: [],
+    resolved: [],
+    changedFields: {},
+    nextLink: undefined,
+    candidates: [...candidates],
+  };
+}
+
+/** The plan for a record without a stored link, given what findPartner found for it. */
+export function planUnlinked(compiled: CompiledConfig, fromSide: Side, record: SideRecord, match: MatchResult, context: PlanContext = {}): PairPlan {
+  if (match.kind === "ambiguous") return ambiguousPlan(fromSide, record, match.candidates);
+  const other = match.kind === "one" ? ({ state: "present", record: match.partner } as const) : ({ state: "absent" } as const);
+  const mine = { state: "present", record } as const;
+  return planPair(compiled, fromSide === "meander" ? { meander: mine, portal: other } : { meander: other, portal: mine }, context);
+}
+
+/**
+ * After a create succeeded: the write that puts the new record's id into the source's
+ * link field, so a later run (or a rerun after a crash) finds the pair by link field.
+ * Undefined when the config has no such field or never writes to the source side.
+ */
+export function linkBackAction(compiled: CompiledConfig, plan: PairPlan, createdId: string): Action | undefined {
+  const create = plan.actions.find((a) => a.kind === "create");
+  if (!create) return undefined;
+  const source = otherSide(create.side);
+  const sourceId = source === "meander" ? plan.meanderId : plan.portalId;
+  const field = linkFieldOf(compiled, source);
+  if (!field || !sourceId || !writesTo(compiled.config.direction, source)) return undefined;
+  const fields: Record<string, unknown> = {};
+  setPath(fields, field, createdId);
+  const ifMatch = source === "meander" ? plan.nextLink?.meanderVersion : plan.nextLink?.portalVersion;
+  return { kind: "update", side: source, id: sourceId, ...(ifMatch ? { ifMatch } : {}), fields };
+}
+
+export interface MassDeleteVerdict {
+  readonly blocked: boolean;
+  readonly deletes: number;
+  /** The most deletes allowed in one run: the smaller of maxDeletes and maxPercent of the linked records. */
+  readonly limit: number;
+}
+
+export function massDeleteGuard(plans: readonly PairPlan[], compiled: CompiledConfig, linkedCount: number): MassDeleteVerdict {
+  const { maxDeletes, maxPercent } = compiled.config.massDeleteGuard;
+  const deletes = plans.reduce((n, p) => n + p.actions.filter((a) => a.kind === "delete").length, 0);
+  const byPercent = (Math.max(0, linkedCount) * maxPercent) / 100;
+  return { blocked: deletes > maxDeletes || deletes > byPercent, deletes, limit: Math.min(maxDeletes, Math.floor(byPercent)) };
+}
+
+export function summarizePlans(plans: readonly PairPlan[], guard?: Pick<MassDeleteVerdict, "blocked">): DryRunPlan {
+  const summary: DryRunPlan = { creates: [], updates: [], deletes: [], conflicts: [], massDeleteBlocked: guard?.blocked ?? false };
+  for (const plan of plans) {
+    for (const action of plan.actions) {
+      if (action.kind === "create") {
+        const sourceId = action.side === "portal" ? plan.meanderId : plan.portalId;
+        summary.creates.push({ side: action.side, sourceId: sourceId ?? "" });
+      } else if (action.kind === "update") {
+        summary.updates.push({ side: action.side, id: action.id, fields: [...(plan.changedFields[action.side] ?? Object.keys(action.fields))] });
+      } else summary.deletes.push({ side: action.side, id: action.id });
+    }
+    const ids = { ...(plan.meanderId ? { meanderId: plan.meanderId } : {}), ...(plan.portalId ? { portalId: plan.portalId } : {}) };
+    if (plan.outcome === "ambiguous") summary.conflicts.push({ ...ids, fields: [], kind: "ambiguous" });
+    else if (plan.parked.length) summary.conflicts.push({ ...ids, fields: plan.parked.map((c) => c.field), kind: "field" });
+  }
+  return summary;
+}
