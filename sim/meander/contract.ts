@@ -42,7 +42,7 @@ let cached: Contract | undefined;
 export function loadContract(): Contract {
   if (cached) return cached;
   const document = parse(readFileSync(contractPath(), "utf8")) as Record<string, unknown>;
-  const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addFormats(ajv);
   // Only the schemas are JSON Schema; `components` is a container ajv should not interpret.
   ajv.addKeyword("components");
