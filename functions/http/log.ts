@@ -1,6 +1,7 @@
 /**
- * Invocation-level log lines: an event name and a JSON object of ids, codes and counts,
- * so KQL can `parse_json` them out of `traces.message`. Never a body, never a value.
+ * Invocation-level log lines in the same shape as the engine's (shared/logging.ts): one
+ * JSON object per line, so KQL reads the properties with `parse_json(message)`.
+ * Ids, codes, statuses and durations only: never a body, never a value.
  */
 import type { InvocationContext } from "@azure/functions";
 import type { LogProperties } from "../../shared/ports.js";
@@ -8,6 +9,5 @@ import type { LogProperties } from "../../shared/ports.js";
 export type LogLevel = "info" | "warn" | "error";
 
 export function logEvent(context: InvocationContext, level: LogLevel, event: string, properties: LogProperties): void {
-  const defined = Object.fromEntries(Object.entries(properties).filter(([, v]) => v !== undefined));
-  context[level](`${event} ${JSON.stringify(defined)}`);
+  context[level](JSON.stringify({ level, message: event, invocationId: context.invocationId, ...properties }));
 }

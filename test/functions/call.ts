@@ -9,7 +9,8 @@ export interface Called {
   headers: Headers;
   body: unknown;
   text: string;
-  logs: string[];
+  /** Each log line parsed: the handlers write one JSON object per line. */
+  logs: { level: string; line: Record<string, unknown> }[];
 }
 
 export interface CallInit {
@@ -27,17 +28,19 @@ export function caller(service: SyncService, auth: AuthSettings = { enabled: fal
   return async (name: string, init: CallInit = {}): Promise<Called> => {
     const fn = functions.find((f) => f.name === name);
     if (!fn) throw new Error(`no function ${name}`);
-    const logs: string[] = [];
+    const logs: Called["logs"] = [];
     const context = new InvocationContext({
       functionName: name,
       invocationId: "inv-0001",
-      logHandler: (level, ...args) => logs.push(`${level} ${args.join(" ")}`),
+      logHandler: (level, ...args) => logs.push({ level, line: JSON.parse(String(args[0])) as Record<string, unknown> }),
     });
-    const body = init.json !== undefined ? JSON.stringify(init.json) : init.body;
+    const method = init.method ?? "GET";
+    // As on the wire: GET and HEAD carry no body.
+    const body = method === "GET" || method === "HEAD" ? undefined : init.json !== undefined ? JSON.stringify(init.json) : init.body;
     const headers = { ...(init.json !== undefined ? { "content-type": "application/json" } : {}), ...init.headers };
     const query = new URLSearchParams(init.query ?? {}).toString();
     const request = new HttpRequest({
-      method: init.method ?? "GET",
+      method,
       url: `http://localhost:7071/api/${fn.options.route}${query ? `?${query}` : ""}`,
       headers,
       params: init.params ?? {},

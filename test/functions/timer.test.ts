@@ -10,8 +10,12 @@ const timer = (isPastDue: boolean): Timer => ({
 });
 
 function fire(service: FakeService, isPastDue = false) {
-  const logs: string[] = [];
-  const context = new InvocationContext({ functionName: "syncTimer", invocationId: "inv-t", logHandler: (level, ...args) => logs.push(`${level} ${args.join(" ")}`) });
+  const logs: { level: string; line: Record<string, unknown> }[] = [];
+  const context = new InvocationContext({
+    functionName: "syncTimer",
+    invocationId: "inv-t",
+    logHandler: (level, ...args) => logs.push({ level, line: JSON.parse(String(args[0])) as Record<string, unknown> }),
+  });
   const run = createTimerFunction(async () => service).options.handler(timer(isPastDue), context);
   return { run: Promise.resolve(run), logs };
 }
@@ -30,8 +34,12 @@ test("a past-due timer runs each enabled config once, in order, as trigger timer
     { configId: "likepersons", options: { trigger: "timer" } },
     { configId: "activities", options: { trigger: "timer" } },
   ]);
-  expect(logs[0]).toBe('warning sync.timer.start {"isPastDue":true}');
-  expect(logs.filter((l) => l.includes("sync.timer.run") && l.includes('"status":"succeeded"'))).toHaveLength(2);
+  expect(logs[0]).toEqual({ level: "warning", line: { level: "warn", message: "sync.timer.start", invocationId: "inv-t", isPastDue: true } });
+  const runs = logs.filter((l) => l.line.message === "sync.timer.run").map((l) => l.line);
+  expect(runs).toEqual([
+    expect.objectContaining({ configId: "likepersons", runId: "run-1", status: "succeeded" }),
+    expect.objectContaining({ configId: "activities", runId: "run-2", status: "succeeded" }),
+  ]);
 });
 
 test("one config failing does not stop the next; the invocation fails afterwards without data", async () => {
@@ -46,7 +54,7 @@ test("one config failing does not stop the next; the invocation fails afterwards
   expect(error).toBeInstanceOf(AggregateError);
   expect((error as AggregateError).message).toBe("sync failed for 1 config(s): likepersons: UNEXPECTED");
   expect((error as AggregateError).errors).toHaveLength(1);
-  expect(`${(error as Error).message} ${logs.join("\n")}`).not.toContain("c4n4ry");
+  expect(`${(error as Error).message} ${JSON.stringify(logs)}`).not.toContain("c4n4ry");
 });
 
 test("a run that ends as failed counts as a failure", async () => {
@@ -61,5 +69,5 @@ test("an already-running config is logged and skipped, not a failure", async () 
   const { run, logs } = fire(service);
   await run;
   expect(service.calls.map((c) => c.configId)).toEqual(["activities"]);
-  expect(logs.some((l) => l.startsWith("warning sync.timer.skipped") && l.includes('"runningRunId":"run-other"'))).toBe(true);
+  expect(logs).toContainEqual({ level: "warning", line: expect.objectContaining({ message: "sync.timer.skipped", configId: "likepersons", runningRunId: "run-other" }) });
 });
