@@ -18,7 +18,7 @@ export type { FieldConfig, KeyNormalizer, LookupConfig, MatchKeyConfig, ScopeFil
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const direction = z.enum(["both", "toPortal", "toMeander"]);
 const owner = z.enum(["portal", "meander", "newest", "manual"]);
-const transform = z.enum(TRANSFORM_NAMES);
+const transform = z.enum(TRANSFORM_NAMES, { error: `unknown transform (expected one of ${TRANSFORM_NAMES.join(", ")})` });
 const entity = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
 /** Dataverse logical names; no dots, so a portal target is never read as a nested path. */
 const column = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
@@ -29,14 +29,14 @@ const scopeFilter = (field: z.ZodString) =>
     z.strictObject({ field, op: z.literal("notNull") }),
     z.strictObject({ field, op: z.literal("eq"), value: scalar }),
     z.strictObject({ field, op: z.literal("in"), values: z.array(scalar).min(1) }),
-  ]);
+  ], { error: "a scope filter is { field, op: notNull } | { field, op: eq, value } | { field, op: in, values }" });
 
 const fieldSchema = z.strictObject({
   meander: meanderPath,
   portal: column,
   direction: direction.optional(),
   owner: owner.optional(),
-  transform: z.union([transform, z.array(transform)]).optional(),
+  transform: z.union([transform, z.array(transform)], { error: `unknown transform (expected one of ${TRANSFORM_NAMES.join(", ")})` }).optional(),
   valueMap: z.record(z.string(), scalar).optional(),
   default: scalar.optional(),
   required: z.boolean().optional(),

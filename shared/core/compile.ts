@@ -56,7 +56,7 @@ export function compileConfig(config: SyncConfig, file = `${config.id}.json`): C
     const at = `fields[${i}]`;
     const direction = f.direction ?? config.direction;
     const transforms = transformList(f.transform);
-    if (wider(direction, config.direction)) fail(`${at}.direction`, `field direction ${direction} is wider than the config's direction ${config.direction}`);
+    if (wider(direction, config.direction)) fail(`${at}.direction`, `field direction ${direction} goes beyond the config's direction ${config.direction}`);
     if (f.lookup) {
       if (direction !== "toPortal") fail(`${at}.lookup`, "a lookup field flows to Meander; lookups are toPortal only");
       if (f.valueMap || f.default !== undefined || transforms.length > 0) fail(`${at}.lookup`, "a lookup field takes no transform, valueMap or default");

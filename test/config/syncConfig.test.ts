@@ -1,0 +1,158 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { compileConfig, defaultConfigDir, loadConfigs, parseConfig, type SyncConfig } from "../../shared/config/syncConfig.js";
+import { ConfigError } from "../../shared/errors.js";
+
+type Json = Record<string, unknown> & { fields: Record<string, unknown>[] };
+const raw = (id: string): Json => JSON.parse(readFileSync(join(defaultConfigDir(), `${id}.json`), "utf8"));
+
+function configError(f: () => unknown): ConfigError {
+  try {
+    f();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+/** [what, base config, edit, expected path, a value that must not appear in the message] */
+const invalid: [string, string, (c: Json) => void, string, string][] = [
+  ["an unknown transform", "likepersons", (c) => (c.fields[0]!.transform = "titlecaseZq"), "fields[0].transform", "titlecaseZq"],
+  ["an unknown transform in a list", "likepersons", (c) => (c.fields[2]!.transform = ["trim", "rot13Zq"]), "fields[2].transform", "rot13Zq"],
+  [
+    "a value map that is not one-to-one on a field that flows back",
+    "likepersons",
+    (c) => (c.fields[8]!.valueMap = { active: 100000077, paused: 100000077, retired: 100000002 }),
+    "fields[8].valueMap",
+    "100000077",
+  ],
+  ["a duplicate portal target", "likepersons", (c) => (c.fields[1]!.portal = "firstname"), "fields[1].portal", "firstname"],
+  ["a duplicate Meander path", "likepersons", (c) => (c.fields[1]!.meander = "firstName"), "fields[1].meander", "firstName"],
+  ["an overlapping Meander path", "likepersons", (c) => (c.fields[4]!.meander = "contact"), "fields[4].meander", "contact."],
+  ["a match key whose Meander field is not mapped", "likepersons", (c) => ((c.matchKeys as Json[])[0]!.meander = "nickNameZq"), "matchKeys[0].meander", "nickNameZq"],
+  ["a match key whose portal column is not mapped", "likepersons", (c) => ((c.matchKeys as Json[])[1]!.portal = "emailaddress9"), "matchKeys[1].portal", "emailaddress9"],
+  [
+    "a lookup on a field that flows to Meander",
+    "likepersons",
+    (c) => c.fields.push({ meander: "mentorId", portal: "hlf_mentorid", lookup: { config: "likepersons", entitySet: "contacts" } }),
+    "fields[10].lookup",
+    "mentorId",
+  ],
+  ["a field direction wider than the config's", "activities", (c) => (c.fields[3]!.direction = "both"), "fields[3].direction", "hlf_hours"],
+  ["a field going against a one-way config", "activities", (c) => (c.fields[3]!.direction = "toMeander"), "fields[3].direction", "hlf_hours"],
+  ["an unknown top-level key", "likepersons", (c) => (c.colourZq = "red"), "colourZq", "red"],
+  ["an unknown key in a field", "likepersons", (c) => (c.fields[2]!.ownr = "portal"), "fields[2].ownr", "portal\""],
+  ["a bad id", "likepersons", (c) => (c.id = "Like Persons Zq"), "id", "Like Persons Zq"],
+  ["an unknown scope operator", "likepersons", (c) => ((c.portal as { scope: Json[] }).scope[0]!.op = "greaterZq"), "portal.scope[0].op", "greaterZq"],
+  ["an unknown owner", "likepersons", (c) => (c.fields[3]!.owner = "coinflipZq"), "fields[3].owner", "coinflipZq"],
+  ["a default the value map does not know", "likepersons", (c) => (c.fields[8]!.default = "dormantZq"), "fields[8].default", "dormantZq"],
+  ["a delete policy towards a side the config never writes", "activities", (c) => ((c.deletePolicy as Json).portalDeleted = "delete"), "deletePolicy.portalDeleted", "activities"],
+  ["a lookup with a value map", "activities", (c) => (c.fields[0]!.valueMap = { a: "b" }), "fields[0].lookup", "\"b\""],
+  ["a portal column with a dot", "likepersons", (c) => (c.fields[5]!.portal = "address1.cityZq"), "fields[5].portal", "address1.cityZq"],
+  ["a prototype path", "likepersons", (c) => (c.fields[5]!.meander = "address.__proto__"), "fields[5].meander", "__proto__"],
+  ["no fields", "likepersons", (c) => (c.fields = []), "fields", "likepersons"],
+];
+
+describe("sync config validation", () => {
+  it.each(invalid)("rejects %s, naming file and field path but not the value", (_, base, edit, path, secret) => {
+    const config = raw(base);
+    if (base === "likepersons") (config as Record<string, unknown>).matchKeys ??= [];
+    edit(config);
+    const error = configError(() => parseConfig(config, `${base}.json`));
+    expect(error.file).toBe(`${base}.json`);
+    expect(error.path).toBe(path);
+    expect(error.message.startsWith(`${base}.json: ${path}: `)).toBe(true);
+    expect(error.message.slice(`${base}.json: ${path}: `.length)).not.toContain(secret);
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.kind).toBe("fatal");
+  });
+
+  it("accepts a value map that is not one-to-one on a one-way field to the portal", () => {
+    const config = raw("activities");
+    config.fields[2]!.valueMap = { conversation: 100000000, chat: 100000000, group: 100000001, phone: 100000002, event: 100000003 };
+    expect(() => parseConfig(config, "activities.json")).not.toThrow();
+  });
+
+  it("fills defaults for optional parts", () => {
+    const config = parseConfig(
+      { id: "tiny", direction: "toPortal", meander: { entity: "things" }, portal: { entity: "things", idField: "thingid" }, fields: [{ meander: "a", portal: "b" }] },
+      "tiny.json",
+    );
+    expect(config).toMatchObject({ enabled: true, conflictPolicy: "manual", matchKeys: [], deletePolicy: { meanderDeleted: "unlink", portalDeleted: "unlink" } });
+    expect(config.massDeleteGuard).toEqual({ maxDeletes: 50, maxPercent: 5 });
+  });
+});
+
+describe("the default configs", () => {
+  it("load (sorted by file name) and compile", () => {
+    const configs = loadConfigs();
+    expect(configs.map((c) => c.id)).toEqual(["activities", "likepersons"]);
+    for (const config of configs) expect(() => compileConfig(config)).not.toThrow();
+  });
+
+  it("likepersons: bidirectional with owners, a manual field, member number toMeander only, status value map inverted", () => {
+    const config = loadConfigs().find((c) => c.id === "likepersons") as SyncConfig;
+    const compiled = compileConfig(config);
+    const field = (key: string) => compiled.fieldByKey.get(key)!;
+    expect(config.direction).toBe("both");
+    expect(config.matchKeys.map((k) => k.normalize)).toEqual(["memberNumber", "email"]);
+    expect(config.deletePolicy).toEqual({ meanderDeleted: "delete", portalDeleted: "unlink" });
+    expect(config.massDeleteGuard).toEqual({ maxDeletes: 50, maxPercent: 5 });
+    for (const key of ["firstName", "lastName", "address.postalCode", "address.city", "memberNumber"]) expect(field(key).owner).toBe("portal");
+    for (const key of ["contact.email", "contact.mobile"]) expect(field(key).owner).toBe("newest");
+    for (const key of ["status", "trainingCompletedOn"]) expect(field(key).owner).toBe("meander");
+    expect(compiled.fields.some((f) => f.owner === "manual")).toBe(true);
+    expect(field("memberNumber").direction).toBe("toMeander");
+    expect(field("memberNumber").toPortal).toBeUndefined();
+    expect(field("status").toMeander?.valueMap).toEqual({ "100000000": "active", "100000001": "paused", "100000002": "retired" });
+    expect(compiled.toPortal).toHaveLength(9);
+    expect(compiled.toMeander).toHaveLength(10);
+    expect(compiled.portalColumns).toEqual(expect.arrayContaining(["contactid", "hlf_meanderid", "hlf_likepersonstatus", "hlf_membernumber"]));
+  });
+
+  it("activities: toPortal only, with a lookup to contacts through likepersons", () => {
+    const compiled = compileConfig(loadConfigs().find((c) => c.id === "activities")!);
+    expect(compiled.toMeander).toEqual([]);
+    expect(compiled.fieldByKey.get("likepersonId")?.toPortal?.target).toBe("hlf_contactid@odata.bind");
+    expect(compiled.fieldByKey.get("likepersonId")?.lookup).toEqual({ config: "likepersons", entitySet: "contacts" });
+    expect(compiled.config.portal).toMatchObject({ idField: "hlf_likepersonactivityid", linkField: "hlf_meanderid", alternateKey: "hlf_meanderid" });
+    expect(compiled.portalColumns).toContain("_hlf_contactid_value");
+  });
+});
+
+describe("loadConfigs", () => {
+  let dir = "";
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const folder = (files: Record<string, string>) => {
+    dir = mkdtempSync(join(tmpdir(), "configs-"));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+  const text = (c: unknown) => JSON.stringify(c);
+
+  it("rejects a duplicate id, naming the second file", () => {
+    const error = configError(() => loadConfigs(folder({ "a.json": text(raw("likepersons")), "b.json": text(raw("likepersons")), "notes.txt": "x" })));
+    expect(error.file).toBe("b.json");
+    expect(error.path).toBe("id");
+  });
+
+  it("rejects text that is not JSON without quoting it", () => {
+    const error = configError(() => loadConfigs(folder({ "bad.json": '{"id": "x", "secret": Kari Nordmann}' })));
+    expect(error.message).toBe("bad.json: (root): not valid JSON");
+  });
+
+  it("rejects a lookup to a config that is not loaded", () => {
+    const error = configError(() => loadConfigs(folder({ "activities.json": text(raw("activities")) })));
+    expect(error.file).toBe("activities.json");
+    expect(error.path).toBe("fields[0].lookup.config");
+  });
+
+  it("reads only *.json, in name order", () => {
+    const b = raw("likepersons");
+    const a = { ...raw("likepersons"), id: "alpha" };
+    expect(loadConfigs(folder({ "b.json": text(b), "a.json": text(a), "readme.md": "# x" })).map((c) => c.id)).toEqual(["alpha", "likepersons"]);
+  });
+});
