@@ -98,6 +98,14 @@ export class MeanderSide implements RecordSide {
         }
         throw error;
       }
+      // Items always lie after the cursor they were asked for, so a page with items that does not
+      // move the cursor is a replay of an older answer (a cache, a retried proxy): its items may be stale.
+      if (current !== undefined && page.nextCursor === current && page.items.length > 0) {
+        stalls += 1;
+        if (stalls >= 3) throw new TransientError("FEED_STALLED", `meander changes ${entity}: the feed keeps replaying an old page`);
+        this.options.logger?.warn("meander change feed replayed an old page: asked again", { entity });
+        continue;
+      }
       const records: SideRecord[] = [];
       const deletedIds: string[] = [];
       for (const item of page.items) {
