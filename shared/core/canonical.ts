@@ -47,32 +47,27 @@ export interface PayloadOptions {
   readonly recordId?: string;
 }
 
-function lookupMapping(f: CompiledField, value: Scalar, options: PayloadOptions): { mapping: FieldMapping; value: Scalar } {
-  const mapping = { source: f.meanderPath, target: f.toPortal!.target };
-  if (value === null) return { mapping, value };
+function lookupValue(f: CompiledField, value: Scalar, options: PayloadOptions): Scalar {
+  if (value === null) return null;
   const portalId = options.lookups?.get(String(value));
   if (!portalId) throw new RecordError("LOOKUP_UNRESOLVED", `${options.recordId ? `record ${options.recordId}: ` : ""}field ${f.meanderPath}: the referenced record has no portal partner yet`);
-  return { mapping, value: `/${f.lookup!.entitySet}(${portalId})` };
+  return `/${f.lookup!.entitySet}(${portalId})`;
 }
 
-/** The portal columns for `keys`, from canonical values: the toPortal mappings (value maps, lookups as @odata.bind). */
+/**
+ * The portal columns for `keys`, from canonical values, through the toPortal mappings
+ * (value maps; lookups as @odata.bind). Columns are flat: a target such as
+ * `hlf_contactid@odata.bind` is one key, not a dot path.
+ */
 export function portalPayload(compiled: CompiledConfig, canonical: Canonical, keys: readonly string[], options: PayloadOptions = {}): Record<string, unknown> {
-  const source: Record<string, unknown> = {};
-  const mappings: FieldMapping[] = [];
+  const out: Record<string, unknown> = {};
   for (const key of keys) {
     const f = compiled.fieldByKey.get(key);
     if (!f?.toPortal) continue;
     const value = canonical[key] ?? null;
-    if (f.lookup) {
-      const resolved = lookupMapping(f, value, options);
-      setPath(source, f.meanderPath, resolved.value);
-      mappings.push(resolved.mapping);
-    } else {
-      setPath(source, f.meanderPath, value);
-      mappings.push(f.toPortal);
-    }
+    out[f.toPortal.target] = f.lookup ? lookupValue(f, value, options) : mapValue(value, f.toPortal, { recordId: options.recordId });
   }
-  return applyFieldMappings(source, mappings, { recordId: options.recordId });
+  return out;
 }
 
 /** The Meander shape for `keys`: canonical values are Meander values, placed at their dot paths. */

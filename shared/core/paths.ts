@@ -1,15 +1,25 @@
-/** Dot paths into nested records ("contact.email"). */
+/**
+ * Dot paths into nested records ("contact.email"). An OData annotation suffix stays
+ * with its property: "hlf_contactid@odata.bind" is one key, not two.
+ */
 
 /** Segments that would reach an object's prototype: never valid in a path. */
 const FORBIDDEN = new Set(["__proto__", "prototype", "constructor"]);
 
-export const isSafePath = (path: string): boolean => path.split(".").every((s) => s.length > 0 && !FORBIDDEN.has(s));
+function segmentsOf(path: string): string[] {
+  const at = path.indexOf("@");
+  const segments = (at < 0 ? path : path.slice(0, at)).split(".");
+  if (at >= 0) segments[segments.length - 1] += path.slice(at);
+  return segments;
+}
+
+export const isSafePath = (path: string): boolean => segmentsOf(path).every((s) => s.length > 0 && !FORBIDDEN.has(s));
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function getPath(source: Readonly<Record<string, unknown>>, path: string): unknown {
   let current: unknown = source;
-  for (const segment of path.split(".")) {
+  for (const segment of segmentsOf(path)) {
     if (!isObject(current) || !Object.hasOwn(current, segment)) return undefined;
     current = current[segment];
   }
@@ -18,7 +28,7 @@ export function getPath(source: Readonly<Record<string, unknown>>, path: string)
 
 /** Sets a value, building nested objects on the way. The caller checks the path with isSafePath. */
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const segments = path.split(".");
+  const segments = segmentsOf(path);
   let current = target;
   for (const segment of segments.slice(0, -1)) {
     const next = current[segment];

@@ -88,6 +88,10 @@ describe("applyFieldMappings", () => {
     for (const value of ["Kari", "Nordmann", "Example", "912", "active"]) expect(error.message).not.toContain(value);
   });
 
+  it("keeps an OData annotation with its property instead of nesting it", () => {
+    expect(applyFieldMappings({ a: { b: "/contacts(1)" } }, [{ source: "a.b", target: "hlf_contactid@odata.bind" }])).toEqual({ "hlf_contactid@odata.bind": "/contacts(1)" });
+  });
+
   it("does not match value-map keys inherited from Object.prototype", () => {
     expect(() => applyFieldMappings({ v: "constructor" }, [{ source: "v", target: "t", valueMap: { a: 1 } }])).toThrow(MappingError);
   });

@@ -1,0 +1,108 @@
+/** Records in both systems' shapes for the default configs, and the compiled configs. */
+import { compileConfig, loadConfigs } from "../../shared/config/syncConfig.js";
+import type { CompiledConfig } from "../../shared/core/compile.js";
+import type { Canonical, Link, SideRecord, SideView } from "../../shared/core/types.js";
+
+const configs = loadConfigs();
+export const likepersons: CompiledConfig = compileConfig(configs.find((c) => c.id === "likepersons")!);
+export const activities: CompiledConfig = compileConfig(configs.find((c) => c.id === "activities")!);
+
+export interface Person {
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  mobile: string | null;
+  postalCode: string | null;
+  city: string | null;
+  chapter: string | null;
+  memberNumber: string | null;
+  status: "active" | "paused" | "retired";
+  trainingCompletedOn: string | null;
+}
+
+export const kari: Person = {
+  firstName: "Kari",
+  lastName: "Nordmann",
+  email: "kari.nordmann@example.no",
+  mobile: "+4791234567",
+  postalCode: "0150",
+  city: "Oslo",
+  chapter: "Oslo",
+  memberNumber: "12345",
+  status: "active",
+  trainingCompletedOn: "2023-05-01",
+};
+
+const STATUS = { active: 100000000, paused: 100000001, retired: 100000002 } as const;
+
+export function meanderData(id: string, p: Person, portalContactId: string | null = null): Record<string, unknown> {
+  return {
+    id,
+    memberNumber: p.memberNumber,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    contact: { email: p.email, mobile: p.mobile },
+    address: { postalCode: p.postalCode, city: p.city },
+    chapter: p.chapter,
+    status: p.status,
+    trainingCompletedOn: p.trainingCompletedOn,
+    portalContactId,
+  };
+}
+
+export function portalData(id: string, p: Person, meanderId: string | null = null): Record<string, unknown> {
+  return {
+    contactid: id,
+    firstname: p.firstName,
+    lastname: p.lastName,
+    emailaddress1: p.email,
+    mobilephone: p.mobile,
+    address1_postalcode: p.postalCode,
+    address1_city: p.city,
+    hlf_membernumber: p.memberNumber,
+    hlf_localchapter: p.chapter,
+    hlf_likepersonstatus: STATUS[p.status],
+    hlf_trainingcompletedon: p.trainingCompletedOn,
+    hlf_meanderid: meanderId,
+  };
+}
+
+export const baselineOf = (p: Person): Canonical => ({
+  firstName: p.firstName,
+  lastName: p.lastName,
+  "contact.email": p.email,
+  "contact.mobile": p.mobile,
+  "address.postalCode": p.postalCode,
+  "address.city": p.city,
+  chapter: p.chapter,
+  memberNumber: p.memberNumber,
+  status: p.status,
+  trainingCompletedOn: p.trainingCompletedOn,
+});
+
+export const present = (record: SideRecord): SideView => ({ state: "present", record });
+
+export const meanderRecord = (p: Person, extra: Partial<SideRecord> = {}, id = "m-1"): SideRecord => ({
+  id,
+  version: "7",
+  modifiedOn: "2025-01-01T10:00:00Z",
+  data: meanderData(id, p, "p-1"),
+  ...extra,
+});
+
+export const portalRecord = (p: Person, extra: Partial<SideRecord> = {}, id = "p-1"): SideRecord => ({
+  id,
+  version: 'W/"100"',
+  modifiedOn: "2025-01-01T10:00:00Z",
+  data: portalData(id, p, "m-1"),
+  ...extra,
+});
+
+export const linkOf = (p: Person, extra: Partial<Link> = {}): Link => ({
+  meanderId: "m-1",
+  portalId: "p-1",
+  baseline: baselineOf(p),
+  meanderVersion: "7",
+  portalVersion: 'W/"100"',
+  ...extra,
+});
