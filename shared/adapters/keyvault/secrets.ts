@@ -10,6 +10,8 @@ import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets"
 import { FatalError, isNetworkError, TransientError } from "../../errors.js";
 import type { Logger, SecretSource } from "../../ports.js";
 
+const isLoopback = (url: string) => ["localhost", "127.0.0.1", "[::1]"].includes(new URL(url).hostname);
+
 export class KeyVaultSecretSource implements SecretSource {
   private readonly client: SecretClient;
   private readonly cache = new Map<string, Promise<string>>();
@@ -19,7 +21,10 @@ export class KeyVaultSecretSource implements SecretSource {
     credential: TokenCredential,
     options: SecretClientOptions = {},
   ) {
-    this.client = new SecretClient(vaultUrl, credential, options);
+    // The SDK checks that the challenge's resource (vault.azure.net) matches the
+    // vault's host; a vault on a loopback address can only be the local simulator.
+    const local = isLoopback(vaultUrl);
+    this.client = new SecretClient(vaultUrl, credential, { ...(local ? { disableChallengeResourceVerification: true } : {}), ...options });
   }
 
   getSecret(name: string, options: { fresh?: boolean } = {}): Promise<string> {
