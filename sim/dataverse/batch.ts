@@ -73,7 +73,8 @@ function apiPath(url: string): { path: string; search: string } {
 function parseOperation(lines: readonly string[], partHeaders: Record<string, string>): Operation {
   let i = 0;
   while (i < lines.length && lines[i]!.trim() === "") i++;
-  const requestLine = /^([A-Z]+)\s+(\S+)(\s+HTTP\/\d\.\d)?\s*$/.exec(lines[i] ?? "");
+  // Lenient about unencoded spaces in the URL: only the method and the protocol are fixed.
+  const requestLine = /^([A-Z]+)\s+(.+?)(\s+HTTP\/\d\.\d)?\s*$/.exec(lines[i] ?? "");
   if (!requestLine) throw new BatchSyntaxError("Malformed request line in the batch body.");
   const { headers, next } = readHeaders(lines, i + 1);
   const body = lines.slice(next).join("\n").trim();

@@ -128,8 +128,14 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       });
     }
     protection.noteArrival(clientId);
-    const rejected = protection.admit(clientId);
+    const { rejected, remaining } = protection.admit(clientId);
     if (rejected) return rejected;
+    const response = await serveWebApi(req, path, search, body).finally(() => protection.release(clientId));
+    if (remaining !== undefined) response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = String(remaining);
+    return response;
+  }
+
+  async function serveWebApi(req: IncomingMessage, path: string, search: string, body: string): Promise<SimResponse> {
     try {
       let decoded: string;
       try {
@@ -153,8 +159,6 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     } catch (error) {
       if (error instanceof SimError) return error.toResponse();
       return dvError(500, DV.serverError, "Unexpected error in the simulator.");
-    } finally {
-      protection.release(clientId);
     }
   }
 
@@ -197,10 +201,15 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
 
     const fault = faults.take(method, path);
     if (fault?.delayMs) await sleep(fault.delayMs);
-    if (fault?.drop) {
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": "1000" });
-      res.write('{"value":[');
+    if (fault?.drop === "beforeResponse") {
       res.socket?.destroy();
+      return;
+    }
+    if (fault?.drop && fault.drop !== "afterProcessing") {
+      // Headers and the start of a body go out first, so the client sees the
+      // connection die mid-response, not before it.
+      res.writeHead(200, { "Content-Type": "application/json; odata.metadata=minimal", "Content-Length": "4096" });
+      res.write('{"@odata.context":"', () => setTimeout(() => res.socket?.destroy(), 5));
       return;
     }
     if (fault?.status) {
@@ -214,6 +223,10 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     if (path.startsWith(API_ROOT)) response = await webApi(req, path, search, body);
     else if (path.startsWith("/secrets/")) response = keyVault(req, path, search);
     else response = identity(req, path, body);
+    if (fault?.drop === "afterProcessing") {
+      res.socket?.destroy();
+      return;
+    }
     send(res, response ?? dvError(404, DV.notFound, "No such resource on the simulator."));
   }
 

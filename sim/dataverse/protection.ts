@@ -17,8 +17,13 @@ export interface Fault {
   readonly status?: number;
   readonly code?: string;
   readonly retryAfterSeconds?: number;
-  /** Destroy the socket after the response headers: the client sees a dropped connection. */
-  readonly drop?: boolean;
+  /**
+   * A dropped connection. `true` (or "midResponse"): headers and the start of a body,
+   * then the socket dies, the request not processed. "beforeResponse": the socket dies
+   * with no answer, not processed. "afterProcessing": the request IS processed (writes
+   * applied), then the socket dies with no answer, as when a reply is lost on the way.
+   */
+  readonly drop?: boolean | "midResponse" | "beforeResponse" | "afterProcessing";
   /** Hold the request this long before answering (normally, unless status/drop say otherwise). */
   readonly delayMs?: number;
   /** Which requests the fault hits; by default every Web API request (`/api/data/...`). */
@@ -51,8 +56,11 @@ export class Protection {
     if (retryAfterSeconds !== undefined) this.retryAfterUntil.set(client, Date.now() + retryAfterSeconds * 1000 - 50);
   }
 
-  /** Admits a Web API request or answers 429; an admitted request must be released. */
-  admit(client: string): SimResponse | undefined {
+  /**
+   * Admits a Web API request (an admitted request must be released) or answers 429.
+   * `remaining` is what Dataverse reports in x-ms-ratelimit-burst-remaining-xrm-requests.
+   */
+  admit(client: string): { rejected?: SimResponse; remaining?: number } {
     const limits = this.limits;
     if (limits) {
       const now = Date.now();
@@ -73,11 +81,12 @@ export class Protection {
       }
       window.push(now);
     }
+    const remaining = limits ? Math.max(0, limits.requestsPerWindow - (this.windows.get(client)?.length ?? 0)) : undefined;
     this.inFlight.set(client, (this.inFlight.get(client) ?? 0) + 1);
     this.totalInFlight += 1;
     const counters = this.counters();
     counters.maxConcurrentSeen = Math.max(counters.maxConcurrentSeen, this.totalInFlight);
-    return undefined;
+    return remaining === undefined ? {} : { remaining };
   }
 
   release(client: string): void {
@@ -85,9 +94,9 @@ export class Protection {
     this.totalInFlight = Math.max(0, this.totalInFlight - 1);
   }
 
-  private reject(client: string, code: string, message: string, retryAfterSeconds: number): SimResponse {
+  private reject(client: string, code: string, message: string, retryAfterSeconds: number): { rejected: SimResponse } {
     this.noteThrottled(client, retryAfterSeconds);
-    return dvError(429, code, message, { "Retry-After": String(retryAfterSeconds) });
+    return { rejected: dvError(429, code, message, { "Retry-After": String(retryAfterSeconds) }) };
   }
 }
 

@@ -12,9 +12,16 @@ describe("Dataverse simulator: service protection and faults", () => {
   it("answers 429 with Retry-After past the requests-per-window limit and counts early retries", async () => {
     sim = await startSim({ limits: { requestsPerWindow: 3, windowMs: 1000, maxConcurrent: 10 } });
     const token = await getToken(sim);
-    for (let i = 0; i < 3; i++) expect((await api(sim, token, "GET", "contacts")).status).toBe(200);
+    const remaining: (string | null)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await api(sim, token, "GET", "contacts");
+      expect(response.status).toBe(200);
+      remaining.push(response.headers.get("x-ms-ratelimit-burst-remaining-xrm-requests"));
+    }
+    expect(remaining).toEqual(["2", "1", "0"]);
     const throttled = await api(sim, token, "GET", "contacts");
     expect(throttled.status).toBe(429);
+    expect(sim.counters().byKind.get).toBe(3);
     expect(throttled.json.error.code).toBe("0x80072322");
     const retryAfter = Number(throttled.headers.get("retry-after"));
     expect(retryAfter).toBe(1);
@@ -72,11 +79,22 @@ describe("Dataverse simulator: service protection and faults", () => {
     expect((await api(sim, token, "PATCH", `contacts(${guid(1)})`, { body: { firstname: "a" } })).status).toBe(204);
   });
 
-  it("drops the connection mid-response, delays, and clears faults", async () => {
+  it("drops the connection mid-response, before any response, or after applying a write", async () => {
     sim = await startSim();
     const token = await getToken(sim);
     sim.faults.failNext(1, { drop: true });
     await expect(api(sim, token, "GET", "contacts")).rejects.toThrow();
+    sim.faults.failNext(1, { drop: "beforeResponse" });
+    await expect(api(sim, token, "POST", "contacts", { body: { firstname: "lost" } })).rejects.toThrow();
+    expect(sim.store.list("contacts")).toEqual([]);
+    sim.faults.failNext(1, { drop: "afterProcessing" });
+    await expect(api(sim, token, "POST", "contacts", { body: { firstname: "applied" } })).rejects.toThrow();
+    expect(sim.store.list("contacts").map((row) => row.firstname)).toEqual(["applied"]);
+  });
+
+  it("delays and clears faults", async () => {
+    sim = await startSim();
+    const token = await getToken(sim);
     sim.faults.failNext(1, { delayMs: 120 });
     const started = Date.now();
     expect((await api(sim, token, "GET", "contacts")).status).toBe(200);
