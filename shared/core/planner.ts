@@ -6,7 +6,7 @@
 import { MappingError } from "../errors.js";
 import { canonicalFromMeander, canonicalFromPortal, meanderPayload, portalPayload, sameValue } from "./canonical.js";
 import { type CompiledConfig, type CompiledField, lookupReadColumn, writesTo } from "./compile.js";
-import { mapValue } from "./mapping.js";
+import { isMissing, mapValue } from "./mapping.js";
 import { linkFieldOf, sameId } from "./matching.js";
 import { getPath, setPath } from "./paths.js";
 import {
@@ -74,13 +74,17 @@ export function planPair(compiled: CompiledConfig, input: PairInput, context: Pl
   const ids: Partial<Record<Side, string>> = { meander: link?.meanderId ?? idOf(views.meander), portal: link?.portalId ?? idOf(views.portal) };
 
   if (views.meander.state === "outOfScope" || views.portal.state === "outOfScope")
-    return link ? basePlan(ids, "unlink", { nextLink: null }) : basePlan(ids, "skip");
+    return basePlan(ids, link ? "unlink" : "skip", { ...(link ? { nextLink: null } : {}), reason: "OUT_OF_SCOPE" });
   if (views.meander.state === "deleted" || views.portal.state === "deleted") return planDelete(compiled, link, views, ids);
   if (views.meander.state === "absent" && views.portal.state === "absent") return basePlan(ids, "skip");
   if (views.meander.state === "absent" || views.portal.state === "absent") {
     const target: Side = views.meander.state === "absent" ? "meander" : "portal";
     const source = recordOf(views[otherSide(target)]);
     if (!source || !writesTo(compiled.config.direction, target)) return basePlan(ids, "skip");
+    // Its link field names a partner we cannot see: one that was deleted or left scope. Creating
+    // another would resurrect it (or upsert it back into scope); a person decides instead.
+    const ownLink = linkFieldOf(compiled, otherSide(target));
+    if (ownLink && !isMissing(getPath(source.data, ownLink))) return basePlan(ids, "skip", { reason: "PARTNER_GONE" });
     return planCreate(compiled, otherSide(target), source, ids, context);
   }
   return planMerge(compiled, input, views, ids, context);
@@ -100,8 +104,8 @@ function planDelete(compiled: CompiledConfig, link: Link | undefined, views: Vie
   const policy = gone === "meander" ? compiled.config.deletePolicy.meanderDeleted : compiled.config.deletePolicy.portalDeleted;
   const record = recordOf(views[survivor]);
   // An edit on the surviving side since the baseline is kept: unlink instead of deleting it.
-  if (policy !== "delete" || !writesTo(compiled.config.direction, survivor) || (record && changedSince(compiled, survivor, record, link)))
-    return basePlan(ids, "unlink", { nextLink: null });
+  if (policy !== "delete" || !writesTo(compiled.config.direction, survivor)) return basePlan(ids, "unlink", { nextLink: null, reason: "PARTNER_DELETED" });
+  if (record && changedSince(compiled, survivor, record, link)) return basePlan(ids, "unlink", { nextLink: null, reason: "EDITED_SINCE_DELETE" });
   const id = survivor === "meander" ? link.meanderId : link.portalId;
   const ifMatch = record?.version ?? link[versionKey(survivor)];
   const action: Action = { kind: "delete", side: survivor, id, ...(ifMatch ? { ifMatch } : {}) };

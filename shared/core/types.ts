@@ -130,6 +130,8 @@ export interface PairPlan {
    * `undefined` leaves the stored link as it is.
    */
   readonly nextLink: Omit<Link, "meanderId" | "portalId"> | null | undefined;
+  /** Why a pair is skipped or unlinked, as a code for operators (no personal data), e.g. "OUT_OF_SCOPE", "PARTNER_GONE". */
+  readonly reason?: string;
 }
 
 export type RunStatus = "running" | "succeeded" | "partial" | "incomplete" | "failed";

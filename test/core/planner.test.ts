@@ -157,7 +157,7 @@ describe("planPair: first coupling and creates", () => {
   });
 
   it("creates the portal partner with every field that flows there, plus the link field", () => {
-    const plan = planPair(likepersons, { meander: present(meanderRecord(kari)), portal: { state: "absent" } });
+    const plan = planPair(likepersons, { meander: present(meanderRecord(kari, { data: meanderData("m-1", kari) })), portal: { state: "absent" } });
     expect(plan.outcome).toBe("create");
     expect(plan.actions).toHaveLength(1);
     const create = plan.actions[0] as Extract<Action, { kind: "create" }>;
@@ -168,10 +168,18 @@ describe("planPair: first coupling and creates", () => {
   });
 
   it("creates the Meander partner from a portal contact", () => {
-    const plan = planPair(likepersons, { meander: { state: "absent" }, portal: present(portalRecord(kari)) });
+    const plan = planPair(likepersons, { meander: { state: "absent" }, portal: present(portalRecord(kari, { data: portalData("p-1", kari) })) });
     const create = plan.actions[0] as Extract<Action, { kind: "create" }>;
     expect(create).toMatchObject({ kind: "create", side: "meander" });
     expect(create.fields).toMatchObject({ firstName: "Kari", memberNumber: "12345", contact: { email: "kari.nordmann@example.no" }, portalContactId: "p-1" });
+  });
+
+  it.each(["meander", "portal"] as const)("never creates from a %s record whose link field names a partner it cannot see", (side) => {
+    const plan = planPair(likepersons, {
+      meander: side === "meander" ? present(meanderRecord(kari)) : { state: "absent" },
+      portal: side === "portal" ? present(portalRecord(kari)) : { state: "absent" },
+    });
+    expect(plan).toMatchObject({ outcome: "skip", actions: [], reason: "PARTNER_GONE" });
   });
 
   it("a missing required field is a MappingError naming the field and the record, with no personal value", () => {
