@@ -8,7 +8,7 @@ import { HttpError } from "./errors.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-const SAFE_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
+const SAFE_KEY = /^[A-Za-z_][A-Za-z0-9_.]{0,63}$/;
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let at = value;
@@ -21,9 +21,9 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where?: st
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = issue.path.map(String);
+  // Keys in a path may come from the caller: name them only when they are plain identifiers.
+  const path = issue.path.map((key) => (typeof key === "number" || SAFE_KEY.test(String(key)) ? String(key) : "(key)"));
   if (issue.code === "unrecognized_keys") {
-    // The key came from the caller: name it only when it is a plain identifier.
     const key = issue.keys.find((k) => SAFE_KEY.test(k));
     path.push(...(key ? [key] : []));
   }

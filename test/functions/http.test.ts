@@ -105,12 +105,15 @@ describe("bad input is a 4xx naming the problem", () => {
     [{ choice: "meander", values: { phone: "x" } }, "body.values"],
     [{ choice: "value", values: { phone: { nested: 1 } } }, "body.values.phone"],
     [{ choice: "meander", extra: 1 }, "body.extra"],
+    [{ choice: "value", values: { [`'${"x".repeat(2000)}`]: "a" } }, "body.values.(key)"],
+    [{ choice: "meander", [`ola@example.no`]: 1 }, "body"],
     [[], "body"],
     ["meander", "body"],
   ])("resolution body %j → 400 naming %s", async (json, field) => {
     const r = await call("syncConflictResolution", { method: "POST", params, json });
     expect(r.status).toBe(400);
     expect(errorOf(r).field).toBe(field);
+    expect(r.text).not.toMatch(/x{100}|ola@example/);
   });
 
   test("no body on a resolution → 400 body required", async () => {
