@@ -344,3 +344,6 @@ function makeConflict(draw: Draw, p: Person, c: PortalContact, newMobile: () => 
       c.hlf_likepersonstatus = LIKEPERSON_STATUS_CODES[p.status === "active" ? "paused" : "active"];
   }
 }
+
+/** The name the local stack imports. */
+export type GenerateOptions = DatasetOptions;

@@ -73,7 +73,9 @@ describe("Meander client against the simulator", () => {
     expect(second).toMatchObject({ ok: true, id: first!.ok ? first!.id : "" });
     expect(sim.counters().noopWrites - before.noopWrites).toBe(1);
     const id = first!.ok ? first!.id : "";
-    expect(sim.store.get("likepersons", id)).toMatchObject({ externalRef: portalId, data: { contact: { email: "ase@example.com", mobile: null }, status: "active" } });
+    expect(sim.store.get("likepersons", id)).toMatchObject({ externalRef: portalId, data: { portalContactId: portalId, contact: { email: "ase@example.com", mobile: null }, status: "active" } });
+    const byLink = await side.findByField("likepersons", "portalContactId", [portalId.toUpperCase()]);
+    expect(byLink.map((r) => r.id)).toEqual([id]);
 
     const version = sim.store.get("likepersons", "lp-0007")!.version;
     const [updated] = await side.write("likepersons", [{ op: "update", ref: "u1", id: "lp-0007", ifMatch: version, data: { id: "lp-0007", contact: { mobile: "+4799999999" } } }]);

@@ -137,7 +137,8 @@ export class MeanderSide implements RecordSide {
   }
 
   async findByField(entity: string, field: string, values: readonly Scalar[], options: ReadOptions = {}): Promise<SideRecord[]> {
-    const wanted = [...new Set(values.filter((v) => v !== null && v !== "").map(String))];
+    // The contract caps a value at 200 characters; nothing stored can equal a longer one.
+    const wanted = [...new Set(values.filter((v) => v !== null && v !== "").map(String))].filter((v) => v.length <= 200);
     const pages = await Promise.all(
       chunk(wanted, CONTRACT_LIMITS.lookupValues).map((part) =>
         this.http.call<RecordList>(`lookup ${entity}`, "POST", `/sync/v1/${encodeURIComponent(entity)}/lookup`, { body: { field, values: part }, signal: options.signal }),
@@ -183,8 +184,13 @@ export class MeanderSide implements RecordSide {
 
 function toOperation(op: WriteOp): BatchOperation {
   switch (op.op) {
-    case "create":
-      return { ref: op.ref, op: "upsert", ...(op.upsertKey ? { externalRef: op.upsertKey.value } : {}), data: toContractData(op.data) };
+    case "create": {
+      if (!op.upsertKey) return { ref: op.ref, op: "upsert", data: toContractData(op.data) };
+      // The port's promise is that the record's `field` holds the key, so later lookups by that field find it too.
+      const { field, value } = op.upsertKey;
+      const data = field === "externalRef" ? op.data : { ...op.data, [field]: value };
+      return { ref: op.ref, op: "upsert", externalRef: value, data: toContractData(data) };
+    }
     case "update":
       return { ref: op.ref, op: "upsert", id: op.id, ...(op.ifMatch ? { ifVersion: op.ifMatch } : {}), data: toContractData(op.data) };
     case "delete":
