@@ -284,6 +284,9 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
     const body = await readBody(req);
     if (body.error) return { kind, fault, reply: body.error };
     const key = req.headers["idempotency-key"];
+    if (typeof key === "string" && (key.length === 0 || key.length > 100)) {
+      return { kind, fault, reply: fail(problem(400, "INVALID_REQUEST", "Idempotency-Key must have 1 to 100 characters", [{ parameter: "Idempotency-Key", detail: "wrong length" }])) };
+    }
     const reply =
       kind === "batch"
         ? batch(entity, body.value, typeof key === "string" ? key : undefined)

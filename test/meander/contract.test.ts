@@ -168,6 +168,19 @@ describe("Meander client against the simulator", () => {
     await expect(side.findByField("likepersons", "firstName", ["Test"])).rejects.toMatchObject({ status: 400 });
   });
 
+  it("replays a batch sent again with the same Idempotency-Key instead of applying it twice", async () => {
+    const body = JSON.stringify({ operations: [{ ref: "n", op: "upsert", data: { firstName: "Idem", lastName: "Potent" } }] });
+    const send = (key: string, payload = body) => raw("/sync/v1/likepersons/batch", { method: "POST", body: payload, headers: { "idempotency-key": key } });
+    const first = await send("key-1");
+    const again = await send("key-1");
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.json()).toEqual(await first.json());
+    expect(sim.store.list("likepersons").filter((r) => r.data.lastName === "Potent")).toHaveLength(1);
+    const reused = await send("key-1", body.replace("Idem", "Other"));
+    expect(reused.status).toBe(422);
+    expect((await send("x".repeat(101))).status).toBe(400);
+  });
+
   it("refuses a missing or wrong token, and the client treats that as fatal", async () => {
     const response = await fetch(`${sim.url}/sync/v1/likepersons/changes`);
     expect(response.status).toBe(401);
@@ -180,7 +193,7 @@ describe("Meander client against the simulator", () => {
   it("gave only answers the OpenAPI document describes", () => {
     expect(checker.seen.length).toBeGreaterThan(20);
     expect(new Set(checker.seen.map((e) => e.kind))).toEqual(new Set(["changes", "batch", "lookup", "records"]));
-    expect(new Set(checker.seen.map((e) => e.status))).toEqual(new Set([200, 400, 401, 410]));
+    expect(new Set(checker.seen.map((e) => e.status))).toEqual(new Set([200, 400, 401, 410, 422]));
     expect(checker.problems).toEqual([]);
   });
 
