@@ -127,8 +127,8 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
         "WWW-Authenticate": `Bearer authorization_uri=${origin}/${tenantId}/oauth2/authorize, resource_id=${origin}/`,
       });
     }
-    protection.noteArrival(clientId);
-    const { rejected, remaining } = protection.admit(clientId);
+    protection.noteArrival(clientId, req.socket);
+    const { rejected, remaining } = protection.admit(clientId, req.socket);
     if (rejected) return rejected;
     const response = await serveWebApi(req, path, search, body).finally(() => protection.release(clientId));
     if (remaining !== undefined) response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = String(remaining);
@@ -213,8 +213,8 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       return;
     }
     if (fault?.status) {
-      protection.noteArrival(client);
-      if (fault.status === 429) protection.noteThrottled(client, fault.retryAfterSeconds);
+      protection.noteArrival(client, req.socket);
+      if (fault.status === 429) protection.noteThrottled(client, fault.retryAfterSeconds, req.socket);
       return send(res, faultResponse({ ...fault, status: fault.status }));
     }
     if (options.latencyMs) await sleep(options.latencyMs);

@@ -30,10 +30,25 @@ export interface Fault {
   readonly match?: (method: string, path: string) => boolean;
 }
 
+/**
+ * Requests a client had already sent when its first 429 went out arrive within a few
+ * milliseconds of it; they are not a failure to honour Retry-After.
+ */
+const IN_FLIGHT_GRACE_MS = 100;
+
+interface Backoff {
+  /** Until when the client was asked to wait. */
+  readonly until: number;
+  /** When the first 429 of this back-off went out. */
+  readonly issuedAt: number;
+  /** Connections that carried a 429: a request on one of them was sent knowing it. */
+  readonly connections: WeakSet<object>;
+}
+
 export class Protection {
   private readonly windows = new Map<string, number[]>();
   private readonly inFlight = new Map<string, number>();
-  private readonly retryAfterUntil = new Map<string, number>();
+  private readonly backoff = new Map<string, Backoff>();
   private totalInFlight = 0;
 
   constructor(
@@ -41,26 +56,41 @@ export class Protection {
     private readonly counters: () => DataverseCounters,
   ) {}
 
-  /** Counts a request that came before the Retry-After this client was last given. */
-  noteArrival(client: string): void {
-    const until = this.retryAfterUntil.get(client);
-    if (until === undefined) return;
-    if (Date.now() < until) this.counters().retryAfterViolations += 1;
-    else this.retryAfterUntil.delete(client);
+  /**
+   * Counts a request that came before the Retry-After this client was last given, but
+   * only one the client sent knowing it: one on the connection that carried the 429,
+   * or one arriving after the grace that covers requests already on their way.
+   */
+  noteArrival(client: string, connection: object): void {
+    const backoff = this.backoff.get(client);
+    if (!backoff) return;
+    const now = Date.now();
+    if (now >= backoff.until) {
+      this.backoff.delete(client);
+      return;
+    }
+    if (backoff.connections.has(connection) || now - backoff.issuedAt > IN_FLIGHT_GRACE_MS) this.counters().retryAfterViolations += 1;
   }
 
-  noteThrottled(client: string, retryAfterSeconds: number | undefined): void {
+  noteThrottled(client: string, retryAfterSeconds: number | undefined, connection: object): void {
     this.counters().throttled += 1;
-    // A small grace absorbs timer granularity: a client that waits the full
+    if (retryAfterSeconds === undefined) return;
+    const now = Date.now();
+    // A little slack absorbs timer granularity: a client that waits the full
     // Retry-After must not be counted as early.
-    if (retryAfterSeconds !== undefined) this.retryAfterUntil.set(client, Date.now() + retryAfterSeconds * 1000 - 50);
+    const until = now + retryAfterSeconds * 1000 - 50;
+    const previous = this.backoff.get(client);
+    const connections = previous && now < previous.until ? previous.connections : new WeakSet<object>();
+    connections.add(connection);
+    const ongoing = previous && now < previous.until ? previous : undefined;
+    this.backoff.set(client, { until: Math.max(until, ongoing?.until ?? 0), issuedAt: ongoing?.issuedAt ?? now, connections });
   }
 
   /**
    * Admits a Web API request (an admitted request must be released) or answers 429.
    * `remaining` is what Dataverse reports in x-ms-ratelimit-burst-remaining-xrm-requests.
    */
-  admit(client: string): { rejected?: SimResponse; remaining?: number } {
+  admit(client: string, connection: object): { rejected?: SimResponse; remaining?: number } {
     const limits = this.limits;
     if (limits) {
       const now = Date.now();
@@ -68,12 +98,13 @@ export class Protection {
       this.windows.set(client, window);
       const concurrent = this.inFlight.get(client) ?? 0;
       if (concurrent >= limits.maxConcurrent) {
-        return this.reject(client, DV.tooManyConcurrent, `Number of concurrent requests exceeded the limit of ${limits.maxConcurrent}.`, limits.retryAfterSeconds ?? 1);
+        return this.reject(client, connection, DV.tooManyConcurrent, `Number of concurrent requests exceeded the limit of ${limits.maxConcurrent}.`, limits.retryAfterSeconds ?? 1);
       }
       if (window.length >= limits.requestsPerWindow) {
         const untilRoom = Math.ceil(((window[0] ?? now) + limits.windowMs - now) / 1000);
         return this.reject(
           client,
+          connection,
           DV.tooManyRequests,
           `Number of requests exceeded the limit of ${limits.requestsPerWindow} over time window of ${Math.round(limits.windowMs / 1000)} seconds.`,
           limits.retryAfterSeconds ?? Math.max(1, untilRoom),
@@ -94,8 +125,8 @@ export class Protection {
     this.totalInFlight = Math.max(0, this.totalInFlight - 1);
   }
 
-  private reject(client: string, code: string, message: string, retryAfterSeconds: number): { rejected: SimResponse } {
-    this.noteThrottled(client, retryAfterSeconds);
+  private reject(client: string, connection: object, code: string, message: string, retryAfterSeconds: number): { rejected: SimResponse } {
+    this.noteThrottled(client, retryAfterSeconds, connection);
     return { rejected: dvError(429, code, message, { "Retry-After": String(retryAfterSeconds) }) };
   }
 }

@@ -27,6 +27,8 @@ describe("Dataverse simulator: service protection and faults", () => {
     expect(retryAfter).toBe(1);
     expect(sim.counters().retryAfterViolations).toBe(0);
 
+    // Sent knowingly, well before the Retry-After is over.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const early = await api(sim, token, "GET", "contacts");
     expect(early.status).toBe(429);
     expect(sim.counters().retryAfterViolations).toBe(1);
@@ -37,6 +39,16 @@ describe("Dataverse simulator: service protection and faults", () => {
     const counters = sim.counters();
     expect(counters.retryAfterViolations).toBe(1);
     expect(counters.throttled).toBe(2);
+  });
+
+  it("does not count requests already on their way when the 429 went out as violations", async () => {
+    sim = await startSim({ limits: { requestsPerWindow: 2, windowMs: 1000, maxConcurrent: 10 } });
+    const token = await getToken(sim);
+    const current = sim;
+    const burst = await Promise.all(Array.from({ length: 6 }, () => api(current, token, "GET", "contacts")));
+    expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 429, 429, 429, 429]);
+    expect(sim.counters().retryAfterViolations).toBe(0);
+    expect(sim.counters().throttled).toBe(4);
   });
 
   it("counts a $batch as one request for the limits, whatever it holds", async () => {
