@@ -60,6 +60,7 @@ export async function startHarness(options: Partial<DataverseSimOptions> = {}): 
         },
         // Tests use short waits; production keeps the defaults.
         resilience: { baseDelayMs: 10, maxDelayMs: 200, halfOpenAfterMs: 500 },
+        timeoutMs: 2000,
         ...overrides,
       }),
   };

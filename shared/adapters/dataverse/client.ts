@@ -4,7 +4,7 @@
  * once, then give up with an AuthError).
  */
 import { DynamicsWebApi } from "dynamics-web-api";
-import { SyncError } from "../../errors.js";
+import { SyncError, TransientError } from "../../errors.js";
 import type { Logger } from "../../ports.js";
 import { createResilience, type Resilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
 import type { PortalTokenProvider } from "../auth/tokenProvider.js";
@@ -18,7 +18,11 @@ export interface DataverseClientOptions {
   readonly tokenProvider: PortalTokenProvider;
   readonly resilience?: Partial<ResilienceOptions>;
   readonly events?: ResilienceEvents;
-  /** Per-request timeout; a slow $batch of many records needs minutes, Dataverse itself stops at 2. */
+  /**
+   * Deadline of one attempt. Dataverse stops a request at 2 minutes; past that an
+   * answer will not come. Also the only way out of a connection that dies after
+   * the response headers: dynamics-web-api 2.5.0 then never settles its promise.
+   */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
 }
@@ -35,18 +39,20 @@ export class DataverseClient {
   readonly resilience: Resilience;
   private readonly tokens: PortalTokenProvider;
   private readonly logger?: Logger;
+  private readonly timeoutMs: number;
 
   constructor(options: DataverseClientOptions) {
     const serverUrl = options.url.endsWith("/") ? options.url : `${options.url}/`;
     this.tokens = options.tokenProvider;
     this.logger = options.logger;
+    this.timeoutMs = options.timeoutMs ?? 125_000;
     this.api = new DynamicsWebApi({
       serverUrl,
       dataApi: { version: API_VERSION },
       onTokenRefresh: () => this.tokens.getToken(),
       // Without it the library swallows 412s of update/delete into `false`.
       propagateErrors: true,
-      timeout: options.timeoutMs ?? 120_000,
+      timeout: this.timeoutMs,
     });
     this.apiRoot = `${new URL(`api/data/v${API_VERSION}`, serverUrl).toString()}/`;
     this.resilience = createResilience({ ...DATAVERSE_RESILIENCE, ...options.resilience }, options.events);
@@ -57,11 +63,11 @@ export class DataverseClient {
    * for error messages (entity and id, never values). A 401 refreshes the token
    * and retries once; a second 401 is an AuthError.
    */
-  async call<T>(context: string, fn: (api: DynamicsWebApi) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async call<T>(context: string, fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const attempt = () =>
       this.resilience.execute(async () => {
         try {
-          return await fn(this.api);
+          return await this.withDeadline(context, fn, signal);
         } catch (error) {
           throw mapDataverseError(error, context);
         }
@@ -80,5 +86,25 @@ export class DataverseClient {
         throw second;
       }
     }
+  }
+
+  /** One attempt, abandoned (and its request aborted) at the deadline or when the caller aborts. */
+  private withDeadline<T>(context: string, fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new TransientError("TIMEOUT", `${context}: no answer within ${this.timeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, this.timeoutMs);
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+    });
+    return Promise.race([fn(this.api, controller.signal), deadline]).finally(() => {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onAbort);
+    });
   }
 }

@@ -49,11 +49,7 @@ export async function* readChangePages(
     try {
       page = await client.call(
         `read changes of ${collection}`,
-        (api) =>
-          api.retrieveMultiple(
-            { collection, ...(select ? { select } : {}), trackChanges: true, maxPageSize: options.pageSize, ...(options.signal ? { signal: options.signal } : {}) },
-            link,
-          ) as Promise<Page>,
+        (api, signal) => api.retrieveMultiple({ collection, ...(select ? { select } : {}), trackChanges: true, maxPageSize: options.pageSize, signal }, link) as Promise<Page>,
         options.signal,
       );
     } catch (error) {
@@ -104,11 +100,7 @@ export async function readWhere(
       do {
         const page: Page = await client.call(
           `find ${collection} by ${field}`,
-          (api) =>
-            api.retrieveMultiple(
-              { collection, ...(select ? { select } : {}), filter, maxPageSize: options.pageSize, ...(options.signal ? { signal: options.signal } : {}) },
-              link,
-            ) as Promise<Page>,
+          (api, signal) => api.retrieveMultiple({ collection, ...(select ? { select } : {}), filter, maxPageSize: options.pageSize, signal }, link) as Promise<Page>,
           options.signal,
         );
         rows.push(...page.value);

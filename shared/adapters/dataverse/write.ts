@@ -62,12 +62,12 @@ function partResult(response: unknown, op: WriteOp, collection: string, entity: 
 }
 
 async function sendBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[]): Promise<PartResult[]> {
-  return client.call(`batch of ${ops.length} writes to ${collection}`, async (api) => {
+  return client.call(`batch of ${ops.length} writes to ${collection}`, async (api, signal) => {
     api.startBatch();
     const queued = ops.map((op) => queue(api, collection, entity, op));
     let responses: unknown;
     try {
-      responses = await api.executeBatch({ continueOnError: true, inChangeSet: false });
+      responses = await api.executeBatch({ continueOnError: true, inChangeSet: false, signal });
     } catch (error) {
       // A batch answered with an error status but per-part bodies arrives as an array.
       if (!Array.isArray(error)) throw error;
