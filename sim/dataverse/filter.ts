@@ -246,3 +246,33 @@ export function matches(node: FilterNode, row: Readonly<Record<string, unknown>>
     }
   }
 }
+
+type Predicate = (row: Readonly<Record<string, unknown>>) => boolean;
+
+function orLeaves(node: FilterNode, into: FilterNode[] = []): FilterNode[] {
+  if (node.kind === "or") {
+    orLeaves(node.left, into);
+    orLeaves(node.right, into);
+  } else into.push(node);
+  return into;
+}
+
+/**
+ * A predicate for a filter. Lookups send long `a eq 'x' or a eq 'y' ...` chains; those
+ * `eq` terms become one set lookup per column so a big table stays quick to scan.
+ */
+export function compileFilter(node: FilterNode): Predicate {
+  const leaves = orLeaves(node);
+  if (leaves.length < 4) return (row) => matches(node, row);
+  const sets = new Map<string, Set<Literal>>();
+  const rest: FilterNode[] = [];
+  for (const leaf of leaves) {
+    if (leaf.kind === "cmp" && leaf.op === "eq" && leaf.value !== null) {
+      const set = sets.get(leaf.field) ?? new Set<Literal>();
+      set.add(normalise(leaf.value));
+      sets.set(leaf.field, set);
+    } else rest.push(leaf);
+  }
+  const lookups = [...sets];
+  return (row) => lookups.some(([field, set]) => set.has(normalise(row[field]))) || rest.some((leaf) => matches(leaf, row));
+}

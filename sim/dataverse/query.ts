@@ -3,7 +3,7 @@
  * (`Prefer: odata.maxpagesize`, `@odata.nextLink` with `$skiptoken`) and change
  * tracking (`Prefer: odata.track-changes`, `@odata.deltaLink`, `$deletedEntity` rows).
  */
-import { compareValues, type FilterNode, matches, parseFilter } from "./filter.js";
+import { compareValues, compileFilter, parseFilter } from "./filter.js";
 import { DV, jsonResponse, preferences, type SimRequest, type SimResponse, SimError } from "./http.js";
 import type { Row, Store } from "./store.js";
 
@@ -120,7 +120,7 @@ function listPage(ctx: QueryContext, entitySet: string, request: SimRequest, ski
   }
   if (track) applied.push("odata.track-changes");
   const select = parseSelect(q.get("$select"));
-  const filter: FilterNode | undefined = q.get("$filter") ? parseFilter(q.get("$filter")!) : undefined;
+  const filter = q.get("$filter") ? compileFilter(parseFilter(q.get("$filter")!)) : undefined;
   const order = [...parseOrderBy(q.get("$orderby")), { column: idField, desc: false }];
   const desc = order.map((o) => o.desc);
   const topText = q.get("$top");
@@ -131,7 +131,7 @@ function listPage(ctx: QueryContext, entitySet: string, request: SimRequest, ski
   const left = skip?.m === "list" ? skip.left : top;
 
   const keyOf = (row: Row) => order.map((o) => row[o.column]);
-  let rows = [...store.rows(entitySet)].filter((row) => !filter || matches(filter, row));
+  let rows = [...store.rows(entitySet)].filter((row) => !filter || filter(row));
   const total = rows.length;
   rows.sort((a, b) => compareKeys(keyOf(a), keyOf(b), desc));
   if (skip?.m === "list") rows = rows.filter((row) => compareKeys(keyOf(row), skip.after, desc) > 0);

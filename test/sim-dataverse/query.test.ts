@@ -74,6 +74,13 @@ describe("Dataverse simulator: queries", () => {
     expect((await q("startswith(firstname,'first2')")).json.value).toHaveLength(5);
   });
 
+  it("answers a long or-chain of lookups (the adapter's chunked findByField) exactly", async () => {
+    const wanted = [3, 7, 11, 19].map((n) => `m-${n}`);
+    const filter = [...wanted.map((id) => `hlf_meanderid eq '${id.toUpperCase()}'`), "hlf_meanderid eq 'm-none'", "lastname eq 'o''brien'", "hlf_membernumber eq 1000"].join(" or ");
+    const response = await api(sim, token, "GET", `contacts?$select=hlf_meanderid&$filter=${encodeURIComponent(filter)}`);
+    expect(response.json.value.map((r: { hlf_meanderid: string }) => r.hlf_meanderid).sort()).toEqual(["m-1", "m-11", "m-19", "m-3", "m-7", "m-obrien"]);
+  });
+
   it("finds nothing for a hostile literal that is escaped, and rejects it unescaped", async () => {
     const hostile = "x' or 1 eq 1 or 'a' eq 'a";
     const escaped = await api(sim, token, "GET", `contacts?$filter=${encodeURIComponent(`hlf_meanderid eq '${hostile.replaceAll("'", "''")}'`)}`);
