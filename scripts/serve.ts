@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { HttpRequest, HttpResponse, InvocationContext, type Timer } from "@azure/functions";
+import azureFunctions, { type HttpResponse as AzureHttpResponse, type InvocationContext as AzureInvocationContext, type Timer } from "@azure/functions";
 import { Cron } from "croner";
 import type { FunctionDefinitions } from "../functions/definitions.js";
 import type { HttpFunction } from "../functions/syncHttp.js";
@@ -23,8 +23,12 @@ export interface ServeOptions {
   /** The resolved NCRONTAB for the timer (its `%SETTING%` already looked up); omit for no timer. */
   readonly schedule?: string;
   /** Where the functions' log lines go; default stderr. */
-  readonly log?: (line: string) => void;
+  readonly log?: FunctionLog;
 }
+
+export type FunctionLog = (level: string, functionName: string, line: string) => void;
+
+const stderrLog: FunctionLog = (level, functionName, line) => process.stderr.write(`${new Date().toISOString()} ${level.padEnd(11)} ${functionName}: ${line}\n`);
 
 export interface LocalFunctionsServer {
   readonly url: string;
@@ -34,6 +38,9 @@ export interface LocalFunctionsServer {
   nextTimer(): Date | undefined;
   close(): Promise<void>;
 }
+
+// The package is CommonJS and Node's ESM loader cannot see these classes as named exports.
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
 const ROUTE_PREFIX = "/api/";
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -80,16 +87,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 const headerRecord = (req: IncomingMessage): Record<string, string> =>
   Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(", ") : v]])));
 
-function contextFor(functionName: string, log: (line: string) => void): InvocationContext {
+function contextFor(functionName: string, log: FunctionLog): AzureInvocationContext {
   return new InvocationContext({
     invocationId: randomUUID(),
     functionName,
-    logHandler: (level, ...args) => log(`${new Date().toISOString()} ${level.padEnd(11)} ${functionName}: ${args.map(String).join(" ")}`),
+    logHandler: (level, ...args) => log(level, functionName, args.map(String).join(" ")),
   });
 }
 
 export async function serveFunctions(options: ServeOptions): Promise<LocalFunctionsServer> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? stderrLog;
   const routes = options.definitions.http.map(compileRoute).sort((a, b) => b.literals - a.literals);
 
   async function handle(req: IncomingMessage, res: ServerResponse, origin: string): Promise<void> {
@@ -114,7 +121,7 @@ export async function serveFunctions(options: ServeOptions): Promise<LocalFuncti
       ...(body.byteLength > 0 && method !== "GET" && method !== "HEAD" ? { body: { bytes: body } } : {}),
     });
     const context = contextFor(found.r.fn.name, log);
-    let response: HttpResponse;
+    let response: AzureHttpResponse;
     try {
       response = new HttpResponse(await found.r.fn.options.handler(request, context));
     } catch {
@@ -154,7 +161,7 @@ export async function serveFunctions(options: ServeOptions): Promise<LocalFuncti
     try {
       await timer.options.handler(info, contextFor(timer.name, log));
     } catch (error) {
-      log(`${new Date().toISOString()} error       ${timer.name}: invocation failed: ${(error as Error).message}`);
+      log("error", timer.name, `invocation failed: ${(error as Error).message}`);
     }
   }
   // UTC, as the Functions host reads NCRONTAB unless WEBSITE_TIME_ZONE says otherwise;

@@ -10,7 +10,7 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   service = new FakeService();
-  server = await serveFunctions({ definitions: functionDefinitions(async () => service), port: 0, schedule: "* * * * * *", log: (l) => logs.push(l) });
+  server = await serveFunctions({ definitions: functionDefinitions(async () => service), port: 0, schedule: "* * * * * *", log: (level, fn, line) => logs.push(`${level} ${fn} ${line}`) });
 });
 afterAll(() => server.close());
 

@@ -1,0 +1,133 @@
+/**
+ * What `npm start` and `npm run sync` share: trusting the local certificate, and
+ * settings that point at the embedded stand-ins (Azurite, the Dataverse and Meander
+ * simulators) wherever the environment or local.settings.json does not name a real endpoint.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startAzurite } from "../sim/azurite.js";
+import type { GenerateOptions } from "../sim/data/generator.js";
+import { type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
+import { ensureLocalCertificate } from "../sim/tls.js";
+import { appRoot, readLocalSettings } from "../shared/config/settings.js";
+
+export const LOCAL_DIR = join(appRoot(), ".local");
+
+/** A few hundred likepersons, most on both sides, with format noise, a few conflicts and a couple of ambiguous duplicates. */
+export const LOCAL_DATASET: GenerateOptions = {
+  seed: 2026,
+  people: 300,
+  overlap: 0.6,
+  portalOnlyMembers: 40,
+  conflictingShare: 0.02,
+  formatNoiseShare: 0.2,
+  ambiguousShare: 0.007,
+  activitiesPerPerson: 1.5,
+};
+/** The ports local.settings.example.json names; a free port when taken. */
+export const STAND_IN_PORTS = { dataverse: 7443, meander: 7080 } as const;
+
+/**
+ * Node reads NODE_EXTRA_CA_CERTS only at start-up: without it, run this script again in
+ * a child that trusts the simulators' certificate, and exit with the child's code.
+ * Returns only in the process that already trusts it.
+ */
+export async function trustLocalCertificate(): Promise<void> {
+  const { certPath } = ensureLocalCertificate(join(LOCAL_DIR, "tls"));
+  if (process.env.NODE_EXTRA_CA_CERTS === certPath) return;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath },
+  });
+  // Ctrl-C reaches the child too (same process group); the parent only waits for it.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+  const code = await new Promise<number>((resolve) => child.once("exit", (c, s) => resolve(c ?? (s ? 130 : 1))));
+  process.exit(code);
+}
+
+export interface LocalStack {
+  /** The settings the service runs with: configured values first, stand-ins for the rest. */
+  readonly env: Record<string, string | undefined>;
+  readonly standIns: StandIns;
+  /** Which settings point at a stand-in (for the summary). */
+  readonly usingStandIn: { readonly dataverse: boolean; readonly meander: boolean; readonly storage: boolean };
+  readonly azuriteDir?: string;
+  close(): Promise<void>;
+}
+
+const GROUPS: Record<string, readonly string[]> = {
+  DATAVERSE_URL: ["DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID", "DATAVERSE_CLIENT_SECRET", "DATAVERSE_CLIENT_SECRET_NAME", "DATAVERSE_AUTHORITY_HOST"],
+  MEANDER_API_URL: ["MEANDER_API_URL", "MEANDER_API_SCOPE"],
+};
+
+const blank = (v: string | undefined) => v === undefined || v.trim() === "";
+
+async function standInsOnPreferredPorts(options: StandInOptions): Promise<StandIns> {
+  try {
+    return await startStandIns({
+      ...options,
+      dataverse: { port: STAND_IN_PORTS.dataverse, ...options.dataverse },
+      meander: { port: STAND_IN_PORTS.meander, ...options.meander },
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
+    return await startStandIns(options);
+  }
+}
+
+/**
+ * Starts what the configured settings do not provide. `persist`: Azurite keeps its data
+ * under .local/azurite (npm start); otherwise in memory (one-off CLI runs against fresh simulators).
+ */
+export async function startLocalStack(options: { persist: boolean; standIns?: StandInOptions }): Promise<LocalStack> {
+  const configured = readLocalSettings(appRoot());
+  const standIns = await standInsOnPreferredPorts(options.standIns ?? {});
+  const env: Record<string, string | undefined> = { ...configured };
+  // A system's settings come as a group: a configured real Dataverse keeps its own
+  // tenant, client and secret rather than being mixed with the simulator's.
+  for (const [urlSetting, group] of Object.entries(GROUPS)) {
+    if (!blank(configured[urlSetting]) && configured[urlSetting] !== standIns.settings[urlSetting]) continue;
+    for (const name of group) if (blank(env[name]) || name === urlSetting) env[name] = standIns.settings[name];
+  }
+
+  // UseDevelopmentStorage=true means "the local emulator": that is the Azurite started here.
+  const storageConfigured = !blank(configured.SYNC_TABLES_URL) || !(blank(configured.AzureWebJobsStorage) || /^\s*UseDevelopmentStorage=true\s*;?\s*$/i.test(configured.AzureWebJobsStorage ?? ""));
+  let azurite: Awaited<ReturnType<typeof startAzurite>> | undefined;
+  let azuriteDir: string | undefined;
+  if (!storageConfigured) {
+    azuriteDir = options.persist ? join(LOCAL_DIR, "azurite") : undefined;
+    if (azuriteDir) mkdirSync(azuriteDir, { recursive: true });
+    azurite = await startAzurite(azuriteDir ? { location: azuriteDir } : {});
+    env.AzureWebJobsStorage = azurite.connectionString;
+  }
+  return {
+    env,
+    standIns,
+    usingStandIn: {
+      dataverse: env.DATAVERSE_URL === standIns.settings.DATAVERSE_URL,
+      meander: env.MEANDER_API_URL === standIns.settings.MEANDER_API_URL,
+      storage: !storageConfigured,
+    },
+    ...(azuriteDir ? { azuriteDir } : {}),
+    async close() {
+      await standIns.close();
+      await azurite?.stop();
+    },
+  };
+}
+
+/** Engine and function log lines for a person at a terminal: time, level, message, then key=value. */
+export function terminalLine(level: string, line: string): string {
+  const time = new Date().toISOString().slice(11, 19);
+  let text = line;
+  try {
+    const { level: _, message, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    text = `${String(message)}${Object.entries(rest)
+      .map(([k, v]) => ` ${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join("")}`;
+  } catch {
+    // not one of our JSON lines: shown as it is
+  }
+  return `${time} ${level.padEnd(5)} ${text}`;
+}
