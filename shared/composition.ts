@@ -1,0 +1,165 @@
+/**
+ * The composition root: builds the real adapters once per process from the settings and
+ * hands the triggers a SyncService. Nothing else in the app constructs adapters.
+ */
+import { join } from "node:path";
+import type { TokenCredential } from "@azure/core-auth";
+import { createPortalTokenProvider } from "./adapters/auth/index.js";
+import { DataverseSide } from "./adapters/dataverse/index.js";
+import { createAzureCredential, tokenSourceFromCredential } from "./adapters/identity.js";
+import { createSecretSource } from "./adapters/keyvault/index.js";
+import { MeanderSide } from "./adapters/meander/index.js";
+import { createTables, type Tables } from "./adapters/tables/index.js";
+import { appRoot, loadSettings, readLocalSettings, type Settings } from "./config/settings.js";
+import { loadCompiledConfigs } from "./config/syncConfig.js";
+import type { CompiledConfig } from "./core/compile.js";
+import { createJsonLogger } from "./logging.js";
+import type { Clock, Logger, RecordSide } from "./ports.js";
+import type { ResilienceEvents } from "./resilience.js";
+import type { SyncService } from "./service.js";
+import type { EngineDeps } from "./sync/deps.js";
+import { createSyncService } from "./sync/service.js";
+
+export interface ServiceOverrides {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly credential?: TokenCredential;
+  readonly sides?: Partial<Record<"meander" | "portal", RecordSide>>;
+  readonly pause?: EngineDeps["pause"];
+  readonly newRunId?: () => string;
+}
+
+export interface ComposedService extends SyncService {
+  readonly deps: EngineDeps;
+  readonly tables: Tables;
+  readonly sides: { readonly meander: RecordSide; readonly portal: RecordSide };
+  close(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+export async function createService(settings: Settings, overrides: ServiceOverrides = {}): Promise<ComposedService> {
+  const logger = overrides.logger ?? createJsonLogger();
+  const clock = overrides.clock ?? systemClock;
+  const configs = loadCompiledConfigs(settings.configDir);
+  const { dataverse } = settings;
+  const credential =
+    overrides.credential ??
+    createAzureCredential({
+      ...(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {}),
+      tenantId: dataverse.tenantId,
+      clientId: dataverse.clientId,
+      ...(dataverse.clientSecret ? { clientSecret: dataverse.clientSecret } : {}),
+      authorityHost: dataverse.authorityHost,
+    });
+
+  const throttleEvents = (side: string): ResilienceEvents => ({
+    onThrottle: (retryAfterMs) => logger.warn("throttled: waiting as asked", { side, retryAfterMs }),
+    onBreak: () => logger.warn("circuit opened after repeated failures: calls paused", { side }),
+  });
+
+  const portal =
+    overrides.sides?.portal ??
+    new DataverseSide({
+      url: dataverse.url,
+      tokenProvider: createPortalTokenProvider({
+        tenantId: dataverse.tenantId,
+        clientId: dataverse.clientId,
+        dataverseUrl: dataverse.url,
+        authorityHost: dataverse.authorityHost,
+        secretName: dataverse.clientSecretName,
+        secrets: createSecretSource({
+          ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
+          credential,
+          localValues: { [dataverse.clientSecretName]: dataverse.clientSecret },
+          logger,
+        }),
+      }),
+      entities: portalEntities(configs),
+      batchSize: settings.portalBatchSize,
+      pageSize: settings.pageSize,
+      resilience: { concurrency: settings.portalConcurrency },
+      events: throttleEvents("portal"),
+      logger,
+    });
+
+  const meander =
+    overrides.sides?.meander ??
+    new MeanderSide({
+      baseUrl: settings.meander.url,
+      tokenSource: tokenSourceFromCredential(credential),
+      scope: settings.meander.scope,
+      pageSize: settings.pageSize,
+      batchSize: settings.meanderBatchSize,
+      concurrency: settings.meanderConcurrency,
+      events: throttleEvents("meander"),
+      logger,
+    });
+
+  const tables = createTables({
+    ...(settings.tables.kind === "connectionString"
+      ? { connectionString: settings.tables.connectionString }
+      : { endpoint: settings.tables.url, credential }),
+    prefix: settings.tablePrefix,
+    clock,
+  });
+  await tables.ensureTables();
+
+  const deps: EngineDeps = {
+    configs,
+    sides: { meander, portal },
+    state: tables.state,
+    runs: tables.runs,
+    locks: tables.locks,
+    clock,
+    logger,
+    settings: {
+      timeBudgetMs: settings.timeBudgetSeconds * 1000,
+      httpTimeBudgetMs: Math.min(settings.httpTimeBudgetSeconds, settings.timeBudgetSeconds) * 1000,
+      pageSize: settings.pageSize,
+      leaseMs: settings.leaseSeconds * 1000,
+      ledgerMaxAttempts: settings.ledgerMaxAttempts,
+      retentionDays: settings.runRetentionDays,
+    },
+    ...(overrides.pause ? { pause: overrides.pause } : {}),
+    ...(overrides.newRunId ? { newRunId: overrides.newRunId } : {}),
+  };
+  return {
+    ...createSyncService(deps),
+    deps,
+    tables,
+    sides: { meander, portal },
+    async close() {},
+  };
+}
+
+/** Dataverse entity sets the configs use, with the columns each read selects. */
+function portalEntities(configs: ReadonlyMap<string, CompiledConfig>) {
+  const entities: Record<string, { idField: string; alternateKey?: string; select: string[] }> = {};
+  for (const { config, portalColumns } of configs.values()) {
+    entities[config.portal.entity] = {
+      idField: config.portal.idField,
+      ...(config.portal.alternateKey ? { alternateKey: config.portal.alternateKey } : {}),
+      select: [...new Set([...portalColumns, ...config.matchKeys.map((k) => k.portal), "modifiedon"])],
+    };
+  }
+  return entities;
+}
+
+let processService: Promise<SyncService> | undefined;
+
+/** The process's service, built on first use from the environment (and local.settings.json where present). */
+export function getService(): Promise<SyncService> {
+  processService ??= createService(loadSettings(readLocalSettings(appRoot()))).catch((error) => {
+    processService = undefined;
+    throw error;
+  });
+  return processService;
+}
+
+/** Installs a service built elsewhere (the local stack, tests); undefined clears it. */
+export function setServiceForProcess(service: Promise<SyncService> | undefined): void {
+  processService = service;
+}
+
+export const defaultConfigDir = () => join(appRoot(), "configs");

@@ -1,0 +1,28 @@
+/**
+ * The service's public interface (DESIGN §4). The triggers and the admin tooling
+ * use these; each works on the process's composed service.
+ */
+import { getService } from "./composition.js";
+import type { SyncResult, SyncRun } from "./core/types.js";
+
+export { authenticate } from "./adapters/auth/index.js";
+export type { AuthToken, PortalCredentials } from "./adapters/auth/index.js";
+export { applyFieldMappings } from "./core/mapping.js";
+export type { FieldMapping, SyncResult, SyncRun } from "./core/types.js";
+export { createService, getService, setServiceForProcess } from "./composition.js";
+export type { SyncService } from "./service.js";
+
+/** A scheduled run of one config. */
+export async function runSync(configId: string): Promise<SyncResult> {
+  return (await getService()).runSync(configId, { trigger: "timer" });
+}
+
+/** A run started by a person from the admin UI. */
+export async function triggerManualSync(configId: string): Promise<SyncResult> {
+  return (await getService()).runSync(configId, { trigger: "manual" });
+}
+
+/** History of a config, newest first. */
+export async function getSyncHistory(configId: string, limit: number): Promise<SyncRun[]> {
+  return (await getService()).getSyncHistory(configId, limit);
+}

@@ -1,0 +1,113 @@
+/**
+ * The changes of one side held in memory for a run, with indexes on the link field and
+ * the normalised match keys so that partners are found without a request per record.
+ */
+import type { CompiledConfig } from "../core/compile.js";
+import { normalizeKey } from "../core/matching.js";
+import type { Side, SideRecord, SideView } from "../core/types.js";
+import { inScope } from "../core/matching.js";
+import { getPath } from "../core/paths.js";
+
+export class ChangeSet {
+  private readonly views = new Map<string, SideView>();
+  private readonly keys: KeyIndex;
+  /** True when the set holds every record of the side (a full read), so a miss means "none". */
+  full = false;
+
+  constructor(
+    private readonly compiled: CompiledConfig,
+    readonly side: Side,
+  ) {
+    this.keys = new KeyIndex(compiled, side);
+  }
+
+  get size(): number {
+    return this.views.size;
+  }
+
+  addRecord(record: SideRecord): SideView {
+    const view: SideView = inScope(this.compiled.config[this.side].scope, record.data)
+      ? { state: "present", record }
+      : { state: "outOfScope", record };
+    this.views.set(record.id, view);
+    this.keys.add(record);
+    return view;
+  }
+
+  addDeleted(id: string): void {
+    this.views.set(id, { state: "deleted", id });
+  }
+
+  has(id: string): boolean {
+    return this.views.has(id);
+  }
+
+  /** Removes and returns the view of a record (each change is processed once). */
+  take(id: string): SideView | undefined {
+    const view = this.views.get(id);
+    if (view) this.views.delete(id);
+    return view;
+  }
+
+  /** Ids of held records whose link field or match keys point at `fromRecord` (taken ones included). */
+  candidateIds(fromRecord: SideRecord): Set<string> {
+    return this.keys.candidateIds(fromRecord);
+  }
+
+  /** The record of a candidate, if still held (present or out of scope). */
+  record(id: string): SideRecord | undefined {
+    const view = this.views.get(id);
+    return view && (view.state === "present" || view.state === "outOfScope") ? view.record : undefined;
+  }
+
+  /** Everything not yet taken, in insertion order. */
+  remaining(): [string, SideView][] {
+    return [...this.views.entries()];
+  }
+}
+
+/**
+ * Ids by link field and normalised match key. On its own it keeps the streamed side's keys
+ * (ids only), so that the other side's leftovers can still see who exists.
+ */
+export class KeyIndex {
+  private readonly byLink = new Map<string, string[]>();
+  private readonly byKey: Map<string, string[]>[];
+
+  constructor(
+    private readonly compiled: CompiledConfig,
+    readonly side: Side,
+  ) {
+    this.byKey = compiled.config.matchKeys.map(() => new Map());
+  }
+
+  add(record: SideRecord): void {
+    const { config } = this.compiled;
+    const linkField = config[this.side].linkField;
+    if (linkField) push(this.byLink, getPath(record.data, linkField), record.id);
+    config.matchKeys.forEach((key, i) => {
+      const value = normalizeKey(key.normalize, getPath(record.data, this.side === "portal" ? key.portal : key.meander));
+      if (value && this.byKey[i]) push(this.byKey[i], value, record.id);
+    });
+  }
+
+  candidateIds(fromRecord: SideRecord): Set<string> {
+    const { config } = this.compiled;
+    const ids = new Set<string>(this.byLink.get(fromRecord.id) ?? []);
+    config.matchKeys.forEach((key, i) => {
+      const value = normalizeKey(key.normalize, getPath(fromRecord.data, this.side === "portal" ? key.meander : key.portal));
+      if (value) for (const id of this.byKey[i]?.get(value) ?? []) ids.add(id);
+    });
+    return ids;
+  }
+}
+
+function push(map: Map<string, string[]>, key: unknown, id: string): void {
+  if (typeof key !== "string" && typeof key !== "number") return;
+  const k = String(key);
+  if (!k) return;
+  const list = map.get(k);
+  if (list) {
+    if (!list.includes(id)) list.push(id);
+  } else map.set(k, [id]);
+}

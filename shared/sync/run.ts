@@ -1,0 +1,265 @@
+/**
+ * One run of one config (DESIGN §5): read both sides' changes, pair them, plan, write,
+ * save baselines, and only then move the cursors.
+ *
+ * The side whose feed is durable page by page (Meander) is streamed; the other side's
+ * changes are read first and held in memory (Dataverse change tracking cannot filter, and
+ * its delta link is only handed out at the end of a feed).
+ */
+import type { CompiledConfig } from "../core/compile.js";
+import type { PairPlan, Resolution, Side, SideRecord, SideView } from "../core/types.js";
+import { LeaseLostError, TransientError } from "../errors.js";
+import type { Link } from "../core/types.js";
+import type { ConfigControl, ConflictRecord, CursorState, LedgerEntry, Lease } from "../ports.js";
+import { applyUnit } from "./apply.js";
+import { ChangeSet, KeyIndex } from "./changeSet.js";
+import type { EngineDeps } from "./deps.js";
+import { pairUnit, type UnitItem } from "./pairing.js";
+import type { RunTracker } from "./runRecord.js";
+import { inScope } from "../core/matching.js";
+
+export const linkKey = (side: Side, id: string) => `${side === "meander" ? "m" : "p"}:${id}`;
+export const ledgerKey = (side: Side, id: string) => `${side}:${id}`;
+
+/** Stops a run early and cleanly: the work done so far is kept and the next run goes on. */
+export class StopRun extends Error {}
+
+export class Run {
+  readonly configId: string;
+  /** Streamed page by page, checkpointed. */
+  readonly stream: Side;
+  /** Read fully first and held; undefined for one-way configs (the target is never read). */
+  readonly hold: Side | undefined;
+  readonly links = new Map<string, Link | null>();
+  /** Records coupled or created in this run: never given a second partner. */
+  readonly claimed = new Set<string>();
+  readonly ledger = new Map<string, LedgerEntry>();
+  readonly conflicts = new Map<string, ConflictRecord>();
+  readonly ledgerDirty = new Set<string>();
+  readonly plans: PairPlan[] = [];
+  /** Plans with deletes so far in this run: the mass-delete guard counts them all. */
+  readonly deletePlans: PairPlan[] = [];
+  /** Decided conflicts to apply, by `m:<id>|p:<id>` of the pair, or by the ambiguous record. */
+  readonly resolutions = new Map<string, { conflictId: string; resolutions: Resolution[] }>();
+  readonly partnerChoices = new Map<string, string | null>();
+  holdSet?: ChangeSet;
+  streamIndex?: KeyIndex;
+  streamFull = false;
+  linkedCount?: number;
+  private lastProgressAt = 0;
+  private recordsDone = 0;
+
+  constructor(
+    readonly deps: EngineDeps,
+    readonly compiled: CompiledConfig,
+    readonly tracker: RunTracker,
+    readonly control: { value: ConfigControl },
+    readonly lease: { value: Lease | undefined },
+    readonly deadline: number,
+    readonly dryRun: boolean,
+  ) {
+    this.configId = compiled.config.id;
+    const direction = compiled.config.direction;
+    this.stream = direction === "toMeander" ? "portal" : "meander";
+    this.hold = direction === "both" ? "portal" : undefined;
+  }
+
+  side(side: Side) {
+    return this.deps.sides[side];
+  }
+
+  entity(side: Side): string {
+    return this.compiled.config[side].entity;
+  }
+
+  async pause(point: string): Promise<void> {
+    await this.deps.pause?.(point);
+  }
+
+  /** Throws StopRun when the budget is spent: better a clean checkpoint than a killed function. */
+  checkBudget(): void {
+    if (this.deps.clock.now().getTime() >= this.deadline) throw new StopRun("time budget reached: the next run continues");
+  }
+
+  cursor(side: Side): CursorState | undefined {
+    return this.control.value.cursors?.[side];
+  }
+
+  /** Renews the lease, writing `control` with it: a run that lost its lease stops here. */
+  async saveControl(patch: Partial<ConfigControl>): Promise<void> {
+    this.control.value = { ...this.control.value, ...patch };
+    if (this.dryRun || !this.lease.value) return;
+    const renewed = await this.deps.locks.renew(this.lease.value, this.deps.settings.leaseMs, this.control.value);
+    if (!renewed) {
+      this.lease.value = undefined;
+      throw new LeaseLostError(this.configId);
+    }
+    this.lease.value = renewed;
+  }
+
+  setCursor(side: Side, state: Omit<CursorState, "updatedAt">): Partial<ConfigControl> {
+    const updatedAt = this.deps.clock.now().toISOString();
+    return { cursors: { ...this.control.value.cursors, [side]: { ...state, updatedAt } } };
+  }
+
+  /** Before writing: make sure we still hold the lease, renewing it when half used. */
+  async ensureLease(): Promise<void> {
+    if (this.dryRun || !this.lease.value) return;
+    const left = this.lease.value.expiresAt.getTime() - this.deps.clock.now().getTime();
+    if (left < this.deps.settings.leaseMs / 2) await this.saveControl({});
+  }
+
+  async getLinks(refs: { side: Side; id: string }[]): Promise<void> {
+    const missing = refs.filter((r) => !this.links.has(linkKey(r.side, r.id)));
+    if (missing.length === 0) return;
+    const found = await this.deps.state.getLinks(this.configId, missing);
+    for (const link of found) {
+      this.links.set(linkKey("meander", link.meanderId), link);
+      this.links.set(linkKey("portal", link.portalId), link);
+    }
+    for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
+  }
+
+  linkOf(side: Side, id: string): Link | undefined {
+    return this.links.get(linkKey(side, id)) ?? undefined;
+  }
+
+  rememberLink(link: Link): void {
+    this.links.set(linkKey("meander", link.meanderId), link);
+    this.links.set(linkKey("portal", link.portalId), link);
+  }
+
+  forgetLink(link: Pick<Link, "meanderId" | "portalId">): void {
+    this.links.set(linkKey("meander", link.meanderId), null);
+    this.links.set(linkKey("portal", link.portalId), null);
+  }
+
+  pendingResolution(meanderId: string, portalId: string) {
+    return this.resolutions.get(`${linkKey("meander", meanderId)}|${linkKey("portal", portalId)}`);
+  }
+
+  /** For a decided ambiguous match: the partner id chosen, null for "create a new one", undefined if none. */
+  pendingPartner(side: Side, id: string): string | null | undefined {
+    return this.partnerChoices.get(linkKey(side, id));
+  }
+
+  progress(records: number): void {
+    this.recordsDone += records;
+    const now = Date.now();
+    if (now - this.lastProgressAt < 10_000) return;
+    this.lastProgressAt = now;
+    const seconds = (now - Date.parse(this.tracker.result.startedAt)) / 1000;
+    this.deps.logger.info("sync run progress", {
+      runId: this.tracker.result.runId,
+      configId: this.configId,
+      recordsDone: this.recordsDone,
+      recordsPerSecond: Math.round(this.recordsDone / Math.max(seconds, 0.001)),
+    });
+  }
+
+  // ------------------------------------------------------------------ the steps
+
+  /** Step 2a: the held side's changes, plus ledger and resolution records of that side. */
+  async readHeld(extraIds: readonly string[]): Promise<{ cursor?: string; fullResync: boolean }> {
+    const side = this.hold;
+    if (!side) return { fullResync: false };
+    const set = new ChangeSet(this.compiled, side);
+    const stored = this.cursor(side)?.cursor;
+    let cursor: string | undefined;
+    let fullResync = stored === undefined;
+    for await (const page of this.side(side).readChanges(this.entity(side), stored, { pageSize: this.deps.settings.pageSize })) {
+      this.checkBudget();
+      if (page.fullResync) {
+        fullResync = true;
+        this.tracker.note(`${side} change token expired or invalid: full read`);
+      }
+      for (const record of page.records) set.addRecord(record);
+      for (const id of page.deletedIds) set.addDeleted(id);
+      this.tracker.count(side, "read", page.records.length + page.deletedIds.length);
+      if (page.final) cursor = page.cursor;
+    }
+    set.full = fullResync;
+    const extra = extraIds.filter((id) => !set.has(id));
+    if (extra.length > 0) {
+      const records = await this.side(side).getByIds(this.entity(side), extra);
+      const found = new Set(records.map((r) => r.id));
+      for (const record of records) set.addRecord(record);
+      for (const id of extra) if (!found.has(id)) set.addDeleted(id);
+    }
+    this.holdSet = set;
+    await this.pause("after-read-held");
+    return { cursor, fullResync };
+  }
+
+  /** Step 2b–7 for the streamed side, page by page, checkpointing after each page. */
+  async processStream(extraIds: readonly string[]): Promise<string | undefined> {
+    const side = this.stream;
+    const state = this.cursor(side);
+    const from = state?.checkpoint ?? state?.cursor;
+    this.streamFull = from === undefined;
+    if (this.streamFull && this.hold) this.streamIndex = new KeyIndex(this.compiled, side);
+
+    if (extraIds.length > 0) {
+      const records = await this.side(side).getByIds(this.entity(side), extraIds);
+      const found = new Set(records.map((r) => r.id));
+      const items = records.map((record) => this.itemOf(side, record));
+      for (const id of extraIds) if (!found.has(id)) items.push({ side, id, view: { state: "deleted", id } });
+      await this.processUnit(items);
+    }
+
+    let finalCursor: string | undefined;
+    const pages = this.side(side).readChanges(this.entity(side), from, { pageSize: this.deps.settings.pageSize });
+    for await (const page of pages) {
+      this.checkBudget();
+      if (page.fullResync) {
+        this.streamFull = true;
+        this.tracker.note(`${side} change cursor expired or invalid: full read`);
+      }
+      this.tracker.count(side, "read", page.records.length + page.deletedIds.length);
+      const items: UnitItem[] = page.records.map((record) => this.itemOf(side, record));
+      for (const id of page.deletedIds) items.push({ side, id, view: { state: "deleted", id } });
+      await this.processUnit(items);
+      await this.pause("before-checkpoint");
+      if (page.final) finalCursor = page.cursor;
+      else if (!this.dryRun) await this.saveControl(this.setCursor(side, { cursor: state?.cursor, checkpoint: page.cursor }));
+      await this.pause("after-checkpoint");
+    }
+    return finalCursor;
+  }
+
+  /** Step 3–7 for held changes that no streamed change took as its partner. */
+  async processLeftovers(): Promise<void> {
+    const set = this.holdSet;
+    if (!set) return;
+    const pageSize = this.deps.settings.pageSize;
+    for (;;) {
+      const chunk = set.remaining().slice(0, pageSize);
+      if (chunk.length === 0) return;
+      this.checkBudget();
+      for (const [id] of chunk) set.take(id);
+      await this.processUnit(chunk.map(([id, view]) => ({ side: set.side, id, view })));
+    }
+  }
+
+  private itemOf(side: Side, record: SideRecord): UnitItem {
+    this.streamIndex?.add(record);
+    const view: SideView = inScopeOf(this.compiled, side, record) ? { state: "present", record } : { state: "outOfScope", record };
+    return { side, id: record.id, view };
+  }
+
+  private async processUnit(items: UnitItem[]): Promise<void> {
+    if (items.length === 0) return;
+    const pairs = await pairUnit(this, items);
+    await applyUnit(this, pairs);
+    this.progress(items.length);
+  }
+}
+
+function inScopeOf(compiled: CompiledConfig, side: Side, record: SideRecord): boolean {
+  return inScope(compiled.config[side].scope, record.data);
+}
+
+/** Transient failures that outlast the retries end the run early, keeping what was done. */
+export function isStopping(error: unknown): boolean {
+  return error instanceof StopRun || error instanceof TransientError;
+}
