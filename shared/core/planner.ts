@@ -138,8 +138,21 @@ function planCreate(compiled: CompiledConfig, from: Side, record: SideRecord, id
   if (linkField) setPath(fields, linkField, record.id);
   const baseline: Record<string, Scalar> = {};
   for (const key of keys) baseline[key] = values[key] ?? null;
+  // Fields only the new record is a source of start at what it will hold (its default or null),
+  // so its empty value does not flow back and wipe the source's own value on the next run.
+  for (const f of compiled.fields) if (!f.sources.includes(from)) setIfMappable(baseline, f, target);
   const nextLink: NextLink = { baseline, ...(record.version ? { [versionKey(from)]: record.version } : {}) };
   return basePlan(ids, "create", { actions: [{ kind: "create", side: target, fields }], changedFields: { [target]: keys }, nextLink });
+}
+
+function setIfMappable(baseline: Record<string, Scalar>, f: CompiledField, side: Side): void {
+  const mapping = side === "meander" ? f.meanderCanonical : f.toMeander;
+  if (!mapping) return;
+  try {
+    baseline[f.key] = (mapValue(undefined, mapping) ?? null) as Scalar;
+  } catch (error) {
+    if (!(error instanceof MappingError)) throw error; // required with no default: unknown until read
+  }
 }
 
 /** Dataverse refuses a null @odata.bind on create; an empty lookup is simply not set. */
@@ -192,7 +205,9 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
       state.baseline[f.key] = value;
       continue;
     }
-    if (f.direction === "both") mergeBoth(f, known("meander", f), known("portal", f), hasBase, b, records, state, keep);
+    // A parked field is not three-way merged: one side going back to the old baseline is an
+    // edit there too, so until a resolution (or both sides agreeing) it stays a conflict.
+    if (f.direction === "both") mergeBoth(f, known("meander", f), known("portal", f), hasBase && !wasParked.has(f.key), b, records, state, keep);
     else mergeOneWay(f, known(f.sources[0]!, f), b, records, state, keep, context);
   }
 
@@ -263,7 +278,7 @@ function mergeBoth(
   if (f.owner === "manual") {
     state.parked.push({ field: f.key, base: b, meander: m.value, portal: p.value });
     state.parkedNext.add(f.key);
-    if (hasBase) state.baseline[f.key] = b ?? null;
+    if (b !== undefined) state.baseline[f.key] = b;
     return;
   }
   const winner = f.owner === "newest" ? newer(records.meander, records.portal) : f.owner;

@@ -1,0 +1,391 @@
+/**
+ * Property tests of the core over generated records, baselines and edits (fast-check,
+ * 1000 runs each): convergence, no edit lost, determinism, no duplicates, round trips.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compileConfig } from "../../shared/config/syncConfig.js";
+import { canonicalFromMeander, canonicalFromPortal, meanderPayload, portalPayload } from "../../shared/core/canonical.js";
+import type { CompiledConfig } from "../../shared/core/compile.js";
+import { applyFieldMappings } from "../../shared/core/mapping.js";
+import { findPartner, inScope, normalizeKey } from "../../shared/core/matching.js";
+import { getPath } from "../../shared/core/paths.js";
+import { type PairInput, planPair, planUnlinked } from "../../shared/core/planner.js";
+import type { Side, SideRecord, SideView } from "../../shared/core/types.js";
+import { baselineOf, likepersons, meanderData, type Person, portalData } from "./fixtures.js";
+import { apply, nextInput, type World } from "./model.js";
+
+const RUNS = { numRuns: 1000 };
+
+const pools = {
+  firstName: fc.constantFrom("Kari", "Ola", "Per"),
+  lastName: fc.constantFrom("Nordmann", "Hansen"),
+  email: fc.constantFrom("kari@x.no", "ola@y.no", null),
+  mobile: fc.constantFrom("+4791234567", "+4798765432", "+46701234567", null),
+  postalCode: fc.constantFrom("0150", "5003", null),
+  city: fc.constantFrom("Oslo", "Bergen", null),
+  chapter: fc.constantFrom("Oslo", "Bergen", "Tromsø", null),
+  memberNumber: fc.constantFrom("12345", "777", null),
+  status: fc.constantFrom("active" as const, "paused" as const, "retired" as const),
+  trainingCompletedOn: fc.constantFrom("2023-05-01", "2024-01-31", null),
+};
+const person = fc.record(pools);
+const KEYS = Object.keys(pools) as (keyof Person)[];
+/** A few fields at a time, and often none, so "unchanged" sides and one-sided edits are common. */
+const edits: fc.Arbitrary<Partial<Person>> = fc.oneof(
+  fc.constant({}),
+  fc.tuple(fc.subarray(KEYS, { minLength: 1, maxLength: 3 }), person).map(([keys, values]) => Object.fromEntries(keys.map((k) => [k, values[k]])) as Partial<Person>),
+);
+const time = fc.constantFrom("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", undefined);
+
+/** How people type the same values: the transforms must see through it. */
+const style = fc.record({ upper: fc.boolean(), pad: fc.boolean(), phone: fc.integer({ min: 0, max: 3 }), zeros: fc.boolean() });
+type Style = typeof style extends fc.Arbitrary<infer T> ? T : never;
+
+function typed(p: Person, s: Style, side: Side): Person {
+  const pad = (v: string | null) => (v !== null && s.pad ? ` ${v} ` : v);
+  const phone = (v: string | null) => {
+    if (v === null || !v.startsWith("+47")) return v;
+    const n = v.slice(3);
+    return [v, `${n.slice(0, 3)} ${n.slice(3, 5)} ${n.slice(5)}`, `0047${n}`, `+47 ${n}`][s.phone] ?? v;
+  };
+  return {
+    ...p,
+    firstName: pad(p.firstName)!,
+    lastName: pad(p.lastName)!,
+    city: pad(p.city),
+    email: p.email && s.upper ? p.email.toUpperCase() : p.email,
+    mobile: phone(p.mobile),
+    memberNumber: side === "meander" && s.zeros && p.memberNumber ? `00${p.memberNumber}` : p.memberNumber,
+  };
+}
+
+const record = (side: Side, id: string, p: Person, s: Style, modifiedOn: string | undefined, partner: string | null, version = "1"): SideRecord => ({
+  id,
+  version: side === "meander" ? `v${version}` : `W/"${version}"`,
+  ...(modifiedOn ? { modifiedOn } : {}),
+  data: side === "meander" ? meanderData(id, typed(p, s, side), partner) : portalData(id, typed(p, s, side), partner),
+});
+
+const FIELD_OF: Record<keyof Person, string> = {
+  firstName: "firstName",
+  lastName: "lastName",
+  email: "contact.email",
+  mobile: "contact.mobile",
+  postalCode: "address.postalCode",
+  city: "address.city",
+  chapter: "chapter",
+  memberNumber: "memberNumber",
+  status: "status",
+  trainingCompletedOn: "trainingCompletedOn",
+};
+
+/** A linked pair: baseline, optionally a parked conflict on the manual field, and edits on either side. */
+const linkedScenario = fc
+  .record({
+    base: person,
+    parked: fc.option(fc.tuple(pools.chapter, pools.chapter), { nil: undefined }),
+    m: edits,
+    p: edits,
+    mStyle: style,
+    pStyle: style,
+    mTime: time,
+    pTime: time,
+    readM: fc.boolean(),
+    readP: fc.boolean(),
+  })
+  .filter((s) => !s.parked || (s.parked[0] !== s.parked[1] && s.parked[0] !== s.base.chapter && s.parked[1] !== s.base.chapter))
+  .map((s) => {
+    const mBefore = { ...s.base, ...(s.parked ? { chapter: s.parked[0] } : {}) };
+    const pBefore = { ...s.base, ...(s.parked ? { chapter: s.parked[1] } : {}) };
+    const mNow = { ...mBefore, ...s.m };
+    const pNow = { ...pBefore, ...s.p };
+    const world: World = {
+      meander: record("meander", "m-1", mNow, s.mStyle, s.mTime, "p-1"),
+      portal: record("portal", "p-1", pNow, s.pStyle, s.pTime, "m-1"),
+      link: { meanderId: "m-1", portalId: "p-1", baseline: baselineOf(s.base), meanderVersion: "v1", portalVersion: 'W/"1"', ...(s.parked ? { parked: ["chapter"] } : {}) },
+    };
+    // A side not in this run's changes is "unchanged": only possible when it was not edited.
+    const read = new Set<Side>();
+    if (Object.keys(s.m).length || s.readM) read.add("meander");
+    if (Object.keys(s.p).length || s.readP) read.add("portal");
+    return { ...s, mBefore, pBefore, world, read };
+  });
+
+const viewOf = (world: World, side: Side, read: ReadonlySet<Side>): SideView =>
+  read.has(side) ? { state: "present", record: world[side]! } : { state: "unchanged" };
+
+const inputOf = (world: World, read: ReadonlySet<Side>): PairInput => ({ link: world.link, meander: viewOf(world, "meander", read), portal: viewOf(world, "portal", read) });
+
+/** Unlinked pairs: two records meeting for the first time, or one record alone. */
+const unlinkedScenario = fc.record({ m: fc.option(person, { nil: undefined }), p: fc.option(person, { nil: undefined }), mStyle: style, pStyle: style, mTime: time, pTime: time });
+
+/** A linked pair where one side was deleted or left scope. */
+const goneScenario = fc.record({
+  base: fc.record({ ...pools, status: fc.constantFrom("active" as const, "paused" as const) }),
+  gone: fc.constantFrom<Side>("meander", "portal"),
+  how: fc.constantFrom("deleted", "outOfScope"),
+  edit: edits,
+  readSurvivor: fc.boolean(),
+  meanderDeleted: fc.constantFrom("delete" as const, "unlink" as const),
+});
+
+/** likepersons with both delete policies in turn, and a Meander scope (retired profiles leave) so both sides can leave scope. */
+const withDeletePolicy = (meanderDeleted: "delete" | "unlink"): CompiledConfig =>
+  compileConfig({
+    ...likepersons.config,
+    meander: { ...likepersons.config.meander, scope: [{ field: "status", op: "in", values: ["active", "paused"] }] },
+    deletePolicy: { meanderDeleted, portalDeleted: meanderDeleted === "delete" ? "unlink" : "delete" },
+  });
+
+/** Takes a record out of its side's scope, as the other system would. */
+function leaveScope(side: Side, r: SideRecord): SideRecord {
+  return { ...r, data: { ...r.data, ...(side === "meander" ? { status: "retired" } : { hlf_likepersonstatus: null }) } };
+}
+
+function replanIsEmpty(compiled: CompiledConfig, world: World, read: Set<Side>) {
+  const written = apply(compiled, world, planPair(compiled, inputOf(world, read)));
+  for (const side of written) read.add(side);
+  const second = planPair(compiled, scoped(compiled, nextInput(world, read)));
+  expect(second.actions).toEqual([]);
+  return second;
+}
+
+/** The run engine reports a record that left scope as outOfScope, so the model does too. */
+function scoped(compiled: CompiledConfig, input: PairInput): PairInput {
+  const fix = (side: Side, view: SideView): SideView =>
+    view.state === "present" && !inScope(compiled.config[side].scope, view.record.data) ? { state: "outOfScope", record: view.record } : view;
+  return { ...input, meander: fix("meander", input.meander), portal: fix("portal", input.portal) };
+}
+
+describe("properties of the planner", () => {
+  it("(1) convergence: after applying a plan, planning again finds nothing to do (linked pairs)", () => {
+    fc.assert(
+      fc.property(linkedScenario, (s) => {
+        replanIsEmpty(likepersons, s.world, new Set(s.read));
+      }),
+      RUNS,
+    );
+  });
+
+  it("(1) convergence: first couplings and creates", () => {
+    fc.assert(
+      fc.property(unlinkedScenario, (s) => {
+        const world: World = {
+          meander: s.m ? record("meander", "m-1", s.m, s.mStyle, s.mTime, null) : undefined,
+          portal: s.p ? record("portal", "p-1", s.p, s.pStyle, s.pTime, null) : undefined,
+          link: undefined,
+        };
+        const read = new Set<Side>(["meander", "portal"]);
+        const written = apply(likepersons, world, planPair(likepersons, nextInput(world, read)));
+        for (const side of written) read.add(side);
+        expect(planPair(likepersons, nextInput(world, read)).actions).toEqual([]);
+        if (s.m || s.p) expect(world.link).toBeDefined();
+      }),
+      RUNS,
+    );
+  });
+
+  it("(1) convergence: deletes and scope exits; an edited survivor is never deleted", () => {
+    fc.assert(
+      fc.property(goneScenario, (s) => {
+        const compiled = withDeletePolicy(s.meanderDeleted);
+        const survivor: Side = s.gone === "meander" ? "portal" : "meander";
+        const now = { ...s.base, ...s.edit };
+        const world: World = {
+          meander: record("meander", "m-1", survivor === "meander" ? now : s.base, { upper: false, pad: false, phone: 0, zeros: false }, undefined, "p-1"),
+          portal: record("portal", "p-1", survivor === "portal" ? now : s.base, { upper: false, pad: false, phone: 0, zeros: false }, undefined, "m-1"),
+          link: { meanderId: "m-1", portalId: "p-1", baseline: baselineOf(s.base), meanderVersion: "v1", portalVersion: 'W/"1"' },
+        };
+        const edited = Object.keys(s.edit).some((k) => {
+          const key = FIELD_OF[k as keyof Person];
+          const f = compiled.fieldByKey.get(key)!;
+          return f.sources.includes(survivor) && s.edit[k as keyof Person] !== s.base[k as keyof Person];
+        });
+        if (s.how === "outOfScope") world[s.gone] = leaveScope(s.gone, world[s.gone]!);
+        const goneView: SideView =
+          s.how === "deleted" ? { state: "deleted", id: world[s.gone]!.id } : { state: "outOfScope", record: world[s.gone]! };
+        if (s.how === "deleted") world[s.gone] = undefined;
+        const seen: SideView = s.readSurvivor || edited ? { state: "present", record: world[survivor]! } : { state: "unchanged" };
+        const survivorView = scoped(compiled, { meander: seen, portal: seen })[survivor];
+        const input: PairInput = { link: world.link, meander: s.gone === "meander" ? goneView : survivorView, portal: s.gone === "portal" ? goneView : survivorView };
+        const plan = planPair(compiled, input);
+        const survivorRecord = world[survivor];
+        apply(compiled, world, plan);
+        expect(world.link).toBeUndefined();
+        if (s.how === "outOfScope" || edited) expect(world[survivor]).toEqual(survivorRecord);
+        if (s.how === "outOfScope") expect(plan.actions).toEqual([]);
+        const next = planPair(compiled, scoped(compiled, nextInput(world, new Set(["meander", "portal"]))));
+        expect(next.actions).toEqual([]);
+      }),
+      RUNS,
+    );
+  });
+
+  it("(2) no edit lost: a field edited on only one side arrives on the other", () => {
+    fc.assert(
+      fc.property(linkedScenario, (s) => {
+        const plan = planPair(likepersons, inputOf(s.world, s.read));
+        apply(likepersons, s.world, plan);
+        const now = { meander: canonicalFromMeander(likepersons, s.world.meander!.data), portal: canonicalFromPortal(likepersons, s.world.portal!.data) };
+        // A parked conflict is a person's to decide: neither side's own value is overwritten meanwhile.
+        if (s.parked) {
+          expect(now.meander.chapter).toBe(s.m.chapter === undefined ? s.parked[0] : s.m.chapter);
+          expect(now.portal.chapter).toBe(s.p.chapter === undefined ? s.parked[1] : s.p.chapter);
+        }
+        for (const name of Object.keys(FIELD_OF) as (keyof Person)[]) {
+          const key = FIELD_OF[name];
+          const f = likepersons.fieldByKey.get(key)!;
+          const byM = name in s.m && s.m[name] !== s.mBefore[name];
+          const byP = name in s.p && s.p[name] !== s.pBefore[name];
+          if (byM === byP || s.parked && key === "chapter") continue;
+          const from: Side = byM ? "meander" : "portal";
+          if (!f.sources.includes(from)) continue;
+          const value = (byM ? s.m : s.p)[name];
+          const target: Side = from === "meander" ? "portal" : "meander";
+          const arrived = f.sources.includes(target) ? now[target][key] : (getPath(s.world[target]!.data, f.meanderPath) ?? null);
+          expect(arrived, `${key} from ${from}`).toBe(value);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("(3) determinism: the same input gives the same plan", () => {
+    fc.assert(
+      fc.property(linkedScenario, unlinkedScenario, (linked, unlinked) => {
+        const a = inputOf(linked.world, linked.read);
+        expect(planPair(likepersons, structuredClone(a))).toEqual(planPair(likepersons, a));
+        const b: PairInput = {
+          meander: unlinked.m ? { state: "present", record: record("meander", "m-1", unlinked.m, unlinked.mStyle, unlinked.mTime, null) } : { state: "absent" },
+          portal: unlinked.p ? { state: "present", record: record("portal", "p-1", unlinked.p, unlinked.pStyle, unlinked.pTime, null) } : { state: "absent" },
+        };
+        expect(planPair(likepersons, structuredClone(b))).toEqual(planPair(likepersons, b));
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("properties of matching", () => {
+  const candidate = fc.record({
+    id: fc.constantFrom("p-1", "p-2", "p-3", "p-4", "P-4"),
+    memberNumber: fc.constantFrom("12345", "0012345", "777", null),
+    email: fc.constantFrom("kari@x.no", "KARI@X.NO", "ola@y.no", null),
+    meanderId: fc.constantFrom(null, null, "m-1", "m-9"),
+  });
+  const scenario = fc.record({
+    candidates: fc.uniqueArray(candidate, { maxLength: 6, selector: (c) => c.id }),
+    linked: fc.subarray(["p-1", "p-2", "p-3", "p-4"]),
+    memberNumber: fc.constantFrom("12345", "777", null),
+    email: fc.constantFrom("kari@x.no", null),
+    portalContactId: fc.constantFrom(null, "p-2"),
+  });
+
+  it("(4) no duplicates: never a partner linked elsewhere; ambiguous creates nothing; none only when no free candidate fits", () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const me: SideRecord = { id: "m-1", data: meanderData("m-1", { ...baselinePerson, memberNumber: s.memberNumber, email: s.email }, s.portalContactId) };
+        const candidates: SideRecord[] = s.candidates.map((c) => ({
+          id: c.id,
+          data: portalData(c.id, { ...baselinePerson, memberNumber: c.memberNumber, email: c.email }, c.meanderId),
+        }));
+        const linked = new Set(s.linked);
+        const result = findPartner(likepersons, "meander", me, candidates, linked);
+        if (result.kind === "one") expect(linked.has(result.partner.id)).toBe(false);
+        if (result.kind === "ambiguous") {
+          for (const id of result.candidates) expect(linked.has(id)).toBe(false);
+          expect(new Set(result.candidates).size).toBe(result.candidates.length);
+          const plan = planUnlinked(likepersons, "meander", me, result);
+          expect(plan.actions).toEqual([]);
+          expect(plan.nextLink).toBeUndefined();
+        }
+        if (result.kind === "none") {
+          const free = candidates.filter((c) => !linked.has(c.id) && (c.data.hlf_meanderid === null || c.data.hlf_meanderid === "m-1"));
+          const fits = free.filter(
+            (c) =>
+              c.data.hlf_meanderid === "m-1" ||
+              c.id.toLowerCase() === s.portalContactId ||
+              (s.memberNumber !== null && normalizeKey("memberNumber", c.data.hlf_membernumber) === s.memberNumber) ||
+              (s.email !== null && normalizeKey("email", c.data.emailaddress1) === s.email),
+          );
+          expect(fits).toEqual([]);
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
+const baselinePerson: Person = {
+  firstName: "Kari",
+  lastName: "Nordmann",
+  email: null,
+  mobile: null,
+  postalCode: null,
+  city: null,
+  chapter: null,
+  memberNumber: null,
+  status: "active",
+  trainingCompletedOn: null,
+};
+
+/** A config with typed value maps (boolean and number Meander values) for the round trip. */
+const typedConfig = compileConfig({
+  id: "typed",
+  enabled: true,
+  direction: "both",
+  meander: { entity: "things", scope: [] },
+  portal: { entity: "things", idField: "thingid", scope: [] },
+  matchKeys: [],
+  fields: [
+    { meander: "flags.visible", portal: "x_visible", transform: "boolean", valueMap: { true: 1, false: 0 } },
+    { meander: "level", portal: "x_level", transform: "number", valueMap: { "1": "low", "2": "high" } },
+    { meander: "code", portal: "x_code", transform: ["trim", "uppercase"] },
+    { meander: "when", portal: "x_when", transform: "dateOnly" },
+    { meander: "amount", portal: "x_amount", transform: "number" },
+  ],
+  conflictPolicy: "manual",
+  deletePolicy: { meanderDeleted: "unlink", portalDeleted: "unlink" },
+  massDeleteGuard: { maxDeletes: 50, maxPercent: 5 },
+});
+
+describe("round trips on bidirectional fields", () => {
+  const bothKeys = (c: CompiledConfig) => c.fields.filter((f) => f.direction === "both").map((f) => f.key);
+
+  it("(5) likepersons: toMeander(toPortal(x)) equals x for normalised x", () => {
+    fc.assert(
+      fc.property(person, style, (p, s) => {
+        const data = meanderData("m-1", typed(p, s, "meander"));
+        const x = canonicalFromMeander(likepersons, data);
+        const keys = bothKeys(likepersons);
+        const back = canonicalFromPortal(likepersons, portalPayload(likepersons, x, keys));
+        for (const key of keys) expect(back[key]).toBe(x[key]);
+        const viaMappings = applyFieldMappings(applyFieldMappings(data, likepersons.toPortal), likepersons.toMeander);
+        const normalised = meanderPayload(likepersons, x, keys);
+        for (const key of keys) expect(getPath(viaMappings, key)).toEqual(getPath(normalised, key));
+      }),
+      RUNS,
+    );
+  });
+
+  it("(5) typed value maps and transforms round-trip", () => {
+    const raw = fc.record({
+      flags: fc.record({ visible: fc.constantFrom(true, false, "true", "nei", 1, 0, null) }),
+      level: fc.constantFrom(1, 2, "1", " 2 ", null),
+      code: fc.constantFrom(" ab ", "AB", "x", null),
+      when: fc.constantFrom("2024-02-29", "2024-02-29T12:00:00Z", null),
+      amount: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }), fc.constantFrom("1,5", "12", null)),
+    });
+    fc.assert(
+      fc.property(raw, (data) => {
+        const x = canonicalFromMeander(typedConfig, data);
+        const keys = bothKeys(typedConfig);
+        const back = canonicalFromPortal(typedConfig, portalPayload(typedConfig, x, keys));
+        for (const key of keys) expect(back[key]).toBe(x[key]);
+      }),
+      RUNS,
+    );
+  });
+});
+
