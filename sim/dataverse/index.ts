@@ -130,7 +130,8 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     protection.noteArrival(clientId, req.socket);
     const { rejected, remaining } = protection.admit(clientId, req.socket);
     if (rejected) return rejected;
-    const response = await serveWebApi(req, path, search, body).finally(() => protection.release(clientId));
+    const started = Date.now();
+    const response = await serveWebApi(req, path, search, body).finally(() => protection.release(clientId, Date.now() - started));
     if (remaining !== undefined) response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = String(remaining);
     return response;
   }

@@ -1,6 +1,7 @@
 /**
- * Dataverse's service protection limits (per client: requests in a sliding window and
- * concurrent requests, answered with 429 + Retry-After) and injected faults.
+ * Dataverse's service protection limits (per client: requests and combined execution
+ * time in a sliding window, concurrent requests; answered with 429 + Retry-After) and
+ * injected faults.
  */
 import type { DataverseCounters } from "./counters.js";
 import { DV, dvError, type SimResponse } from "./http.js";
@@ -11,6 +12,8 @@ export interface Limits {
   readonly maxConcurrent: number;
   /** Fixed Retry-After; by default the time until the window has room again. */
   readonly retryAfterSeconds?: number;
+  /** Combined execution time allowed per window (Dataverse: 20 minutes per 5 minutes); default unlimited. */
+  readonly executionMsPerWindow?: number;
 }
 
 export interface Fault {
@@ -48,6 +51,8 @@ interface Backoff {
 export class Protection {
   private readonly windows = new Map<string, number[]>();
   private readonly inFlight = new Map<string, number>();
+  /** Per client: when each finished request ended and how long it ran. */
+  private readonly executions = new Map<string, { end: number; ms: number }[]>();
   private readonly backoff = new Map<string, Backoff>();
   private totalInFlight = 0;
 
@@ -110,6 +115,19 @@ export class Protection {
           limits.retryAfterSeconds ?? Math.max(1, untilRoom),
         );
       }
+      const executions = (this.executions.get(client) ?? []).filter((e) => e.end > now - limits.windowMs);
+      this.executions.set(client, executions);
+      const used = executions.reduce((sum, e) => sum + e.ms, 0);
+      if (limits.executionMsPerWindow !== undefined && used >= limits.executionMsPerWindow) {
+        const untilRoom = Math.ceil(((executions[0]?.end ?? now) + limits.windowMs - now) / 1000);
+        return this.reject(
+          client,
+          connection,
+          DV.executionTime,
+          `Combined execution time of incoming requests exceeded limit of ${limits.executionMsPerWindow} milliseconds over time window of ${Math.round(limits.windowMs / 1000)} seconds.`,
+          limits.retryAfterSeconds ?? Math.max(1, untilRoom),
+        );
+      }
       window.push(now);
     }
     const remaining = limits ? Math.max(0, limits.requestsPerWindow - (this.windows.get(client)?.length ?? 0)) : undefined;
@@ -120,7 +138,13 @@ export class Protection {
     return remaining === undefined ? {} : { remaining };
   }
 
-  release(client: string): void {
+  /** Ends an admitted request that ran `ms` milliseconds. */
+  release(client: string, ms: number): void {
+    if (this.limits && this.limits.executionMsPerWindow !== undefined) {
+      const executions = this.executions.get(client) ?? [];
+      executions.push({ end: Date.now(), ms });
+      this.executions.set(client, executions);
+    }
     this.inFlight.set(client, Math.max(0, (this.inFlight.get(client) ?? 1) - 1));
     this.totalInFlight = Math.max(0, this.totalInFlight - 1);
   }

@@ -51,6 +51,17 @@ describe("Dataverse simulator: service protection and faults", () => {
     expect(sim.counters().throttled).toBe(4);
   });
 
+  it("answers 429 with the execution-time code once the combined execution time is used up", async () => {
+    sim = await startSim({ perRecordMs: 60, limits: { requestsPerWindow: 100, windowMs: 2000, maxConcurrent: 10, executionMsPerWindow: 100 } });
+    const token = await getToken(sim);
+    expect((await api(sim, token, "GET", "contacts")).status).toBe(200);
+    expect((await api(sim, token, "GET", "contacts")).status).toBe(200);
+    const third = await api(sim, token, "GET", "contacts");
+    expect(third.status).toBe(429);
+    expect(third.json.error.code).toBe("0x80072321");
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
+
   it("counts a $batch as one request for the limits, whatever it holds", async () => {
     sim = await startSim({ limits: { requestsPerWindow: 2, windowMs: 60_000, maxConcurrent: 10, retryAfterSeconds: 7 } });
     const token = await getToken(sim);
