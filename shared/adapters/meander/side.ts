@@ -150,6 +150,7 @@ export class MeanderSide implements RecordSide {
   }
 
   async write(entity: string, ops: readonly WriteOp[]): Promise<WriteOutcome[]> {
+    if (ops.length === 0) return [];
     const refs = new Set(ops.map((op) => op.ref));
     if (refs.size !== ops.length) throw new FatalError("DUPLICATE_REF", `meander batch ${entity}: refs must be unique within one write`);
     const operations = ops.map(toOperation);
