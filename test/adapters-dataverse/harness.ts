@@ -26,6 +26,7 @@ export function newClient(): { clientId: string; clientSecret: string } {
 export interface Harness {
   readonly sim: DataverseSim;
   readonly client: { clientId: string; clientSecret: string };
+  readonly vaultReader: { clientId: string; clientSecret: string };
   readonly secrets: SecretSource;
   readonly tokens: PortalTokenProvider;
   side(options?: Partial<DataverseSideOptions>): DataverseSide;
@@ -34,8 +35,11 @@ export interface Harness {
 export async function startHarness(options: Partial<DataverseSimOptions> = {}): Promise<Harness> {
   const { key, cert } = ensureLocalCertificate(join(process.cwd(), ".local/tls"));
   const client = newClient();
-  const sim = await startDataverseSim({ tls: { key, cert }, clients: [client], secrets: { [SECRET_NAME]: client.clientSecret }, ...options });
-  const credential = createAzureCredential({ tenantId: sim.tenantId, ...client, authorityHost: sim.authorityHost });
+  // The vault is read with another identity (the managed identity in Azure), so
+  // rotating the Dataverse app's secret never locks us out of the vault.
+  const vaultReader = newClient();
+  const sim = await startDataverseSim({ tls: { key, cert }, clients: [client, vaultReader], secrets: { [SECRET_NAME]: client.clientSecret }, ...options });
+  const credential = createAzureCredential({ tenantId: sim.tenantId, ...vaultReader, authorityHost: sim.authorityHost });
   const secrets = new KeyVaultSecretSource(sim.keyVaultUrl, credential);
   const tokens = createPortalTokenProvider({
     tenantId: sim.tenantId,
@@ -48,6 +52,7 @@ export async function startHarness(options: Partial<DataverseSimOptions> = {}): 
   return {
     sim,
     client,
+    vaultReader,
     secrets,
     tokens,
     side: (overrides = {}) =>

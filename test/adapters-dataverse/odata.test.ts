@@ -45,7 +45,7 @@ describe("chunkFilters", () => {
     const select = ["contactid", "modifiedon", "emailaddress1", "firstname", "lastname"];
     const filters = chunkFilters("contacts", select, clauses);
     expect(filters.length).toBeGreaterThan(1);
-    for (const filter of filters) expect(composedPath("contacts", select, filter).length).toBeLessThanOrEqual(1800);
+    for (const filter of filters) expect(composedPath("contacts", select, filter).length).toBeLessThanOrEqual(1950);
     expect(filters.flatMap((f) => f.split(" or "))).toEqual(clauses);
   });
 
