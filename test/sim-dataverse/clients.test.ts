@@ -3,6 +3,7 @@
  * the simulator, so a protocol mismatch shows up here and not in the adapter's tests.
  */
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { ClientSecretCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { DynamicsWebApi } from "dynamics-web-api";
@@ -128,5 +129,16 @@ describe("Dataverse simulator with the real clients", () => {
     expect(secret.value).toBe("from-the-vault");
     expect(sim.counters().byKind.keyvault - before).toBe(2);
     await expect(client.getSecret("missing-secret")).rejects.toMatchObject({ statusCode: 404, code: "SecretNotFound" });
+  });
+
+  it("@azure/identity's ClientSecretCredential gets tokens from the simulator's authority", async () => {
+    const credential = new ClientSecretCredential(sim.tenantId, CLIENT.clientId, CLIENT.clientSecret, {
+      authorityHost: sim.authorityHost,
+      disableInstanceDiscovery: true,
+    });
+    const client = new SecretClient(sim.keyVaultUrl, credential, { disableChallengeResourceVerification: true });
+    expect((await client.getSecret("dataverse-client-secret")).value).toBe("from-the-vault");
+    const wrong = new ClientSecretCredential(sim.tenantId, CLIENT.clientId, "wrong", { authorityHost: sim.authorityHost, disableInstanceDiscovery: true });
+    await expect(wrong.getToken(`${sim.url}/.default`)).rejects.toThrow(/AADSTS7000215/);
   });
 });

@@ -1,5 +1,5 @@
 /** Starts the Dataverse simulator for a test file and talks to it with plain fetch. */
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type DataverseSim, type DataverseSimOptions, startDataverseSim } from "../../sim/dataverse/index.js";
 import { ensureLocalCertificate } from "../../sim/tls.js";
 
@@ -7,7 +7,7 @@ export const CLIENT = { clientId: "11111111-2222-3333-4444-555555555555", client
 export const API = "/api/data/v9.2/";
 
 export async function startSim(options: Partial<DataverseSimOptions> = {}): Promise<DataverseSim> {
-  const { key, cert } = ensureLocalCertificate(join(process.cwd(), ".local/tls"));
+  const { key, cert } = ensureLocalCertificate(fileURLToPath(new URL("../../.local/tls", import.meta.url)));
   return await startDataverseSim({ tls: { key, cert }, clients: [CLIENT], ...options });
 }
 
