@@ -110,6 +110,12 @@ export class TableAccess {
     return outcome.ok ? { ok: true, value: outcome.value.etag ?? "" } : outcome;
   }
 
+  /** Merge the given properties only if the row still has `etag` (others are kept); 412 / 404 as outcomes. */
+  async tryMerge(entity: Entity, etag: string): Promise<Outcome<string>> {
+    const outcome = await this.call("writes", () => this.client.updateEntity(entity, "Merge", { etag }), [404, 412]);
+    return outcome.ok ? { ok: true, value: outcome.value.etag ?? "" } : outcome;
+  }
+
   /** Delete (only if the row still has `etag`, when given); 404 and 412 are outcomes. */
   async tryDelete(partitionKey: string, rowKey: string, etag?: string): Promise<Outcome<void>> {
     const outcome = await this.call("writes", () => this.client.deleteEntity(partitionKey, rowKey, etag ? { etag } : {}), [404, 412]);

@@ -1,13 +1,16 @@
 /**
- * The per-config lease: one row (partition `lock`, row configId) holding the owner
- * run id and the expiry. Every change is conditional, so exactly one of several
- * racing triggers wins: insert-if-absent for a free lease, replace with `If-Match`
- * the old ETag for an expired one. A crashed run's lease simply expires.
+ * The per-config lease row (partition `lock`, row configId): the owner run id, the
+ * expiry and the config's control state (cursors, ledger size). Every change is
+ * conditional, so exactly one of several racing triggers wins: insert-if-absent for
+ * the first run ever, replace with `If-Match` the old ETag for a free or expired
+ * lease. Renewals and releases carry the control state in the same conditional write,
+ * so a run that lost its lease can never move a cursor. A crashed run's lease expires.
  *
+ * The row is kept on release (expiry set to now): it is where the cursors live.
  * Expiry is judged against the row's own `expiresAt` with the injected clock.
  */
-import type { Clock, Lease, LockStore } from "../../ports.js";
-import type { Entity, TableAccess } from "./access.js";
+import type { ConfigControl, Lease, LockStore, Clock } from "../../ports.js";
+import type { Entity, StoredEntity, TableAccess } from "./access.js";
 import { encodeKey, key } from "./keys.js";
 import { str } from "./props.js";
 
@@ -15,49 +18,59 @@ const PARTITION = "lock";
 /** Bounded: each round means another run changed the row between our read and write. */
 const MAX_ROUNDS = 5;
 
+const controlOf = (entity: StoredEntity | undefined): ConfigControl | undefined => {
+  const json = entity ? str(entity["control"]) : undefined;
+  return json ? (JSON.parse(json) as ConfigControl) : undefined;
+};
+
 export function createLockStore(table: TableAccess, clock: Clock): LockStore {
-  const row = (configId: string, runId: string, expiresAt: Date): Entity => ({
+  const rowKey = (configId: string) => key(encodeKey(configId));
+  const row = (configId: string, runId: string, expiresAt: Date, control?: ConfigControl): Entity => ({
     partitionKey: PARTITION,
-    rowKey: key(encodeKey(configId)),
+    rowKey: rowKey(configId),
     configId,
     runId,
     leasedAt: clock.now().toISOString(),
     expiresAt: expiresAt.toISOString(),
+    ...(control ? { control: JSON.stringify(control) } : {}),
   });
 
   return {
     async acquire(configId, runId, leaseMs) {
       for (let round = 0; ; round++) {
         const expiresAt = new Date(clock.now().getTime() + leaseMs);
-        const entity = row(configId, runId, expiresAt);
-        const created = await table.tryCreate(entity);
-        if (created.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: created.value } };
-
-        const current = await table.get(PARTITION, entity.rowKey);
+        const current = await table.get(PARTITION, rowKey(configId));
         if (!current) {
-          // Released between our insert and our read: insert again.
+          const created = await table.tryCreate(row(configId, runId, expiresAt, {}));
+          if (created.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: created.value }, control: {} };
           if (round >= MAX_ROUNDS) return { acquired: false, heldBy: "", expiresAt: clock.now() };
-          continue;
+          continue; // another run created it first: look again
         }
         const heldBy = str(current["runId"]) ?? "";
         const heldUntil = new Date(str(current["expiresAt"]) ?? 0);
         if (heldUntil.getTime() > clock.now().getTime() || round >= MAX_ROUNDS) {
           return { acquired: false, heldBy, expiresAt: heldUntil };
         }
-        const taken = await table.tryReplace(entity, current.etag);
-        if (taken.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: taken.value } };
-        // 412: another run took it over first; 404: released. Look again.
+        const control = controlOf(current) ?? {};
+        const taken = await table.tryReplace(row(configId, runId, expiresAt, control), current.etag);
+        if (taken.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: taken.value }, control };
+        // 412: another run took it over first. Look again.
       }
     },
 
-    async renew(lease, leaseMs) {
+    async renew(lease, leaseMs, control) {
       const expiresAt = new Date(clock.now().getTime() + leaseMs);
-      const renewed = await table.tryReplace(row(lease.configId, lease.runId, expiresAt), lease.etag);
+      // Merge keeps the stored control state when none is given.
+      const renewed = await table.tryMerge(row(lease.configId, lease.runId, expiresAt, control), lease.etag);
       return renewed.ok ? { ...lease, expiresAt, etag: renewed.value } : undefined;
     },
 
-    async release(lease: Lease) {
-      await table.tryDelete(PARTITION, key(encodeKey(lease.configId)), lease.etag);
+    async release(lease: Lease, control) {
+      await table.tryMerge(row(lease.configId, lease.runId, clock.now(), control), lease.etag);
+    },
+
+    async readControl(configId) {
+      return controlOf(await table.get(PARTITION, rowKey(configId)));
     },
   };
 }
