@@ -193,8 +193,8 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
     const hasBase = Object.hasOwn(base, f.key);
     const b = hasBase ? (base[f.key] ?? null) : undefined;
     const keep = () => {
-      if (hasBase) state.baseline[f.key] = b ?? null;
       if (wasParked.has(f.key)) state.parkedNext.add(f.key);
+      else if (hasBase) state.baseline[f.key] = b ?? null;
     };
     if (f.direction === "both" && resolutions.has(f.key)) {
       const value = resolutions.get(f.key) ?? null;
@@ -276,9 +276,10 @@ function mergeBoth(
     return;
   }
   if (f.owner === "manual") {
+    // The baseline is left unset: then an "unchanged" side's value counts as unknown and is
+    // never overwritten, even where the stored link does not keep the `parked` list.
     state.parked.push({ field: f.key, base: b, meander: m.value, portal: p.value });
     state.parkedNext.add(f.key);
-    if (b !== undefined) state.baseline[f.key] = b;
     return;
   }
   const winner = f.owner === "newest" ? newer(records.meander, records.portal) : f.owner;

@@ -64,10 +64,10 @@ export interface Link {
   /** ISO time the pair was last written or confirmed in step. */
   readonly syncedAt?: string;
   /**
-   * Fields with a parked (manual) conflict. Their baseline is the last agreed value (or
-   * unset), not what the sides hold, so a side that is "unchanged" has an unknown value
-   * for them and the planner writes nothing there until both sides are read or a
-   * resolution arrives. Store it with the link.
+   * Fields with a parked (manual) conflict. The planner leaves their baseline unset, so a
+   * side that is "unchanged" has an unknown value for them and nothing is written there
+   * until both sides agree or a resolution arrives. Worth storing (it also covers a
+   * baseline that still holds a value), but the planner is safe without it.
    */
   readonly parked?: readonly string[];
 }

@@ -91,7 +91,7 @@ describe("planPair: owner policies when both sides changed a field differently",
     expect(plan.nextLink?.baseline["contact.email"]).toBe(winner === "meander" ? "kari@meander.no" : "kari@portal.no");
   });
 
-  it("manual: parks the field, writes nothing for it, keeps the old baseline; other fields still flow", () => {
+  it("manual: parks the field, writes nothing for it, unsets its baseline; other fields still flow", () => {
     const plan = planPair(likepersons, {
       link: linkOf(kari),
       meander: present(meanderRecord(edit({ chapter: "Bergen", city: "Bergen" }))),
@@ -100,16 +100,19 @@ describe("planPair: owner policies when both sides changed a field differently",
     expect(plan.outcome).toBe("conflict");
     expect(plan.parked).toEqual([{ field: "chapter", base: "Oslo", meander: "Bergen", portal: "Trondheim" }]);
     expect(plan.actions).toEqual([{ kind: "update", side: "portal", id: "p-1", ifMatch: 'W/"100"', fields: { address1_city: "Bergen" } }]);
-    expect(plan.nextLink?.baseline.chapter).toBe("Oslo");
+    expect(Object.hasOwn(plan.nextLink!.baseline, "chapter")).toBe(false);
     expect(plan.nextLink?.parked).toEqual(["chapter"]);
   });
 
-  it("a parked field stays parked while a side is unchanged: its own value there is never overwritten", () => {
-    const link = linkOf(kari, { parked: ["chapter"] });
+  const { chapter: _chapter, ...withoutChapter } = linkOf(kari).baseline;
+  it.each([
+    ["the parked list and an old baseline", linkOf(kari, { parked: ["chapter"] })],
+    ["the parked list", linkOf(kari, { parked: ["chapter"], baseline: withoutChapter })],
+    ["only the unset baseline (a store that drops the list)", linkOf(kari, { baseline: withoutChapter })],
+  ])("a parked field stays parked while a side is unchanged, given %s", (_, link) => {
     const plan = planPair(likepersons, { link, meander: present(meanderRecord(edit({ chapter: "Bergen", city: "Moss" }))), portal: unchanged });
     expect(plan.actions).toEqual([{ kind: "update", side: "portal", id: "p-1", ifMatch: 'W/"100"', fields: { address1_city: "Moss" } }]);
-    expect(plan.nextLink?.parked).toEqual(["chapter"]);
-    expect(plan.nextLink?.baseline.chapter).toBe("Oslo");
+    expect(Object.hasOwn(plan.nextLink!.baseline, "chapter")).toBe(false);
   });
 
   it("a parked field is not merged against the old baseline: one side going back to it is still a conflict", () => {

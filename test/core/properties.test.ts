@@ -11,7 +11,7 @@ import { applyFieldMappings } from "../../shared/core/mapping.js";
 import { findPartner, inScope, normalizeKey } from "../../shared/core/matching.js";
 import { getPath } from "../../shared/core/paths.js";
 import { type PairInput, planPair, planUnlinked } from "../../shared/core/planner.js";
-import type { Side, SideRecord, SideView } from "../../shared/core/types.js";
+import type { Canonical, Side, SideRecord, SideView } from "../../shared/core/types.js";
 import { baselineOf, likepersons, meanderData, type Person, portalData } from "./fixtures.js";
 import { apply, nextInput, type World } from "./model.js";
 
@@ -85,6 +85,8 @@ const linkedScenario = fc
   .record({
     base: person,
     parked: fc.option(fc.tuple(pools.chapter, pools.chapter), { nil: undefined }),
+    /** Whether the link store kept the parked list (the planner must be safe either way). */
+    keptList: fc.boolean(),
     m: edits,
     p: edits,
     mStyle: style,
@@ -103,7 +105,14 @@ const linkedScenario = fc
     const world: World = {
       meander: record("meander", "m-1", mNow, s.mStyle, s.mTime, "p-1"),
       portal: record("portal", "p-1", pNow, s.pStyle, s.pTime, "m-1"),
-      link: { meanderId: "m-1", portalId: "p-1", baseline: baselineOf(s.base), meanderVersion: "v1", portalVersion: 'W/"1"', ...(s.parked ? { parked: ["chapter"] } : {}) },
+      link: {
+        meanderId: "m-1",
+        portalId: "p-1",
+        baseline: s.parked ? withoutChapter(baselineOf(s.base)) : baselineOf(s.base),
+        meanderVersion: "v1",
+        portalVersion: 'W/"1"',
+        ...(s.parked && s.keptList ? { parked: ["chapter"] } : {}),
+      },
     };
     // A side not in this run's changes is "unchanged": only possible when it was not edited.
     const read = new Set<Side>();
@@ -111,6 +120,8 @@ const linkedScenario = fc
     if (Object.keys(s.p).length || s.readP) read.add("portal");
     return { ...s, mBefore, pBefore, world, read };
   });
+
+const withoutChapter = ({ chapter: _, ...rest }: Canonical): Canonical => rest;
 
 const viewOf = (world: World, side: Side, read: ReadonlySet<Side>): SideView =>
   read.has(side) ? { state: "present", record: world[side]! } : { state: "unchanged" };
