@@ -7,6 +7,8 @@ export interface FaultSpec {
   status?: number;
   /** With `status`: send Retry-After and refuse earlier requests as the rate limiter does. */
   retryAfterSeconds?: number;
+  /** With `status`: extra problem-details members, e.g. a careless server's detail text. */
+  problem?: Record<string, unknown>;
   /** Close the connection without an answer: before processing (true), or after the request took effect. */
   drop?: boolean | "afterProcessing";
   /** Hold the request this long first (then fail or serve it as usual). */

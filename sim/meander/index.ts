@@ -269,7 +269,8 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
     if (fault?.status) {
       if (fault.retryAfterSeconds !== undefined) startThrottle(Date.now(), fault.retryAfterSeconds);
       const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) };
-      return { kind, fault, reply: fail(problem(fault.status, fault.status === 429 ? "RATE_LIMITED" : "INJECTED_FAULT", "injected failure"), headers) };
+      const injected = { ...problem(fault.status, fault.status === 429 ? "RATE_LIMITED" : "INJECTED_FAULT", "injected failure"), ...fault.problem, status: fault.status };
+      return { kind, fault, reply: fail(injected, headers) };
     }
     if (kind === "changes") {
       const previous = lastChanges.get(entity);
