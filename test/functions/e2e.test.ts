@@ -104,7 +104,10 @@ describe("the admin API on the real service", () => {
       reached = resolve;
     });
     let release!: () => void;
-    gate = { reached, release: new Promise<void>((resolve) => (release = resolve)) };
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    gate = { reached, release: released };
     const first = api<SyncResult>("POST", "sync/likepersons/runs", RUNS);
     await atGate;
     const second = await api<{ error: { code: string; runningRunId: string } }>("POST", "sync/likepersons/runs", RUNS);
