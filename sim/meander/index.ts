@@ -9,17 +9,13 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadContract } from "./contract.js";
 import { type FaultSpec, Faults, type RequestKind } from "./faults.js";
+import { Limiter, type LimiterOptions } from "./limiter.js";
 import { type BatchOperation, type Entity, ENTITIES, EntityStore, isEntity, LOOKUP_FIELDS, type Problem, problem, type WireRecord } from "./store.js";
 
 export type { FaultSpec, RequestKind } from "./faults.js";
 export type { Entity, WireRecord } from "./store.js";
 
-export interface MeanderSimLimits {
-  requestsPerWindow: number;
-  windowMs: number;
-  /** Fixed Retry-After; by default the rest of the window. */
-  retryAfterSeconds?: number;
-}
+export type MeanderSimLimits = LimiterOptions;
 
 export interface MeanderSimOptions {
   port?: number;
@@ -122,39 +118,21 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
   const now = options.now ?? (() => new Date());
   const stores = Object.fromEntries(ENTITIES.map((e) => [e, new EntityStore(e, now)])) as Record<Entity, EntityStore>;
   const faults = new Faults();
-  const limits: MeanderSimLimits | undefined = options.limits === false ? undefined : (options.limits ?? DOCUMENTED.limits);
+  const limiter = new Limiter(options.limits === false ? undefined : (options.limits ?? DOCUMENTED.limits), options.violationGraceMs ?? 100);
   const maxPageSize = Math.min(options.maxPageSize ?? DOCUMENTED.maxPageSize, DOCUMENTED.maxPageSize);
   const maxBatchSize = Math.min(options.maxBatchSize ?? DOCUMENTED.maxBatchSize, DOCUMENTED.maxBatchSize);
   const acceptToken = options.acceptToken ?? ((token: string) => token.length > 0);
-  const grace = options.violationGraceMs ?? 100;
   let counters = emptyCounters();
-  const throttle = { windowStart: 0, count: 0, since: 0, until: 0 };
   const lastChanges = new Map<Entity, Reply>();
   const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
 
   const tooMany = (seconds: number) => fail(problem(429, "RATE_LIMITED", `too many requests: retry after ${seconds} s`), { "retry-after": String(seconds) });
-  const startThrottle = (at: number, seconds: number) => {
-    if (at >= throttle.until) throttle.since = at;
-    throttle.until = Math.max(throttle.until, at + seconds * 1000);
-  };
-
   function admit(at: number): Reply | undefined {
-    if (at < throttle.until) {
-      counters.throttled += 1;
-      if (at >= throttle.since + grace) counters.retryAfterViolations += 1;
-      return tooMany(Math.ceil((throttle.until - at) / 1000));
-    }
-    if (!limits) return undefined;
-    if (at - throttle.windowStart >= limits.windowMs) {
-      throttle.windowStart = at;
-      throttle.count = 0;
-    }
-    throttle.count += 1;
-    if (throttle.count <= limits.requestsPerWindow) return undefined;
-    const seconds = limits.retryAfterSeconds ?? Math.max(1, Math.ceil((throttle.windowStart + limits.windowMs - at) / 1000));
-    startThrottle(at, seconds);
+    const verdict = limiter.admit(at);
+    if (verdict.admitted) return undefined;
     counters.throttled += 1;
-    return tooMany(seconds);
+    if (verdict.violation) counters.retryAfterViolations += 1;
+    return tooMany(verdict.retryAfterSeconds);
   }
 
   async function readBody(req: IncomingMessage): Promise<{ value?: unknown; error?: Reply }> {
@@ -267,7 +245,7 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.drop === true) return { kind, fault, reply: json(0, null) };
     if (fault?.status) {
-      if (fault.retryAfterSeconds !== undefined) startThrottle(Date.now(), fault.retryAfterSeconds);
+      if (fault.retryAfterSeconds !== undefined) limiter.hold(Date.now(), fault.retryAfterSeconds);
       const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) };
       const injected = { ...problem(fault.status, fault.status === 429 ? "RATE_LIMITED" : "INJECTED_FAULT", "injected failure"), ...fault.problem, status: fault.status };
       return { kind, fault, reply: fail(injected, headers) };
