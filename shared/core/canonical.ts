@@ -31,6 +31,21 @@ export function canonicalFromMeander(compiled: CompiledConfig, data: Readonly<Re
   return out;
 }
 
+/**
+ * One value given in Meander's space (a person's conflict resolution) brought to canonical
+ * form, so "912 34 567" resolves the same as "+4791234567". Throws MappingError when the
+ * field cannot hold it.
+ */
+export function canonicalValue(compiled: CompiledConfig, key: string, value: unknown, recordId?: string): Scalar {
+  const f = compiled.fieldByKey.get(key);
+  if (!f) throw new MappingError(key, "not a mapped field of this config", recordId);
+  const mapping = f.meanderCanonical ?? { source: f.meanderPath, target: f.key, transform: f.transforms, required: f.required };
+  const result = asScalar(mapValue(value, mapping, { recordId }), f.meanderPath, recordId);
+  const valueMap = f.toPortal?.valueMap;
+  if (valueMap && result !== null && !Object.hasOwn(valueMap, String(result))) throw new MappingError(f.meanderPath, "value is not in the value map", recordId);
+  return result;
+}
+
 /** Values of the fields the portal is a source of (`both` and `toMeander`). */
 export function canonicalFromPortal(compiled: CompiledConfig, data: Readonly<Record<string, unknown>>, recordId?: string): Canonical {
   const out: Record<string, Scalar> = {};

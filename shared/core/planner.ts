@@ -4,7 +4,7 @@
  * Field by field it is a three-way merge against the baseline (DESIGN §5 step 4).
  */
 import { MappingError } from "../errors.js";
-import { canonicalFromMeander, canonicalFromPortal, meanderPayload, portalPayload, sameValue } from "./canonical.js";
+import { canonicalFromMeander, canonicalFromPortal, canonicalValue, meanderPayload, portalPayload, sameValue } from "./canonical.js";
 import { type CompiledConfig, type CompiledField, lookupReadColumn, writesTo } from "./compile.js";
 import { isMissing, mapValue } from "./mapping.js";
 import { linkFieldOf, sameId } from "./matching.js";
@@ -186,7 +186,10 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
     // An unchanged side holds the baseline, except where a conflict is parked: there its value is its own.
     return wasParked.has(f.key) || !Object.hasOwn(base, f.key) ? UNKNOWN : { known: true, value: base[f.key] ?? null };
   };
-  const resolutions = new Map((input.resolutions ?? []).map((r) => [r.field, r.value]));
+  // A resolution for a field the config no longer maps has nothing left to settle.
+  const resolutions = new Map(
+    (input.resolutions ?? []).filter((r) => compiled.fieldByKey.has(r.field)).map((r) => [r.field, canonicalValue(compiled, r.field, r.value, ids.meander ?? ids.portal)]),
+  );
   const state: MergeState = { writes: { meander: {}, portal: {} }, baseline: {}, parkedNext: new Set(), parked: [], resolved: [] };
 
   for (const f of compiled.fields) {

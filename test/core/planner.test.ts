@@ -139,6 +139,16 @@ describe("planPair: owner policies when both sides changed a field differently",
     expect(plan.parked).toEqual([]);
   });
 
+  it("a resolution is normalised like any value, and one the field cannot hold is a MappingError", () => {
+    const link = linkOf(kari, { parked: ["contact.mobile"] });
+    const m = present(meanderRecord(edit({ mobile: "+4798765432" })));
+    const plan = planPair(likepersons, { link, meander: m, portal: present(portalRecord(kari)), resolutions: [{ field: "contact.mobile", value: "987 65 432" }] });
+    expect(plan.actions).toEqual([expect.objectContaining({ side: "portal", fields: { mobilephone: "+4798765432" } })]);
+    expect(plan.nextLink?.baseline["contact.mobile"]).toBe("+4798765432");
+    expect(() => planPair(likepersons, { link, meander: m, portal: unchanged, resolutions: [{ field: "status", value: "dormant" }] })).toThrow(MappingError);
+    expect(planPair(likepersons, { link: linkOf(kari), meander: unchanged, portal: unchanged, resolutions: [{ field: "gone", value: "x" }] }).actions).toEqual([]);
+  });
+
   it("a resolution with an unchanged side writes to it too (its value is unknown)", () => {
     const plan = planPair(likepersons, { link: linkOf(kari, { parked: ["chapter"] }), meander: unchanged, portal: unchanged, resolutions: [{ field: "chapter", value: "Moss" }] });
     expect(plan.actions.map((a) => a.side).sort()).toEqual(["meander", "portal"]);
