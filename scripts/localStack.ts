@@ -80,8 +80,13 @@ async function standInsOnPreferredPorts(options: StandInOptions): Promise<StandI
  * Starts what the configured settings do not provide. `persist`: Azurite keeps its data
  * under .local/azurite (npm start); otherwise in memory (one-off CLI runs against fresh simulators).
  */
-export async function startLocalStack(options: { persist: boolean; standIns?: StandInOptions }): Promise<LocalStack> {
-  const configured = readLocalSettings(appRoot());
+export async function startLocalStack(options: {
+  persist: boolean;
+  standIns?: StandInOptions;
+  /** The configured settings; default the environment over local.settings.json. */
+  configured?: Readonly<Record<string, string | undefined>>;
+}): Promise<LocalStack> {
+  const configured = options.configured ?? readLocalSettings(appRoot());
   const standIns = await standInsOnPreferredPorts(options.standIns ?? {});
   const env: Record<string, string | undefined> = { ...configured };
   // A system's settings come as a group: a configured real Dataverse keeps its own

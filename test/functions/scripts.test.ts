@@ -1,0 +1,74 @@
+/** `npm start` and `npm run sync` in-process: the same code their entry points run. */
+import { randomBytes } from "node:crypto";
+import { afterAll, describe, expect, test } from "vitest";
+import { type RunningStack, startLocal } from "../../scripts/start.js";
+import { runSyncCli } from "../../scripts/sync.js";
+
+const dataset = { seed: 5, people: 24, overlap: 0.7, conflictingShare: 0.2, ambiguousShare: 0.1, activitiesPerPerson: 1 };
+/** The test run's Azurite, own tables: the scripts start their own Azurite only when none is configured. */
+const settings = () => ({ AzureWebJobsStorage: process.env.AZURITE_CONNECTION_STRING, SYNC_TABLE_PREFIX: `s${randomBytes(5).toString("hex")}` });
+
+describe("npm start", () => {
+  let running: RunningStack | undefined;
+  afterAll(() => running?.stop());
+
+  test("brings the stack up, runs every enabled config once, prints a summary with curl lines", async () => {
+    const lines: string[] = [];
+    running = await startLocal({ port: 0, persist: false, dataset, settings: settings(), log: (level, line) => lines.push(`${level} ${line}`) });
+    expect([...running.results.keys()].sort()).toEqual(["activities", "likepersons"]);
+    const likepersons = running.results.get("likepersons");
+    expect(typeof likepersons).toBe("object");
+    const { summary } = running;
+    expect(summary).toMatch(/simulator: \d+ contacts/);
+    expect(summary).toMatch(/simulator: 2\d likepersons/);
+    expect(summary).toContain("storage    (configured)");
+    expect(summary).toMatch(/likepersons\s+(succeeded|partial) in \d+\.\d s/);
+    expect(summary).toMatch(/Meander: read \d+, created \d+/);
+    expect(summary).toMatch(/parked \(open\) [1-9]/);
+    const curls = summary.split("\n").filter((l) => l.trim().startsWith("curl"));
+    expect(curls).toHaveLength(4);
+
+    // The curl lines work against the served functions.
+    const base = running.server.url;
+    const history = await fetch(`${base}/api/sync/likepersons/runs?limit=5`);
+    expect(history.status).toBe(200);
+    expect(((await history.json()) as { runs: { trigger: string }[] }).runs[0]?.trigger).toBe("cli");
+    const conflicts = await fetch(`${base}/api/sync/likepersons/conflicts`);
+    expect(((await conflicts.json()) as { conflicts: unknown[] }).conflicts.length).toBeGreaterThan(0);
+    expect(lines.some((l) => l.includes("sync run finished"))).toBe(true);
+
+    await running.stop();
+    await expect(fetch(`${base}/api/sync/configs`)).rejects.toThrow();
+    running = undefined;
+  });
+});
+
+describe("npm run sync", () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t), dataset, settings: settings() } };
+  };
+
+  test("a dry run: the SyncResult as JSON on stdout, progress on stderr, exit 0", async () => {
+    const { out, err, io: cli } = io();
+    expect(await runSyncCli(["likepersons", "--dry-run"], cli)).toBe(0);
+    const result = JSON.parse(out.join("")) as { configId: string; dryRun: boolean; trigger: string; plan?: unknown };
+    expect(result).toMatchObject({ configId: "likepersons", dryRun: true, trigger: "cli" });
+    expect(result.plan).toBeDefined();
+    expect(err.join("")).toContain("sync run finished");
+  });
+
+  test("an unknown config: exit 2, nothing on stdout", async () => {
+    const { out, err, io: cli } = io();
+    expect(await runSyncCli(["nosuch"], cli)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join("")).toContain("UNKNOWN_CONFIG");
+  });
+
+  test.each([[[]], [["a", "b"]], [["likepersons", "--bogus"]]])("bad usage %j: exit 2 with the usage line", async (argv) => {
+    const { err, io: cli } = io();
+    expect(await runSyncCli(argv, cli)).toBe(2);
+    expect(err.join("")).toContain("usage: npm run sync -- <configId> [--dry-run]");
+  });
+});
