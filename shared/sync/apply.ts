@@ -181,6 +181,7 @@ function nextLinkOf(task: Planned["task"], plan: PairPlan, results: readonly Wri
     meanderId,
     portalId,
     baseline: plan.nextLink.baseline,
+    ...(plan.nextLink.parked?.length ? { parked: plan.nextLink.parked } : {}),
     ...(meanderVersion ? { meanderVersion } : {}),
     ...(portalVersion ? { portalVersion } : {}),
     ...(plan.nextLink.syncedAt ? { syncedAt: plan.nextLink.syncedAt } : {}),
@@ -205,7 +206,10 @@ function countActions(run: Run, task: Planned["task"], plan: PairPlan, results: 
   });
   if (plan.actions.length === 0) counts.count(task.item.side, plan.outcome === "skip" ? "skipped" : "unchanged");
   run.tracker.result.conflicts.autoResolved += plan.resolved.length;
-  if (task.resolutions && plan.actions.every((_, j) => results[j]?.ok)) run.tracker.result.conflicts.resolved += 1;
+  if (task.resolutions && task.link && plan.actions.every((_, j) => results[j]?.ok)) {
+    run.tracker.result.conflicts.resolved += 1;
+    run.settleResolution(task.link.meanderId, task.link.portalId);
+  }
 }
 
 function sideOfRef(plan: PairPlan, index: number): Side {
@@ -273,7 +277,9 @@ function conflictsOf(run: Run, task: Planned["task"], plan: PairPlan, now: strin
     return out;
   }
   if (settled?.resolution && !settled.resolution.appliedAt) out.push(markApplied(settled, now));
-  if (existing?.status === "open" && existing.conflictId !== settled?.conflictId) {
+  // Parked fields the planner could not see both sides of this time stay parked.
+  const stillParked = (plan.nextLink === undefined ? task.link?.parked : plan.nextLink?.parked) ?? [];
+  if (existing?.status === "open" && existing.conflictId !== settled?.conflictId && stillParked.length === 0) {
     // The sides agree again (someone fixed it at the source): the conflict is over.
     out.push({ ...existing, status: "resolved", resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now } });
   }

@@ -11,7 +11,7 @@ import { AlreadyRunningError, toErrorInfo, UnknownConfigError } from "../errors.
 import type { ConfigControl, ConflictRecord, Lease } from "../ports.js";
 import type { RunOptions } from "../service.js";
 import type { EngineDeps } from "./deps.js";
-import { isStopping, linkKey, Run } from "./run.js";
+import { isStopping, linkKey, pairKey, Run } from "./run.js";
 import { RunTracker } from "./runRecord.js";
 
 /** Leaves time to save the checkpoint and the run record before the budget ends. */
@@ -123,7 +123,7 @@ function queueResolution(run: Run, conflict: ConflictRecord, ids: Record<Side, S
     resolution.choice === "value"
       ? resolution.values
       : Object.fromEntries(conflict.fields.map((f) => [f.field, resolution.choice === "meander" ? f.meander : f.portal]));
-  run.resolutions.set(`${linkKey("meander", meanderId)}|${linkKey("portal", portalId)}`, {
+  run.resolutions.set(pairKey(meanderId, portalId), {
     conflictId: conflict.conflictId,
     resolutions: Object.entries(values).map(([field, value]) => ({ field, value })),
   });

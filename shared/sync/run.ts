@@ -19,6 +19,7 @@ import type { RunTracker } from "./runRecord.js";
 import { inScope } from "../core/matching.js";
 
 export const linkKey = (side: Side, id: string) => `${side === "meander" ? "m" : "p"}:${id}`;
+export const pairKey = (meanderId: string, portalId: string) => `${linkKey("meander", meanderId)}|${linkKey("portal", portalId)}`;
 export const ledgerKey = (side: Side, id: string) => `${side}:${id}`;
 
 /** Stops a run early and cleanly: the work done so far is kept and the next run goes on. */
@@ -135,7 +136,12 @@ export class Run {
   }
 
   pendingResolution(meanderId: string, portalId: string) {
-    return this.resolutions.get(`${linkKey("meander", meanderId)}|${linkKey("portal", portalId)}`);
+    return this.resolutions.get(pairKey(meanderId, portalId));
+  }
+
+  /** A resolution applies once: the pair's own writes come back through the feed later in the run. */
+  settleResolution(meanderId: string, portalId: string): void {
+    this.resolutions.delete(pairKey(meanderId, portalId));
   }
 
   /** For a decided ambiguous match: the partner id chosen, null for "create a new one", undefined if none. */

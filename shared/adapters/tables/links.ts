@@ -18,7 +18,13 @@ import { defined, getJson, putJson, str } from "./props.js";
 
 const PREFIX: Record<Side, string> = { meander: "m:", portal: "p:" };
 
-export function createLinkStore(table: TableAccess, buckets: number): LinkStore {
+/**
+ * Above this many distinct ids, `getLinks` scans the config's links (all partitions
+ * in parallel, 1,000 per page) instead of one point read per id.
+ */
+export const DEFAULT_SCAN_THRESHOLD = 1_000;
+
+export function createLinkStore(table: TableAccess, buckets: number, scanThreshold = DEFAULT_SCAN_THRESHOLD): LinkStore {
   const partitions = (configId: string): string[] =>
     buckets <= 1 ? [encodeKey(configId)] : Array.from({ length: buckets }, (_, b) => `${encodeKey(configId)}~${String(b).padStart(2, "0")}`);
 
@@ -40,6 +46,7 @@ export function createLinkStore(table: TableAccess, buckets: number): LinkStore 
       }),
     };
     putJson(entity, "baseline", link.baseline);
+    if (link.parked?.length) putJson(entity, "parked", link.parked);
     return entity;
   };
 
@@ -50,13 +57,23 @@ export function createLinkStore(table: TableAccess, buckets: number): LinkStore 
         const a = address(configId, ref.side, ref.id);
         addresses.set(`${a.partitionKey}/${a.rowKey}`, a);
       }
+      const links = new Map<string, Link>();
+      const add = (link: Link | undefined) => link && links.set(JSON.stringify([link.meanderId, link.portalId]), link);
+      if (addresses.size > scanThreshold) {
+        const wanted = new Set(refs.map((r) => `${PREFIX[r.side]}${r.id}`));
+        await Promise.all(
+          partitions(configId).map(async (pk) => {
+            for await (const row of table.query(mRows(pk))) {
+              const link = fromEntity(row);
+              if (link && (wanted.has(`m:${link.meanderId}`) || wanted.has(`p:${link.portalId}`))) add(link);
+            }
+          }),
+        );
+        return [...links.values()];
+      }
       // Point reads all in flight: the resilience bulkhead bounds the concurrency.
       const rows = await Promise.all([...addresses.values()].map((a) => table.get(a.partitionKey, a.rowKey)));
-      const links = new Map<string, Link>();
-      for (const row of rows) {
-        const link = row && fromEntity(row);
-        if (link) links.set(JSON.stringify([link.meanderId, link.portalId]), link);
-      }
+      for (const row of rows) add(row && fromEntity(row));
       return [...links.values()];
     },
 
@@ -74,8 +91,7 @@ export function createLinkStore(table: TableAccess, buckets: number): LinkStore 
 
     async *listLinks(configId) {
       for (const pk of partitions(configId)) {
-        // Only the `m:` rows, so each link is listed once.
-        for await (const row of table.query(odata`PartitionKey eq ${pk} and RowKey ge ${"m:"} and RowKey lt ${"m;"}`)) {
+        for await (const row of table.query(mRows(pk))) {
           const link = fromEntity(row);
           if (link) yield link;
         }
@@ -83,6 +99,9 @@ export function createLinkStore(table: TableAccess, buckets: number): LinkStore 
     },
   };
 }
+
+/** Only the `m:` rows of a partition: each link once. */
+const mRows = (pk: string) => odata`PartitionKey eq ${pk} and RowKey ge ${"m:"} and RowKey lt ${"m;"}`;
 
 function fromEntity(row: StoredEntity): Link | undefined {
   const meanderId = str(row["meanderId"]);
@@ -92,6 +111,7 @@ function fromEntity(row: StoredEntity): Link | undefined {
     meanderId,
     portalId,
     baseline: getJson<Link["baseline"]>(row, "baseline") ?? {},
+    ...(getJson<string[]>(row, "parked")?.length ? { parked: getJson<string[]>(row, "parked") } : {}),
     ...defined({ meanderVersion: str(row["meanderVersion"]), portalVersion: str(row["portalVersion"]), syncedAt: str(row["syncedAt"]) }),
   };
 }
