@@ -100,6 +100,37 @@ describe("Meander client against the simulator", () => {
     expect(after.recordsWritten - before.recordsWritten).toBe(60);
   });
 
+  it("lives with a server that pages and batches smaller than the document allows", async () => {
+    const strict = await startMeanderSim({ limits: false, maxPageSize: 7, maxBatchSize: 10, observe: checker.observe });
+    try {
+      strict.store.seed("likepersons", Array.from({ length: 20 }, (_, i) => likeperson(i)));
+      const client = new MeanderSide({ baseUrl: strict.url, tokenSource: tokens, scope: SCOPE, batchSize: 10, resilience: fastRetries });
+      const pages = await drain(client.readChanges("likepersons", undefined));
+      expect(pages.map((p) => p.records.length)).toEqual([7, 7, 6]);
+      const ops = Array.from({ length: 20 }, (_, i) => ({ op: "update" as const, ref: `r${i}`, id: likeperson(i).id, data: { chapter: "HLF Alta" } }));
+      expect((await client.write("likepersons", ops)).every((o) => o.ok)).toBe(true);
+      const tooBig = new MeanderSide({ baseUrl: strict.url, tokenSource: tokens, scope: SCOPE, batchSize: 20, resilience: fastRetries });
+      const outcomes = await tooBig.write("likepersons", ops);
+      expect(new Set(outcomes.map((o) => (o.ok ? "ok" : `${o.error.kind} ${o.error.code}`)))).toEqual(new Set(["record BATCH_TOO_LARGE"]));
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("fails only the operation whose id the contract cannot hold, without sending it", async () => {
+    const before = sim.counters().byKind.batch;
+    const outcomes = await side.write("likepersons", [
+      { op: "update", ref: "bad-id", id: "not/an id", data: { chapter: "HLF Moss" } },
+      { op: "update", ref: "fine", id: "lp-0019", data: { chapter: "HLF Moss" } },
+    ]);
+    expect(outcomes).toMatchObject([
+      { ref: "bad-id", ok: false, error: { kind: "record", code: "INVALID_ID" } },
+      { ref: "fine", ok: true },
+    ]);
+    expect(sim.counters().byKind.batch - before).toBe(1);
+    expect(await side.getByIds("likepersons", ["not/an id", "lp-0019"])).toHaveLength(1);
+  });
+
   it("turns per-operation failures into outcomes that name fields, never values", async () => {
     const outcomes = await side.write("likepersons", [
       { op: "update", ref: "bad", id: "lp-0010", data: { status: "on-holiday", address: { postalCode: "Bergen 5003" } } },

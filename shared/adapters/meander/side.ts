@@ -9,7 +9,7 @@ import { FatalError, RecordError, SyncError, type SyncErrorInfo, TransientError 
 import type { ChangePage, Logger, ReadOptions, RecordSide, TokenSource, WriteOp, WriteOutcome } from "../../ports.js";
 import type { ResilienceEvents, ResilienceOptions } from "../../resilience.js";
 import { MeanderHttp } from "./http.js";
-import { type BatchOperation, type BatchResult, type ChangesPage, CONTRACT_LIMITS, type RecordList, type WireRecord } from "./wire.js";
+import { type BatchOperation, type BatchResult, type ChangesPage, CONTRACT_LIMITS, isContractId, type RecordList, type WireRecord } from "./wire.js";
 
 export interface MeanderSideOptions {
   readonly baseUrl: string;
@@ -124,7 +124,7 @@ export class MeanderSide implements RecordSide {
   }
 
   async getByIds(entity: string, ids: readonly string[], options: ReadOptions = {}): Promise<SideRecord[]> {
-    const unique = [...new Set(ids)];
+    const unique = [...new Set(ids)].filter(isContractId);
     const pages = await Promise.all(
       chunk(unique, CONTRACT_LIMITS.ids).map((part) =>
         this.http.call<RecordList>(`records ${entity}`, "GET", `/sync/v1/${encodeURIComponent(entity)}/records`, {
@@ -153,9 +153,16 @@ export class MeanderSide implements RecordSide {
     if (ops.length === 0) return [];
     const refs = new Set(ops.map((op) => op.ref));
     if (refs.size !== ops.length) throw new FatalError("DUPLICATE_REF", `meander batch ${entity}: refs must be unique within one write`);
-    const operations = ops.map(toOperation);
+    // An id the contract cannot hold would fail the whole batch request: fail just that operation.
+    const malformed = ops.filter((op) => op.op !== "create" && !isContractId(op.id));
+    const rejected: WriteOutcome[] = malformed.map((op) => ({
+      ref: op.ref,
+      ok: false,
+      error: new RecordError("INVALID_ID", `meander batch ${entity}: operation ${op.ref} has an id the contract does not allow`).toInfo(),
+    }));
+    const operations = ops.filter((op) => !malformed.includes(op)).map(toOperation);
     const outcomes = await Promise.all(chunk(operations, this.batchSize).map((part) => this.postBatch(entity, part)));
-    const byRef = new Map(outcomes.flat().map((o) => [o.ref, o]));
+    const byRef = new Map([...rejected, ...outcomes.flat()].map((o) => [o.ref, o]));
     const result = ops.map((op) => byRef.get(op.ref)!);
     const failed = result.filter((o) => !o.ok).length;
     this.options.logger?.info("meander batch written", { entity, operations: ops.length, failed });

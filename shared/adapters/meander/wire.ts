@@ -3,6 +3,9 @@
 /** Limits the contract document states; the client never asks for more. */
 export const CONTRACT_LIMITS = { pageSize: 500, batchSize: 100, lookupValues: 100, ids: 100 } as const;
 
+/** The contract's Id pattern: anything else cannot name a Meander record. */
+export const isContractId = (id: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(id);
+
 export interface WireRecord {
   readonly id: string;
   readonly version: string;
