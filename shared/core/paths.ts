@@ -41,3 +41,17 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
   }
   current[segments[segments.length - 1] as string] = value;
 }
+
+/**
+ * Whether a record holds the path at all. A null on the way counts (the value was cleared);
+ * a missing key does not (the field was not read), so it is never mistaken for a clearing.
+ */
+export function holdsPath(source: Readonly<Record<string, unknown>>, path: string): boolean {
+  let current: unknown = source;
+  for (const segment of segmentsOf(path)) {
+    if (current === null) return true;
+    if (!isObject(current) || !Object.hasOwn(current, segment)) return false;
+    current = current[segment];
+  }
+  return true;
+}

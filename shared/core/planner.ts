@@ -8,7 +8,7 @@ import { canonicalFromMeander, canonicalFromPortal, canonicalValue, meanderPaylo
 import { type CompiledConfig, type CompiledField, lookupReadColumn, writesTo } from "./compile.js";
 import { isMissing, mapValue } from "./mapping.js";
 import { linkFieldOf, sameId } from "./matching.js";
-import { getPath, setPath } from "./paths.js";
+import { getPath, holdsPath, setPath } from "./paths.js";
 import {
   type Action,
   type Canonical,
@@ -103,8 +103,8 @@ function planDelete(compiled: CompiledConfig, link: Link | undefined, views: Vie
   const survivor = otherSide(gone);
   const policy = gone === "meander" ? compiled.config.deletePolicy.meanderDeleted : compiled.config.deletePolicy.portalDeleted;
   const record = recordOf(views[survivor]);
-  // An edit on the surviving side since the baseline is kept: unlink instead of deleting it.
   if (policy !== "delete" || !writesTo(compiled.config.direction, survivor)) return basePlan(ids, "unlink", { nextLink: null, reason: "PARTNER_DELETED" });
+  // An edit on the surviving side since the baseline is kept: unlink instead of deleting it.
   if (record && changedSince(compiled, survivor, record, link)) return basePlan(ids, "unlink", { nextLink: null, reason: "EDITED_SINCE_DELETE" });
   const id = survivor === "meander" ? link.meanderId : link.portalId;
   const ifMatch = record?.version ?? link[versionKey(survivor)];
@@ -182,7 +182,11 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
   const base = link?.baseline ?? {};
   const known = (side: Side, f: CompiledField): Known => {
     const vals = values[side];
-    if (vals) return Object.hasOwn(vals, f.key) ? { known: true, value: vals[f.key] ?? null } : UNKNOWN;
+    const record = records[side];
+    if (vals && record) {
+      const held = holdsPath(record.data, side === "meander" ? f.meanderPath : f.portalField);
+      return held && Object.hasOwn(vals, f.key) ? { known: true, value: vals[f.key] ?? null } : UNKNOWN;
+    }
     // An unchanged side holds the baseline, except where a conflict is parked: there its value is its own.
     return wasParked.has(f.key) || !Object.hasOwn(base, f.key) ? UNKNOWN : { known: true, value: base[f.key] ?? null };
   };

@@ -51,6 +51,16 @@ describe("planPair with a link: one side changed", () => {
     expect(plan.nextLink?.baseline.lastName).toBe("Hansen");
   });
 
+  it("a column the read did not return is not a clearing: nothing flows for it", () => {
+    const portal = portalRecord(edit({ city: "Bergen" }));
+    const { address1_postalcode: _gone, ...partial } = portal.data;
+    const meander = meanderRecord(kari);
+    const { address: _address, ...noAddress } = meander.data;
+    const plan = planPair(likepersons, { link: linkOf(kari), meander: present({ ...meander, data: noAddress }), portal: present({ ...portal, data: partial }) });
+    expect(plan.actions).toEqual([]);
+    expect(plan.nextLink).toBeUndefined();
+  });
+
   it("a clearing is an edit that syncs (null flows)", () => {
     const plan = planPair(likepersons, { link: linkOf(kari), meander: present(meanderRecord(edit({ chapter: null }))), portal: unchanged });
     expect(update(plan.actions, "portal")?.fields).toEqual({ hlf_localchapter: null });
