@@ -40,6 +40,24 @@ describe.each([1, 16])("links on Azurite with %i partition(s) per config", (link
     expect(await tables.state.getLinks("other-config", [{ side: "meander", id: "lp-7" }])).toEqual([]);
   });
 
+  it("answers many ids with a scan and few with point reads, with the same results", async () => {
+    const tables = await freshTables({ linkBuckets, linkScanThreshold: 20, pageSize: 50 });
+    const links = Array.from({ length: 150 }, (_, i) => link(i));
+    await tables.state.putLinks("cfg", links);
+    const refs = links.slice(0, 60).map((l, i) => (i % 2 ? { side: "portal" as const, id: l.portalId } : { side: "meander" as const, id: l.meanderId }));
+
+    const reads = tables.counters.reads;
+    const queries = tables.counters.queries;
+    const scanned = await tables.state.getLinks("cfg", [...refs, { side: "meander", id: "lp-unknown" }]);
+    expect(sort(scanned)).toEqual(sort(links.slice(0, 60)));
+    expect(tables.counters.reads).toBe(reads);
+    expect(tables.counters.queries - queries).toBeGreaterThanOrEqual(linkBuckets === 1 ? 3 : 16);
+
+    const pointRead = await tables.state.getLinks("cfg", refs.slice(0, 20));
+    expect(sort(pointRead)).toEqual(sort(links.slice(0, 20)));
+    expect(tables.counters.reads - reads).toBe(20);
+  });
+
   it("lists every link once across continuation tokens", async () => {
     const tables = await freshTables({ linkBuckets, pageSize: 7 });
     const links = Array.from({ length: 120 }, (_, i) => link(i));

@@ -8,7 +8,7 @@ import { TableClient, type TableServiceClientOptions } from "@azure/data-tables"
 import { DefaultAzureCredential } from "@azure/identity";
 import { SettingsError } from "../../errors.js";
 import type { Clock, LockStore, RunStore, StateStore } from "../../ports.js";
-import { createResilience, type ResilienceOptions } from "../../resilience.js";
+import { createResilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
 import { newCounters, TableAccess, type TableCounters } from "./access.js";
 import { createLinkStore } from "./links.js";
 import { createLockStore } from "./lock.js";
@@ -37,11 +37,15 @@ export interface TablesOptions {
   readonly clock?: Clock;
   /** Link partitions per config (a stored layout: do not change it for existing data). */
   readonly linkBuckets?: number;
+  /** Above this many ids, `getLinks` scans the config's links instead of point reads. */
+  readonly linkScanThreshold?: number;
   /** Table requests in flight at once. */
   readonly concurrency?: number;
   /** Entities per query page (the service caps it at 1,000). */
   readonly pageSize?: number;
   readonly resilience?: Partial<ResilienceOptions>;
+  /** Retries, throttling and breaker events (for logging and benchmarks). */
+  readonly events?: ResilienceEvents;
 }
 
 export interface Tables {
@@ -67,13 +71,16 @@ export function createTables(options: TablesOptions): Tables {
 
   const clientFor = tableClientFactory(options);
   const counters = newCounters();
-  const resilience = createResilience({
-    maxAttempts: 5,
-    baseDelayMs: 100,
-    maxDelayMs: 5_000,
-    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-    ...options.resilience,
-  });
+  const resilience = createResilience(
+    {
+      maxAttempts: 5,
+      baseDelayMs: 100,
+      maxDelayMs: 5_000,
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      ...options.resilience,
+    },
+    options.events,
+  );
   const pageSize = Math.min(options.pageSize ?? 1_000, 1_000);
   const tableNames = Object.fromEntries(KINDS.map((k) => [k, `${prefix}${k}`])) as Record<TableKind, string>;
   const access = Object.fromEntries(KINDS.map((k) => [k, new TableAccess(clientFor(tableNames[k]), counters, resilience, pageSize)])) as Record<
@@ -84,7 +91,7 @@ export function createTables(options: TablesOptions): Tables {
 
   return {
     state: {
-      ...createLinkStore(access.links, buckets),
+      ...createLinkStore(access.links, buckets, options.linkScanThreshold),
       ...createCursorStore(access.cursors),
       ...createLedgerStore(access.ledger),
       ...createConflictStore(access.conflicts),
