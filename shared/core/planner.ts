@@ -266,7 +266,10 @@ function mergeBoth(
   keep: () => void,
 ): void {
   if (!m.known || !p.known) {
-    keep();
+    // A change seen on one side while the other's value is unknown: the baseline is dropped,
+    // so the change is not mistaken for "unchanged" later and is settled once both are read.
+    const seen = m.known ? m : p;
+    if (!seen.known || !hasBase || sameValue(seen.value, b)) keep();
     return;
   }
   if (sameValue(m.value, p.value)) {
