@@ -65,7 +65,9 @@ export async function startHarness(options: Partial<DataverseSimOptions> = {}): 
         },
         // Tests use short waits; production keeps the defaults.
         resilience: { baseDelayMs: 10, maxDelayMs: 200, halfOpenAfterMs: 500 },
-        timeoutMs: 2000,
+        // Long enough for a 250-record batch on a loaded CI machine: an attempt cut
+        // short while the server still works on it would be sent twice.
+        timeoutMs: 20_000,
         ...overrides,
       }),
   };

@@ -60,16 +60,17 @@ describe("injected faults", () => {
   it("waits out injected 429s with Retry-After, and never sends early", async () => {
     const side = h.side();
     h.sim.resetCounters();
-    h.sim.faults.failNext(3, { status: 429, retryAfterSeconds: 1 });
+    h.sim.faults.failNext(2, { status: 429, retryAfterSeconds: 1 });
     const started = Date.now();
     const pages = await collect(side.readChanges("contacts", undefined));
     expect(pages.flatMap((p) => p.records)).toHaveLength(10);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1950);
     expect(h.sim.counters().retryAfterViolations).toBe(0);
   }, 20_000);
 
   it("backs off 5xx and dropped connections and then succeeds; a batch that was never answered is sent once more only", async () => {
-    const side = h.side();
+    // A dropped connection is only noticed at the attempt deadline (dynamics-web-api never settles it).
+    const side = h.side({ timeoutMs: 1000 });
     h.sim.resetCounters();
     h.sim.faults.failNext(2, { status: 503 });
     h.sim.faults.failNext(1, { drop: true });

@@ -4,7 +4,7 @@
  * once, then give up with an AuthError).
  */
 import { DynamicsWebApi } from "dynamics-web-api";
-import { SyncError, TransientError } from "../../errors.js";
+import { AuthError, SyncError, TransientError } from "../../errors.js";
 import type { Logger } from "../../ports.js";
 import { createResilience, type Resilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
 import type { PortalTokenProvider } from "../auth/tokenProvider.js";
@@ -82,6 +82,8 @@ export class DataverseClient {
       try {
         return await attempt();
       } catch (second) {
+        // The token endpoint refusing the fresh secret says so itself; Dataverse refusing a fresh token is ours to name.
+        if (second instanceof AuthError) throw second;
         if (second instanceof SyncError && second.status === 401) throw unauthorized(this.tokens.tenantId, this.tokens.clientId, second);
         throw second;
       }
