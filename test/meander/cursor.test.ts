@@ -95,7 +95,11 @@ describe("Meander change feed cursors", () => {
             const target = live.length > 0 ? live[("index" in c ? c.index : 0) % live.length] : undefined;
             if (c.kind === "page") await reader.page();
             else if (c.kind === "create") sim.store.create("likepersons", { firstName: "Ny", lastName: `Person${sim.store.list("likepersons").length}` });
-            else if (c.kind === "replay") sim.faults.failNext(1, { duplicatePage: true, match: "changes" });
+            else if (c.kind === "replay") {
+              // One replay at a time: a feed that keeps replaying is refused (see below), not survived.
+              sim.faults.clear();
+              sim.faults.failNext(1, { duplicatePage: true, match: "changes" });
+            }
             else if (target && c.kind === "edit") sim.store.edit("likepersons", target.id, { chapter: `HLF ${++edits}` });
             else if (target && c.kind === "remove") sim.store.remove("likepersons", target.id);
           }
@@ -139,6 +143,18 @@ describe("Meander change feed cursors", () => {
       // The replay carried lp-0002 in its old version; only the current one may reach the core.
       expect(second.flatMap((p) => p.records).map((r) => [r.id, r.data.lastName])).toEqual([["lp-0002", "Endret"]]);
       expect(sim.counters().byKind.changes - before).toBe(2);
+    });
+  });
+
+  it("gives up with a transient error when the feed keeps replaying", async () => {
+    await withSim(async (sim, side) => {
+      sim.store.seed("likepersons", Array.from({ length: 12 }, (_, i) => likeperson(i)));
+      const read = async () => {
+        for await (const page of side.readChanges("likepersons", undefined, { pageSize: 5 })) {
+          if (page.records[0]?.id === "lp-0000") sim.faults.failNext(3, { duplicatePage: true, match: "changes" });
+        }
+      };
+      await expect(read()).rejects.toMatchObject({ kind: "transient", code: "FEED_STALLED" });
     });
   });
 
