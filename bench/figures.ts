@@ -1,0 +1,180 @@
+/**
+ * From raw measurements to the figures the issue asks for: each beside its minimum
+ * (reads: ⌈records / page size⌉ pages, at least one; writes: ⌈changes / batch size⌉
+ * batches) and beside the record-at-a-time baseline, extrapolated from the sample run.
+ *
+ * "Records" in the minimum are the records users changed on that side since the last run
+ * (all of them on a first run). Echoes, the service's own writes coming back through a
+ * feed, are not in it: they are a cost of the engine's read order, shown on their own line.
+ */
+import type { BaselineMeasurement, BaselineSide } from "./baseline.js";
+import { changesOf, type TableOps } from "./measure.js";
+import { type BenchPlan, type ScenarioName, SIZES } from "./params.js";
+import type { ScenarioRaw, SuiteRaw } from "./suite.js";
+
+export interface SideFigures {
+  /** Requests to the system's own API (Dataverse Web API, Meander sync contract), 429s included. */
+  readonly requests: number;
+  readonly byKind: Readonly<Record<string, number>>;
+  /** Records and deletions the side's feed delivered. */
+  readonly read: number;
+  /** Of those, records users changed since the last run (the rest are the service's own earlier writes coming back). */
+  readonly sourceChanges: number;
+  /** Records the run created, updated or deleted on this side (the engine's count). */
+  readonly changes: number;
+  /** Records the simulator saw change. */
+  readonly written: number;
+  readonly noopWrites: number;
+  readonly throttled: number;
+  readonly retryAfterViolations: number;
+  readonly minimum: { readonly reads: number; readonly writes: number; readonly requests: number };
+  /** requests / minimum.requests */
+  readonly ratio: number;
+  /** The baseline reads the same pages, then one lookup and one write per changed record. */
+  readonly baselineRequests: number;
+}
+
+export interface ScenarioFigures {
+  readonly name: ScenarioName;
+  readonly perSide: number;
+  readonly seeded: ScenarioRaw["seeded"];
+  readonly edits?: ScenarioRaw["edits"];
+  readonly status: string;
+  readonly wallS: number;
+  readonly cpuS: number;
+  readonly maxRssMB: number;
+  readonly standInsMaxRssMB: number;
+  readonly tableOps: TableOps;
+  /** Requests to the identity provider, which is neither system: token, OpenID metadata, Key Vault. */
+  readonly entraId: { readonly token: number; readonly metadata: number; readonly keyvault: number };
+  readonly dataverse: SideFigures;
+  readonly meander: SideFigures;
+  readonly baseline: { readonly wallS: number; readonly sampleWallS: number; readonly throttleFloorS: number; readonly speedup: number };
+  readonly conflicts: ScenarioRaw["run"]["conflicts"];
+  readonly errorCount: number;
+  readonly errorCodes: readonly string[];
+  readonly notes: readonly string[];
+  readonly warnings: Readonly<Record<string, number>>;
+}
+
+export interface Target {
+  readonly scenario: ScenarioName;
+  readonly goal: string;
+  readonly measured: string;
+  readonly ok: boolean;
+}
+
+const pages = (records: number, size: number) => Math.max(1, Math.ceil(records / size));
+
+function side(raw: ScenarioRaw, which: "dataverse" | "meander", baseline: BaselineSide): SideFigures {
+  const counts = raw.run.counts[which === "dataverse" ? "portal" : "meander"];
+  const sizes = SIZES[which === "dataverse" ? "portal" : "meander"];
+  const changes = changesOf(counts);
+  const sourceChanges = raw.sourceChanges[which === "dataverse" ? "portal" : "meander"];
+  const minimum = { reads: pages(sourceChanges, sizes.pageSize), writes: Math.ceil(changes / sizes.batchSize) };
+  let requests: number;
+  let byKind: Record<string, number>;
+  let sim: { recordsWritten: number; noopWrites: number; throttled: number; retryAfterViolations: number };
+  if (which === "dataverse") {
+    const c = raw.sims.dataverse;
+    sim = c;
+    requests = c.requests - c.byKind.token - c.byKind.metadata - c.byKind.keyvault;
+    const { token: _t, metadata: _m, keyvault: _k, ...webApi } = c.byKind;
+    byKind = { ...webApi, operationsInBatches: c.batchOperations };
+  } else {
+    const c = raw.sims.meander;
+    sim = c;
+    requests = c.requests;
+    byKind = { ...c.byKind };
+  }
+  const minRequests = minimum.reads + minimum.writes;
+  return {
+    requests,
+    byKind,
+    read: counts.read,
+    sourceChanges,
+    changes,
+    written: sim.recordsWritten,
+    noopWrites: sim.noopWrites,
+    throttled: sim.throttled,
+    retryAfterViolations: sim.retryAfterViolations,
+    minimum: { ...minimum, requests: minRequests },
+    ratio: requests / minRequests,
+    baselineRequests: minimum.reads + Math.round(changes * baseline.requestsPerRecord),
+  };
+}
+
+export function scenarioFigures(raw: ScenarioRaw, baseline: BaselineMeasurement, plan: BenchPlan): ScenarioFigures {
+  const dataverse = side(raw, "dataverse", baseline.portal);
+  const meander = side(raw, "meander", baseline.meander);
+  const sampleWallMs = dataverse.changes * baseline.portal.msPerRecord + meander.changes * baseline.meander.msPerRecord;
+  // A sequential script cannot beat the service protection limits either: past one window's
+  // worth of requests it waits for the next window.
+  const limits = plan.costs.dataverseLimits;
+  const throttleFloorMs = limits ? Math.max(0, Math.ceil(dataverse.baselineRequests / limits.requestsPerWindow) - 1) * limits.windowMs : 0;
+  const baselineMs = Math.max(sampleWallMs, throttleFloorMs);
+  const c = raw.sims.dataverse.byKind;
+  return {
+    name: raw.name,
+    perSide: raw.perSide,
+    seeded: raw.seeded,
+    ...(raw.edits ? { edits: raw.edits } : {}),
+    status: raw.run.status,
+    wallS: raw.run.wallMs / 1000,
+    cpuS: raw.run.cpuMs / 1000,
+    maxRssMB: raw.run.maxRssMB,
+    standInsMaxRssMB: raw.standInsMaxRssMB,
+    tableOps: raw.run.tableOps,
+    entraId: { token: c.token, metadata: c.metadata, keyvault: c.keyvault },
+    dataverse,
+    meander,
+    baseline: { wallS: baselineMs / 1000, sampleWallS: sampleWallMs / 1000, throttleFloorS: throttleFloorMs / 1000, speedup: baselineMs / Math.max(raw.run.wallMs, 1) },
+    conflicts: raw.run.conflicts,
+    errorCount: raw.run.errorCount,
+    errorCodes: raw.run.errorCodes,
+    notes: raw.run.notes,
+    warnings: raw.run.warnings,
+  };
+}
+
+/** Bound on a busy run's requests to one side: the issue's 1.1 × the minimum. */
+export const requestBound = (s: SideFigures) => 1.1 * s.minimum.requests;
+
+export function targets(figures: readonly ScenarioFigures[], plan: BenchPlan): Target[] {
+  const out: Target[] = [];
+  const add = (scenario: ScenarioName, goal: string, measured: string, ok: boolean) => out.push({ scenario, goal, measured, ok });
+  for (const f of figures) {
+    const { dataverse: dv, meander: m } = f;
+    if (f.name === "idle") {
+      add(f.name, "≤ 2 requests to each side (one page, at most one token)", `Dataverse ${dv.requests} + Meander ${m.requests}, tokens ${f.entraId.token} (both scopes)`, dv.requests <= 1 && m.requests <= 1 && f.entraId.token <= 2);
+      add(f.name, "≤ 5 Table Storage operations", String(f.tableOps.total), f.tableOps.total <= 5);
+      add(f.name, "wall < 1 s", `${f.wallS.toFixed(2)} s`, f.wallS < 1);
+    }
+    if (f.name === "initial" || f.name === "incremental" || f.name === "scale") {
+      for (const [label, s] of [["Dataverse", dv], ["Meander", m]] as const) {
+        add(f.name, `${label} requests ≤ 1.1 × minimum (${s.minimum.requests})`, `${s.requests} (${s.ratio.toFixed(2)}×)`, s.requests <= requestBound(s));
+      }
+      add(f.name, "zero writes that change nothing", `Dataverse ${dv.noopWrites}, Meander ${m.noopWrites}`, dv.noopWrites + m.noopWrites === 0);
+      add(f.name, "zero retry-after violations", `Dataverse ${dv.retryAfterViolations}, Meander ${m.retryAfterViolations}`, dv.retryAfterViolations + m.retryAfterViolations === 0);
+    }
+    if (f.name === "initial") {
+      add(f.name, "≥ 20× faster than record-at-a-time", `${f.baseline.speedup.toFixed(0)}× (baseline ${f.baseline.wallS.toFixed(0)} s, extrapolated)`, f.baseline.speedup >= 20);
+      add(f.name, "wall < 60 s", `${f.wallS.toFixed(1)} s`, f.wallS < 60);
+    }
+    if (f.name === "scale") {
+      const initial = figures.find((x) => x.name === "initial");
+      add(f.name, "peak RSS < 512 MB", `${f.maxRssMB.toFixed(0)} MB`, f.maxRssMB < 512);
+      if (initial) {
+        const growth = f.maxRssMB / initial.maxRssMB;
+        const linear = plan.scalePerSide / plan.perSide;
+        add(f.name, `peak RSS grows less than linearly (< ${linear}× for ${linear}× the people)`, `${growth.toFixed(2)}× (${initial.maxRssMB.toFixed(0)} → ${f.maxRssMB.toFixed(0)} MB)`, growth < linear);
+      }
+    }
+  }
+  return out;
+}
+
+export function allFigures(raw: SuiteRaw, plan: BenchPlan): { scenarios: ScenarioFigures[]; targets: Target[] } {
+  const scenarios = raw.scenarios.map((s) => scenarioFigures(s, raw.baseline, plan));
+  return { scenarios, targets: targets(scenarios, plan) };
+}

@@ -1,0 +1,78 @@
+/**
+ * What the benchmark measures (issue 7): the data sets, the incremental edits and the costs
+ * the simulators charge. Shared by `npm run bench` and the small version in `npm test`.
+ */
+import type { DatasetOptions } from "../sim/data/generator.js";
+import type { Limits } from "../sim/dataverse/index.js";
+
+export type ScenarioName = "initial" | "incremental" | "idle" | "scale";
+export const SCENARIOS: readonly ScenarioName[] = ["initial", "incremental", "idle", "scale"];
+
+/** The run under measurement: the HLF config, both ways. */
+export const CONFIG_ID = "likepersons";
+
+export interface Costs {
+  /** Dataverse: per request, and per record operation (inside a $batch too). */
+  readonly dataverseLatencyMs: number;
+  readonly dataversePerRecordMs: number;
+  readonly dataverseLimits: Limits | false;
+  readonly meanderLatencyMs: number;
+}
+
+/** Dataverse's documented service protection limits, per user: 6,000 requests and 20 min execution per 5 min, 52 concurrent. */
+export const DATAVERSE_LIMITS: Limits = {
+  requestsPerWindow: 6_000,
+  windowMs: 5 * 60_000,
+  maxConcurrent: 52,
+  executionMsPerWindow: 20 * 60_000,
+};
+
+export const REALISTIC_COSTS: Costs = {
+  dataverseLatencyMs: 20,
+  dataversePerRecordMs: 1,
+  dataverseLimits: DATAVERSE_LIMITS,
+  meanderLatencyMs: 10,
+};
+
+/** Shares of the incremental scenario, of the records each side holds after the initial run. */
+export const EDIT_SHARES = { editedEachSide: 0.01, editedBoth: 0.001, deleted: 0.001 } as const;
+
+/**
+ * `perSide` people in the portal and in Meander, four fifths of them the same people, a
+ * fifth of those pairs differing in some field. The generator draws people, puts `overlap`
+ * of them on both sides and splits the rest evenly, so `perSide * (2 - shared)` people give
+ * `perSide` on each side.
+ */
+export function dataset(perSide: number, seed = 20_261_126): DatasetOptions {
+  const shared = 0.8;
+  const people = Math.round(perSide * (2 - shared));
+  return {
+    seed,
+    people,
+    overlap: (perSide * shared) / people,
+    conflictingShare: 0.2,
+    // Equal values written differently (e-mail case, phone format): a good test for writes that change nothing.
+    formatNoiseShare: 0.1,
+    ambiguousShare: 0,
+    portalOnlyMembers: 0,
+    activitiesPerPerson: 0,
+  };
+}
+
+/** Page and batch sizes the minimum is computed with: the adapters' and the contract's own. */
+export const SIZES = {
+  portal: { pageSize: 5_000, batchSize: 100 },
+  meander: { pageSize: 500, batchSize: 100 },
+} as const;
+
+export interface BenchPlan {
+  /** People per side for initial, incremental and idle. */
+  readonly perSide: number;
+  /** People per side for the scale scenario; 0 skips it. */
+  readonly scalePerSide: number;
+  /** Changed records the record-at-a-time baseline really runs (per side); the rest is extrapolated. */
+  readonly baselineSample: number;
+  readonly costs: Costs;
+}
+
+export const FULL_PLAN: BenchPlan = { perSide: 50_000, scalePerSide: 200_000, baselineSample: 200, costs: REALISTIC_COSTS };

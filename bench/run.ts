@@ -1,0 +1,70 @@
+/**
+ * `npm run bench`: the real service against the simulators and an in-memory Azurite, with
+ * Dataverse's and Meander's costs switched on (issue 7). Prints the table and writes
+ * bench/results.json.
+ *
+ *   node dist/bench/run.js [--per-side 50000] [--scale 200000] [--sample 200] [--out bench/results.json]
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { appRoot } from "../shared/config/settings.js";
+import { startAzurite } from "../sim/azurite.js";
+import { allFigures } from "./figures.js";
+import { dataset, EDIT_SHARES, FULL_PLAN, SIZES, type BenchPlan } from "./params.js";
+import { childRunner } from "./processes.js";
+import { renderReport } from "./report.js";
+import { runSuite } from "./suite.js";
+
+const { values } = parseArgs({
+  options: {
+    "per-side": { type: "string", default: String(FULL_PLAN.perSide) },
+    scale: { type: "string", default: String(FULL_PLAN.scalePerSide) },
+    sample: { type: "string", default: String(FULL_PLAN.baselineSample) },
+    out: { type: "string", default: join(appRoot(), "bench", "results.json") },
+  },
+});
+const plan: BenchPlan = { ...FULL_PLAN, perSide: Number(values["per-side"]), scalePerSide: Number(values.scale), baselineSample: Number(values.sample) };
+
+const started = Date.now();
+const raw = await runSuite({
+  plan,
+  runner: childRunner,
+  tables: () => startAzurite(),
+  log: (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`),
+});
+const { scenarios, targets } = allFigures(raw, plan);
+console.log(renderReport(scenarios, targets, raw.baseline));
+
+const results = {
+  generatedAt: new Date().toISOString(),
+  // BENCH_COMMIT: for a measurement made from an exported tree (git archive), which has no .git.
+  commit: process.env.BENCH_COMMIT ?? git(["rev-parse", "HEAD"]),
+  workingTreeClean: process.env.BENCH_COMMIT ? true : git(["status", "--porcelain", "--", "shared", "bench", "sim"]) === "",
+  node: process.version,
+  cpus: availableParallelism(),
+  cpuModel: cpus()[0]?.model ?? "unknown",
+  parameters: {
+    plan,
+    datasets: { perSide: dataset(plan.perSide), scale: plan.scalePerSide > 0 ? dataset(plan.scalePerSide) : null },
+    editShares: EDIT_SHARES,
+    sizes: SIZES,
+    trigger: "timer",
+    processes: "service run in a fresh child per scenario; simulators (and the data generator) in another child; Azurite in its own",
+  },
+  scenarios,
+  baseline: raw.baseline,
+  targets,
+};
+writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
+console.error(`results written to ${values.out}`);
+
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { cwd: appRoot(), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+}

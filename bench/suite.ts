@@ -1,0 +1,94 @@
+/**
+ * The benchmark's sequence: a 50,000-per-side data set synced from scratch (initial), then
+ * after edits (incremental), then with nothing changed (idle); a 200,000-per-side data set
+ * synced from scratch (scale); and the record-at-a-time baseline on a sample. Each data set
+ * gets fresh simulators and a fresh Table Storage, so nothing carries over between them.
+ */
+import { randomBytes } from "node:crypto";
+import type { BaselineMeasurement } from "./baseline.js";
+import type { EditSummary } from "./edits.js";
+import type { RunMeasurement } from "./measure.js";
+import type { BenchPlan, ScenarioName } from "./params.js";
+import type { Runner } from "./processes.js";
+import type { SimCounters } from "./standInsHost.js";
+
+export interface ScenarioRaw {
+  readonly name: ScenarioName;
+  readonly perSide: number;
+  readonly seeded: { readonly meander: number; readonly portal: number };
+  readonly edits?: EditSummary;
+  /** Records users created, changed or deleted on each side since the last run: what the feeds must deliver. */
+  readonly sourceChanges: { readonly meander: number; readonly portal: number };
+  readonly run: RunMeasurement;
+  /** What the simulators saw during the run (counters reset just before it). */
+  readonly sims: SimCounters;
+  /** Peak RSS of the stand-ins process (simulators and data generator), not part of the run's. */
+  readonly standInsMaxRssMB: number;
+}
+
+export interface SuiteRaw {
+  readonly scenarios: ScenarioRaw[];
+  readonly baseline: BaselineMeasurement;
+}
+
+export interface TableStorage {
+  readonly connectionString: string;
+  stop(): Promise<void>;
+}
+
+export interface SuiteOptions {
+  readonly plan: BenchPlan;
+  readonly runner: Runner;
+  /** A fresh Table Storage for a data set (the orchestrator starts an in-memory Azurite). */
+  readonly tables: () => Promise<TableStorage>;
+  readonly log?: (line: string) => void;
+}
+
+const EDIT_SEED = 7_000_007;
+
+export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
+  const { plan, runner } = options;
+  const log = options.log ?? (() => {});
+  const scenarios: ScenarioRaw[] = [];
+  let certPath = "";
+  const dataSets: { perSide: number; names: ScenarioName[] }[] = [{ perSide: plan.perSide, names: ["initial", "incremental", "idle"] }];
+  if (plan.scalePerSide > 0) dataSets.push({ perSide: plan.scalePerSide, names: ["scale"] });
+
+  for (const { perSide, names } of dataSets) {
+    log(`generating ${perSide} people per side and starting the simulators`);
+    const tables = await options.tables();
+    const sims = await runner.standIns({ perSide, costs: plan.costs });
+    certPath = sims.info.certPath;
+    try {
+      const env: Record<string, string> = {
+        ...sims.info.settings,
+        AzureWebJobsStorage: tables.connectionString,
+        SYNC_TABLE_PREFIX: `b${randomBytes(4).toString("hex")}`,
+        // The longest budget the settings allow: the benchmark measures a run, not the budget.
+        SYNC_TIME_BUDGET_SECONDS: "580",
+        NODE_EXTRA_CA_CERTS: sims.info.certPath,
+      };
+      for (const name of names) {
+        const edits = name === "incremental" ? await sims.edit(EDIT_SEED) : undefined;
+        await sims.resetCounters();
+        log(`${name}: running`);
+        const run = await runner.run(name, env);
+        const counters = await sims.counters();
+        const { maxRssMB } = await sims.memory();
+        log(`${name}: ${run.status} in ${(run.wallMs / 1000).toFixed(1)} s`);
+        const sourceChanges = edits
+          ? { meander: edits.meanderEdited + edits.bothEdited + edits.meanderDeleted, portal: edits.portalEdited + edits.bothEdited + edits.portalDeleted }
+          : name === "idle"
+            ? { meander: 0, portal: 0 }
+            : sims.info.seeded;
+        scenarios.push({ name, perSide, seeded: sims.info.seeded, ...(edits ? { edits } : {}), sourceChanges, run, sims: counters, standInsMaxRssMB: maxRssMB });
+      }
+    } finally {
+      await sims.close();
+      await tables.stop();
+    }
+  }
+  log(`record-at-a-time baseline: ${plan.baselineSample} records per side`);
+  const baseline = await runner.baseline(plan.baselineSample, plan.costs, certPath);
+  return { scenarios, baseline };
+}
