@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Tables } from "../../shared/adapters/tables/index.js";
+import { createTables, type Tables } from "../../shared/adapters/tables/index.js";
 import type { Lease } from "../../shared/ports.js";
 import { freshTables, manualClock } from "./helpers.js";
+import { barrier, holdingProxy } from "./proxy.js";
 
 const clock = manualClock();
 let tables: Tables;
@@ -34,6 +35,35 @@ describe("the config lease on Azurite", () => {
     // The old owner's release must not free the new owner's lease.
     await tables.locks.release(first.lease);
     expect(await tables.locks.acquire("takeover", "run-c", 10_000)).toMatchObject({ acquired: false, heldBy: "run-b" });
+  });
+
+  it("lets exactly one of twenty concurrent takeovers of an expired lease win, even when all saw it expired", async () => {
+    // Conditional writes wait until Azurite has answered all twenty contenders' reads of the expired row.
+    let armed = false;
+    const allRead = barrier(20);
+    const proxy = await holdingProxy(process.env.AZURITE_CONNECTION_STRING ?? "", {
+      before: async (req) => {
+        if (armed && req.headers["if-match"]) await allRead.opened;
+      },
+      after: (req) => {
+        if (armed && req.method === "GET") allRead.arrive();
+      },
+    });
+    try {
+      const racing = createTables({ connectionString: proxy.connectionString, prefix: tables.tableNames.locks.slice(0, -"locks".length), clock });
+      expect(await racing.locks.acquire("expired-race", "crashed-run", 1_000)).toMatchObject({ acquired: true });
+      clock.advance(1_001);
+      armed = true;
+      const writes = racing.counters.writes;
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => racing.locks.acquire("expired-race", `run-${i}`, 60_000)));
+      const winners = results.flatMap((r) => (r.acquired ? [r.lease.runId] : []));
+      expect(winners).toHaveLength(1);
+      for (const loser of results.filter((r) => !r.acquired)) expect(loser).toMatchObject({ heldBy: winners[0] });
+      // Every contender tried its conditional takeover: the race really happened.
+      expect(racing.counters.writes - writes).toBe(20);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("renews with a new expiry and etag, and releases so the next run can start", async () => {

@@ -56,6 +56,10 @@ describe("run records on Azurite", () => {
     expect(JSON.stringify(row).length).toBeLessThan(512 * 1024);
   });
 
+  it("refuses a run whose start time is not a time, naming the run", async () => {
+    await expect(tables.runs.saveRun(sampleRun({ runId: "r-bad", startedAt: "yesterday" }))).rejects.toThrow(/run r-bad: startedAt/);
+  });
+
   it("purges runs that started before a date, with their index rows", async () => {
     for (const [runId, startedAt] of [["old1", "2025-01-01T00:00:00.000Z"], ["old2", "2025-06-30T23:59:59.999Z"], ["edge", "2025-07-01T00:00:00.000Z"], ["new", "2025-08-01T00:00:00.000Z"]] as const) {
       await tables.runs.saveRun(sampleRun({ configId: "purge", runId, startedAt }));

@@ -11,6 +11,7 @@
 import type { TransactionAction } from "@azure/data-tables";
 import { odata } from "@azure/data-tables";
 import type { SyncRun } from "../../core/types.js";
+import { FatalError } from "../../errors.js";
 import type { RunStore } from "../../ports.js";
 import type { Entity, TableAccess } from "./access.js";
 import { encodeKey, invertedTime, key } from "./keys.js";
@@ -21,7 +22,11 @@ export const RUN_JSON_BUDGET = 200_000;
 
 const INDEX = "~run_";
 
-const runRowKey = (run: Pick<SyncRun, "startedAt" | "runId">) => key(invertedTime(Date.parse(run.startedAt)), "_", encodeKey(run.runId));
+function runRowKey(run: Pick<SyncRun, "startedAt" | "runId">): string {
+  const started = Date.parse(run.startedAt);
+  if (Number.isNaN(started)) throw new FatalError("TABLES_BAD_RUN", `run ${run.runId}: startedAt is not an ISO time`);
+  return key(invertedTime(started), "_", encodeKey(run.runId));
+}
 
 /**
  * The run as stored: errors beyond what fits the budget are dropped from the tail
