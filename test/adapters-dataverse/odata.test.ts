@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { alternateKeySegment, CLIENT_PATH_LIMIT, chunkFilters, composedPath, equalsClause, isSafeKeyValue, stringLiteral } from "../../shared/adapters/dataverse/odata.js";
-import { columnsFor } from "../../shared/adapters/dataverse/read.js";
+import { columnsFor, coversColumns } from "../../shared/adapters/dataverse/read.js";
 import { columns, deletedId, fromCursor, toCursor, toSideRecord } from "../../shared/adapters/dataverse/records.js";
 
 const ROOT = "https://org.example.com/api/data/v9.2/";
@@ -99,6 +99,14 @@ describe("records and cursors", () => {
     expect(fromCursor(cursor, ROOT, "contacts")).toBe(link);
     expect(fromCursor(cursor, ROOT, "hlf_likepersonactivities")).toBeUndefined();
     expect(fromCursor("garbage", ROOT, "contacts")).toBeUndefined();
+  });
+
+  it("a delta link covers the wanted columns only if it selected all of them", () => {
+    const link = `${ROOT}contacts?$select=contactid,modifiedon,firstname&$deltatoken=1`;
+    expect(coversColumns(link, ["contactid", "firstname"])).toBe(true);
+    expect(coversColumns(link, ["contactid", "firstname", "lastname"])).toBe(false);
+    expect(coversColumns(link, undefined)).toBe(false);
+    expect(coversColumns(`${ROOT}contacts?$deltatoken=1`, ["anything"])).toBe(true);
   });
 
   it("always selects the id and modifiedon when columns are chosen", () => {

@@ -78,6 +78,17 @@ describe("DataverseSide.readChanges against the simulator", () => {
     expect(next[0]!.fullResync).toBeUndefined();
   });
 
+  it("reads everything again when the config now maps a column the delta link does not track", async () => {
+    const narrow = h.side({ entities: { contacts: { idField: "contactid", select: ["firstname"] } } });
+    const start = await collect(narrow.readChanges("contacts", undefined));
+    const same = await collect(narrow.readChanges("contacts", start.at(-1)!.cursor));
+    expect(same[0]!.fullResync).toBeUndefined();
+    const wider = h.side({ entities: { contacts: { idField: "contactid", select: ["firstname", "lastname"] } } });
+    const pages = await collect(wider.readChanges("contacts", start.at(-1)!.cursor));
+    expect(pages.every((p) => p.fullResync)).toBe(true);
+    expect(pages.flatMap((p) => p.records).find((r) => r.id === guid(1))!.data["lastname"]).toBe("L0");
+  });
+
   it("treats a cursor of another entity set as invalid: full read with fullResync", async () => {
     const side = h.side();
     const pages = await collect(side.readChanges("hlf_likepersonactivities", "contacts?$deltatoken=1"));

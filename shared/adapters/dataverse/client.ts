@@ -92,6 +92,7 @@ export class DataverseClient {
 
   /** One attempt, abandoned (and its request aborted) at the deadline or when the caller aborts. */
   private withDeadline<T>(context: string, fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+    if (outer?.aborted) return Promise.reject(outer.reason);
     const controller = new AbortController();
     const onAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener("abort", onAbort, { once: true });

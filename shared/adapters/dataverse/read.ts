@@ -26,6 +26,19 @@ export function columnsFor(entity: EntitySettings, select?: readonly string[]): 
   return [...new Set([entity.idField, "modifiedon", ...wanted])];
 }
 
+/**
+ * A delta link keeps the $select it was made with. When the config now maps a
+ * column the link does not read, unchanged records would never bring its
+ * values: such a cursor is treated like an expired one.
+ */
+export function coversColumns(link: string, select: readonly string[] | undefined): boolean {
+  const had = new URL(link).searchParams.get("$select");
+  if (!had) return true;
+  if (!select) return false;
+  const columns = new Set(had.split(",").map((c) => c.trim().toLowerCase()));
+  return select.every((c) => columns.has(c.toLowerCase()));
+}
+
 const isExpiredToken = (error: unknown) =>
   error instanceof SyncError && (error.code === "DELTA_TOKEN_EXPIRED" || dataverseCode(error.cause) === EXPIRED_DELTA_TOKEN);
 
@@ -42,7 +55,8 @@ export async function* readChangePages(
   options: { pageSize: number; select?: readonly string[]; signal?: AbortSignal },
 ): AsyncGenerator<ChangePage> {
   const select = columnsFor(entity, options.select);
-  let link = cursor === undefined ? undefined : fromCursor(cursor, client.apiRoot, collection);
+  const stored = cursor === undefined ? undefined : fromCursor(cursor, client.apiRoot, collection);
+  let link = stored && coversColumns(stored, select) ? stored : undefined;
   let fullResync = cursor !== undefined && link === undefined;
   for (;;) {
     let page: Page;
