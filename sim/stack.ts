@@ -17,6 +17,7 @@ export const LOCAL_CLIENT = {
 };
 export const LOCAL_SECRET_NAME = "dataverse-client-secret";
 export const MEANDER_SCOPE = "api://meander-sync/.default";
+const PORTAL_SEEDED_AT = "2026-01-01T00:00:00.000Z";
 
 export interface StandInOptions {
   /** Generated data to seed both systems with; omit for empty systems. */
@@ -49,7 +50,8 @@ export async function startStandIns(options: StandInOptions = {}): Promise<Stand
   const meander = await startMeanderSim({ limits: false, ...options.meander });
   const dataset = options.dataset ? generateDataset(options.dataset) : undefined;
   if (dataset) {
-    dataverse.store.seed("contacts", dataset.portal.contacts);
+    // The portal's rows were last changed before Meander's (seeded now): "newest" decides the same way every time.
+    dataverse.store.seed("contacts", dataset.portal.contacts.map((c) => ({ modifiedon: PORTAL_SEEDED_AT, ...c })));
     meander.store.seed("likepersons", dataset.meander.likepersons);
     meander.store.seed("activities", dataset.meander.activities);
   }

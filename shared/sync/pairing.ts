@@ -41,6 +41,9 @@ export async function pairUnit(run: Run, items: readonly UnitItem[]): Promise<Pa
     const link = run.linkOf(item.side, item.id);
     if (link) {
       tasks.push(linkedTask(run, item, link));
+    } else if (item.view.state === "present" && run.inOpenAmbiguity(item.side, item.id) && run.pendingPartner(item.side, item.id) === undefined) {
+      // Part of an ambiguous match a person has not decided yet: neither coupled nor created.
+      tasks.push({ kind: "skip", item });
     } else if (item.view.state === "present") {
       unmatched.push(item);
     } else {

@@ -8,6 +8,7 @@
  */
 import type { CompiledConfig } from "../core/compile.js";
 import type { PairPlan, Resolution, Side, SideRecord, SideView } from "../core/types.js";
+import { otherSide } from "../core/types.js";
 import { LeaseLostError, TransientError } from "../errors.js";
 import type { Link } from "../core/types.js";
 import type { ConfigControl, ConflictRecord, CursorState, LedgerEntry, Lease } from "../ports.js";
@@ -47,6 +48,7 @@ export class Run {
   streamIndex?: KeyIndex;
   streamFull = false;
   linkedCount?: number;
+  private ambiguityIndex?: Set<string>;
   private lastProgressAt = 0;
   private recordsDone = 0;
 
@@ -142,6 +144,20 @@ export class Run {
   /** A resolution applies once: the pair's own writes come back through the feed later in the run. */
   settleResolution(meanderId: string, portalId: string): void {
     this.resolutions.delete(pairKey(meanderId, portalId));
+  }
+
+  /** Whether a record is the subject or a candidate of an open ambiguous-match conflict. */
+  inOpenAmbiguity(side: Side, id: string): boolean {
+    if (!this.ambiguityIndex) {
+      this.ambiguityIndex = new Set();
+      for (const c of this.conflicts.values()) {
+        if (c.kind !== "ambiguous" || c.status !== "open") continue;
+        const subject: Side = c.meanderId ? "meander" : "portal";
+        this.ambiguityIndex.add(linkKey(subject, (c.meanderId ?? c.portalId)!));
+        for (const candidate of c.candidates ?? []) this.ambiguityIndex.add(linkKey(otherSide(subject), candidate));
+      }
+    }
+    return this.ambiguityIndex.has(linkKey(side, id));
   }
 
   /** For a decided ambiguous match: the partner id chosen, null for "create a new one", undefined if none. */
