@@ -8,6 +8,7 @@ import { compileConfig } from "../../shared/config/syncConfig.js";
 import { canonicalFromMeander, canonicalFromPortal, meanderPayload, portalPayload } from "../../shared/core/canonical.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
 import { applyFieldMappings } from "../../shared/core/mapping.js";
+import { MappingError } from "../../shared/errors.js";
 import { findPartner, inScope, normalizeKey } from "../../shared/core/matching.js";
 import { getPath } from "../../shared/core/paths.js";
 import { type PairInput, planPair, planUnlinked } from "../../shared/core/planner.js";
@@ -262,6 +263,32 @@ describe("properties of the planner", () => {
     );
   });
 
+  it("a field a read did not return is never written to the other side as a clearing", () => {
+    // Required fields are left out: a record without them is a MappingError, never a plan.
+    const optional = Object.values(FIELD_OF).filter((k) => !likepersons.fieldByKey.get(k)!.required);
+    const dropped = fc.subarray(optional, { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(linkedScenario, fc.constantFrom<Side>("meander", "portal"), dropped, (s, side, keys) => {
+        const record = s.world[side]!;
+        const data = structuredClone(record.data) as Record<string, unknown>;
+        for (const key of keys) {
+          const f = likepersons.fieldByKey.get(key)!;
+          if (side === "portal") delete data[f.portalField];
+          else {
+            const [head, tail] = f.meanderPath.split(".");
+            if (tail) delete (data[head!] as Record<string, unknown>)[tail];
+            else delete data[head!];
+          }
+        }
+        const views = { ...inputOf(s.world, s.read), [side]: { state: "present", record: { ...record, data } } };
+        const plan = planPair(likepersons, views);
+        const other = side === "meander" ? "portal" : "meander";
+        for (const key of keys) expect(plan.changedFields[other] ?? []).not.toContain(key);
+      }),
+      RUNS,
+    );
+  });
+
   it("(3) determinism: the same input gives the same plan", () => {
     fc.assert(
       fc.property(linkedScenario, unlinkedScenario, (linked, unlinked) => {
@@ -359,6 +386,39 @@ const typedConfig = compileConfig({
   conflictPolicy: "manual",
   deletePolicy: { meanderDeleted: "unlink", portalDeleted: "unlink" },
   massDeleteGuard: { maxDeletes: 50, maxPercent: 5 },
+});
+
+describe("mapping failures", () => {
+  it("are MappingErrors that name field and record and never carry a value from the record", () => {
+    // Marked values ("Q…Q"), so a hit is a leak and not a word the message happens to share.
+    const text = fc.stringMatching(/^[A-Za-z0-9 @+.-]{2,10}$/).map((t) => `Q${t}Q`);
+    const anyValue = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null), fc.constant(""), fc.constant({ nested: "Zq" }));
+    const raw = fc.record({
+      firstName: anyValue,
+      lastName: anyValue,
+      contact: fc.record({ email: anyValue, mobile: anyValue }),
+      status: fc.oneof(anyValue, fc.constantFrom("active", "paused")),
+      trainingCompletedOn: anyValue,
+    });
+    let failures = 0;
+    fc.assert(
+      fc.property(raw, (data) => {
+        try {
+          planPair(likepersons, { meander: { state: "present", record: { id: "m-77", data } }, portal: { state: "absent" } });
+        } catch (error) {
+          failures += 1;
+          expect(error).toBeInstanceOf(MappingError);
+          const message = (error as MappingError).message;
+          expect(message).toContain("m-77");
+          expect(likepersons.fieldByKey.has((error as MappingError).field)).toBe(true);
+          const values = [data.firstName, data.lastName, data.contact.email, data.contact.mobile, data.status, data.trainingCompletedOn];
+          for (const v of values) if (typeof v === "string" && v.startsWith("Q")) expect(message).not.toContain(v.trim());
+        }
+      }),
+      RUNS,
+    );
+    expect(failures).toBeGreaterThan(RUNS.numRuns / 2);
+  });
 });
 
 describe("round trips on bidirectional fields", () => {
