@@ -57,7 +57,8 @@ export interface LocalStack {
 }
 
 const GROUPS: Record<string, readonly string[]> = {
-  DATAVERSE_URL: ["DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID", "DATAVERSE_CLIENT_SECRET", "DATAVERSE_CLIENT_SECRET_NAME", "DATAVERSE_AUTHORITY_HOST"],
+  // The simulator's Key Vault holds the client secret, so the local stack reads it as Azure does.
+  DATAVERSE_URL: ["DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID", "DATAVERSE_CLIENT_SECRET", "DATAVERSE_CLIENT_SECRET_NAME", "DATAVERSE_AUTHORITY_HOST", "KEY_VAULT_URL"],
   MEANDER_API_URL: ["MEANDER_API_URL", "MEANDER_API_SCOPE"],
 };
 
@@ -91,9 +92,10 @@ export async function startLocalStack(options: {
   const env: Record<string, string | undefined> = { ...configured };
   // A system's settings come as a group: a configured real Dataverse keeps its own
   // tenant, client and secret rather than being mixed with the simulator's.
+  const standInValues: Record<string, string> = { ...standIns.settings, KEY_VAULT_URL: standIns.dataverse.keyVaultUrl };
   for (const [urlSetting, group] of Object.entries(GROUPS)) {
-    if (!blank(configured[urlSetting]) && configured[urlSetting] !== standIns.settings[urlSetting]) continue;
-    for (const name of group) if (blank(env[name]) || name === urlSetting) env[name] = standIns.settings[name];
+    if (!blank(configured[urlSetting]) && configured[urlSetting] !== standInValues[urlSetting]) continue;
+    for (const name of group) if (blank(env[name]) || name === urlSetting) env[name] = standInValues[name];
   }
 
   // UseDevelopmentStorage=true means "the local emulator": that is the Azurite started here.

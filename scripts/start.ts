@@ -26,6 +26,7 @@ export interface StartOptions {
 }
 
 export interface RunningStack {
+  readonly stack: LocalStack;
   readonly server: LocalFunctionsServer;
   readonly results: ReadonlyMap<string, SyncResult | string>;
   /** The readable summary printed at start. */
@@ -121,7 +122,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningSta
         results.set(configId, `could not run: ${info.code}: ${info.message}`);
       }
     }
-    return { server, results, summary: summarize(stack, server, schedule, results), stop };
+    return { stack, server, results, summary: summarize(stack, server, schedule, results), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -36,6 +36,9 @@ describe("npm start", () => {
     const conflicts = await fetch(`${base}/api/sync/likepersons/conflicts`);
     expect(((await conflicts.json()) as { conflicts: unknown[] }).conflicts.length).toBeGreaterThan(0);
     expect(lines.some((l) => l.includes("sync run finished"))).toBe(true);
+    // The client secret came from the simulator's Key Vault, as it does from Key Vault in Azure.
+    expect(running.stack.env.KEY_VAULT_URL).toBe(running.stack.standIns.dataverse.keyVaultUrl);
+    expect(running.stack.standIns.dataverse.counters().byKind.keyvault).toBeGreaterThan(0);
 
     await running.stop();
     await expect(fetch(`${base}/api/sync/configs`)).rejects.toThrow();
