@@ -58,6 +58,19 @@ describe.each([1, 16])("links on Azurite with %i partition(s) per config", (link
     expect(tables.counters.reads - reads).toBe(20);
   });
 
+  it("stops a scan that costs more than point reads and point-reads the rest", async () => {
+    const tables = await freshTables({ linkBuckets, linkScanThreshold: 20, linkScanRatio: 1, pageSize: 10 });
+    const links = Array.from({ length: 150 }, (_, i) => link(i));
+    await tables.state.putLinks("cfg", links);
+    const wanted = links.filter((_, i) => i % 5 === 0); // 30 links, spread over the key range
+    const refs = [...wanted.map((l) => ({ side: "portal" as const, id: l.portalId })), { side: "meander" as const, id: "lp-unknown" }];
+    const reads = tables.counters.reads;
+    expect(sort(await tables.state.getLinks("cfg", refs))).toEqual(sort(wanted));
+    // A budget of 31 links scanned: most of the 150 were never read, so some ids were point-read.
+    expect(tables.counters.reads - reads).toBeGreaterThan(0);
+    expect(tables.counters.reads - reads).toBeLessThan(31);
+  });
+
   it("lists every link once across continuation tokens", async () => {
     const tables = await freshTables({ linkBuckets, pageSize: 7 });
     const links = Array.from({ length: 120 }, (_, i) => link(i));

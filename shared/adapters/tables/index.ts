@@ -37,8 +37,10 @@ export interface TablesOptions {
   readonly clock?: Clock;
   /** Link partitions per config (a stored layout: do not change it for existing data). */
   readonly linkBuckets?: number;
-  /** Above this many ids, `getLinks` scans the config's links instead of point reads. */
+  /** Above this many ids, `getLinks` scans the config's links before point reads (links.ts). */
   readonly linkScanThreshold?: number;
+  /** Links a `getLinks` scan may read per id asked for before it falls back to point reads. */
+  readonly linkScanRatio?: number;
   /** Table requests in flight at once. */
   readonly concurrency?: number;
   /** Entities per query page (the service caps it at 1,000). */
@@ -91,7 +93,11 @@ export function createTables(options: TablesOptions): Tables {
 
   return {
     state: {
-      ...createLinkStore(access.links, buckets, options.linkScanThreshold),
+      ...createLinkStore(access.links, {
+        buckets,
+        ...(options.linkScanThreshold !== undefined ? { scanThreshold: options.linkScanThreshold } : {}),
+        ...(options.linkScanRatio !== undefined ? { scanRatio: options.linkScanRatio } : {}),
+      }),
       ...createCursorStore(access.cursors),
       ...createLedgerStore(access.ledger),
       ...createConflictStore(access.conflicts),

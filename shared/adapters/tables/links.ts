@@ -5,7 +5,7 @@
  * Partitioning: a config's rows are spread over `buckets` partitions
  * (`<configId>~<bucket>`, the bucket a stable hash of the row key). One partition
  * serialises its writes (Azure's target: 2,000 entities/s per partition); bench/
- * tables.ts measures how much spreading buys. With `buckets` = 1 the partition is
+ * tables.ts measures how much spreading buys (README.md here has the figures). With `buckets` = 1 the partition is
  * the config id itself. The bucket count is part of the stored layout: changing it
  * for existing data needs a migration.
  */
@@ -18,13 +18,24 @@ import { defined, getJson, putJson, str } from "./props.js";
 
 const PREFIX: Record<Side, string> = { meander: "m:", portal: "p:" };
 
-/**
- * Above this many distinct ids, `getLinks` scans the config's links (all partitions
- * in parallel, 1,000 per page) instead of one point read per id.
- */
-export const DEFAULT_SCAN_THRESHOLD = 1_000;
+export interface LinkLayout {
+  /** Partitions per config. */
+  readonly buckets: number;
+  /** Above this many distinct ids, `getLinks` tries a scan of the config's links before point reads. */
+  readonly scanThreshold?: number;
+  /**
+   * Scanned links that cost about one point read. A scan stops once it has read
+   * `ids x scanRatio` links (the config is bigger than a scan pays for) and the ids
+   * not yet found are point-read: never much worse than point reads alone.
+   */
+  readonly scanRatio?: number;
+}
 
-export function createLinkStore(table: TableAccess, buckets: number, scanThreshold = DEFAULT_SCAN_THRESHOLD): LinkStore {
+export const DEFAULT_SCAN_THRESHOLD = 1_000;
+export const DEFAULT_SCAN_RATIO = 10;
+
+export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkStore {
+  const { buckets, scanThreshold = DEFAULT_SCAN_THRESHOLD, scanRatio = DEFAULT_SCAN_RATIO } = layout;
   const partitions = (configId: string): string[] =>
     buckets <= 1 ? [encodeKey(configId)] : Array.from({ length: buckets }, (_, b) => `${encodeKey(configId)}~${String(b).padStart(2, "0")}`);
 
@@ -59,20 +70,29 @@ export function createLinkStore(table: TableAccess, buckets: number, scanThresho
       }
       const links = new Map<string, Link>();
       const add = (link: Link | undefined) => link && links.set(JSON.stringify([link.meanderId, link.portalId]), link);
+      let toRead = [...addresses.values()];
       if (addresses.size > scanThreshold) {
-        const wanted = new Set(refs.map((r) => `${PREFIX[r.side]}${r.id}`));
+        const wanted = new Set(toRead.map((a) => a.rowKey));
+        const found = new Set<string>();
+        let budget = addresses.size * scanRatio;
         await Promise.all(
           partitions(configId).map(async (pk) => {
             for await (const row of table.query(mRows(pk))) {
+              if (budget-- <= 0) return;
               const link = fromEntity(row);
-              if (link && (wanted.has(`m:${link.meanderId}`) || wanted.has(`p:${link.portalId}`))) add(link);
+              if (!link) continue;
+              const m = `m:${encodeKey(link.meanderId)}`;
+              const p = `p:${encodeKey(link.portalId)}`;
+              found.add(m).add(p);
+              if (wanted.has(m) || wanted.has(p)) add(link);
             }
           }),
         );
-        return [...links.values()];
+        if (budget >= 0) return [...links.values()];
+        toRead = toRead.filter((a) => !found.has(a.rowKey));
       }
       // Point reads all in flight: the resilience bulkhead bounds the concurrency.
-      const rows = await Promise.all([...addresses.values()].map((a) => table.get(a.partitionKey, a.rowKey)));
+      const rows = await Promise.all(toRead.map((a) => table.get(a.partitionKey, a.rowKey)));
       for (const row of rows) add(row && fromEntity(row));
       return [...links.values()];
     },
