@@ -1,5 +1,8 @@
+import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
 import fc from "fast-check";
 import { beforeEach, describe, expect, test } from "vitest";
+import { createHttpFunctions } from "../../functions/syncHttp.js";
+import { SettingsError } from "../../shared/errors.js";
 import { caller, type Called } from "./call.js";
 import { FakeService, SECRET_CANARY } from "./fakeService.js";
 
@@ -240,6 +243,19 @@ describe("unexpected errors", () => {
     expect(r.logs).toContainEqual({ level: "error", line: expect.objectContaining({ message: "sync.http.unexpected", code: "UNEXPECTED", invocationId: "inv-0001" }) });
     expect(SECRET_CANARY).toContain("c4n4ry");
   });
+});
+
+test("a service that cannot be built (a bad setting) → 500; the log names the setting, the body does not", async () => {
+  const [configs] = createHttpFunctions({
+    getService: () => Promise.reject(new SettingsError("DATAVERSE_URL", "must be an https URL")),
+    auth: () => ({ enabled: false, adminRole: "SyncAdmin" }),
+  });
+  const logs: string[] = [];
+  const context = new InvocationContext({ functionName: "syncConfigs", invocationId: "inv-2", logHandler: (_l, ...a) => logs.push(String(a[0])) });
+  const r = new HttpResponse(await configs!.options.handler(new HttpRequest({ method: "GET", url: "http://localhost/api/sync/configs" }), context));
+  expect(r.status).toBe(500);
+  expect(await r.text()).not.toContain("DATAVERSE_URL");
+  expect(logs.some((l) => l.includes('"code":"SETTING_INVALID"') && l.includes("setting DATAVERSE_URL"))).toBe(true);
 });
 
 describe("the client principal", () => {

@@ -1,0 +1,28 @@
+/** functions/index.ts registers every definition with the host, as func start and Azure load it. */
+import { expect, test, vi } from "vitest";
+
+const registered = vi.hoisted(() => ({ http: [] as [string, { route?: string; authLevel?: string; methods?: string[] }][], timer: [] as [string, { schedule: string; runOnStartup?: boolean }][] }));
+
+vi.mock("@azure/functions", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("@azure/functions")>();
+  return {
+    ...actual,
+    app: {
+      ...actual.app,
+      http: (name: string, options: (typeof registered.http)[number][1]) => registered.http.push([name, options]),
+      timer: (name: string, options: (typeof registered.timer)[number][1]) => registered.timer.push([name, options]),
+    },
+  };
+});
+
+test("the entry point registers the admin routes and the timer", async () => {
+  await import("../../functions/index.js");
+  expect(registered.http.map(([name, o]) => [name, o.route, o.authLevel])).toEqual([
+    ["syncConfigs", "sync/configs", "function"],
+    ["syncRuns", "sync/{configId}/runs", "function"],
+    ["syncRun", "sync/{configId}/runs/{runId}", "function"],
+    ["syncConflicts", "sync/{configId}/conflicts", "function"],
+    ["syncConflictResolution", "sync/{configId}/conflicts/{conflictId}/resolution", "function"],
+  ]);
+  expect(registered.timer).toEqual([["syncTimer", expect.objectContaining({ schedule: "%SYNC_SCHEDULE%", runOnStartup: false })]]);
+});
