@@ -181,13 +181,16 @@ export interface ConfigControl {
   /** Entries in the retry ledger after the last run (0: no need to list it). */
   readonly ledgerSize?: number;
   readonly lastPurgeAt?: string;
-  /** The run that holds or last held the lease (a run that never released it crashed). */
-  readonly lastRunId?: string;
-  readonly lastRunReleased?: boolean;
 }
 
 export type AcquireResult =
-  | { readonly acquired: true; readonly lease: Lease; readonly control?: ConfigControl }
+  | {
+      readonly acquired: true;
+      readonly lease: Lease;
+      readonly control?: ConfigControl;
+      /** The run whose lease expired without a release (it crashed or was stopped), if any. */
+      readonly tookOverFrom?: string;
+    }
   | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: Date };
 
 export interface LockStore {

@@ -260,7 +260,9 @@ function conflictsOf(run: Run, task: Planned["task"], plan: PairPlan, now: strin
   const out: ConflictRecord[] = [];
   const settled = task.conflictId ? run.conflicts.get(task.conflictId) : undefined;
   if (plan.parked.length > 0) {
-    const fields = plan.parked.map((c) => ({ field: c.field, base: c.base, meander: c.meander, portal: c.portal }));
+    // A re-detected conflict keeps the base it was first seen with (the planner no longer knows it).
+    const earlier = new Map((existing?.status === "open" ? existing.fields : []).map((f) => [f.field, f.base]));
+    const fields = plan.parked.map((c) => ({ field: c.field, base: c.base ?? earlier.get(c.field), meander: c.meander, portal: c.portal }));
     if (settled && settled.conflictId !== conflictId) out.push(markApplied(settled, now));
     if (existing?.status === "open" && JSON.stringify(existing.fields) === JSON.stringify(fields)) return out;
     if (existing?.status !== "open") run.tracker.result.conflicts.found += 1;

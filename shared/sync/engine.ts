@@ -36,10 +36,9 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
     if (!taken.acquired) throw new AlreadyRunningError(configId, taken.heldBy);
     lease = taken.lease;
     control = taken.control ?? {};
-    if (control.lastRunId && control.lastRunReleased === false) {
-      tracker.note(`run ${control.lastRunId} ended without releasing its lease (stopped or crashed); this run continues its work`);
+    if (taken.tookOverFrom) {
+      tracker.note(`run ${taken.tookOverFrom} ended without releasing its lease (stopped or crashed); this run continues its work`);
     }
-    control = { ...control, lastRunId: runId, lastRunReleased: false };
   }
 
   const budgetMs = options.trigger === "manual" ? settings.httpTimeBudgetMs : settings.timeBudgetMs;
@@ -164,7 +163,6 @@ async function finishRun(run: Run, result: SyncResult): Promise<void> {
     await deps.locks.release(lease, {
       ...run.control.value,
       ledgerSize: run.ledger.size,
-      lastRunReleased: true,
       ...(purgeDue ? { lastPurgeAt: now.toISOString() } : {}),
     });
   } catch (error) {

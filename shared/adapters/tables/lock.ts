@@ -34,6 +34,8 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
     expiresAt: expiresAt.toISOString(),
     ...(control ? { control: JSON.stringify(control) } : {}),
   });
+  const released = (entity: Entity): Entity => ({ ...entity, released: true });
+  const held = (entity: Entity): Entity => ({ ...entity, released: false });
 
   return {
     async acquire(configId, runId, leaseMs) {
@@ -41,7 +43,7 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
         const expiresAt = new Date(clock.now().getTime() + leaseMs);
         const current = await table.get(PARTITION, rowKey(configId));
         if (!current) {
-          const created = await table.tryCreate(row(configId, runId, expiresAt, {}));
+          const created = await table.tryCreate(held(row(configId, runId, expiresAt, {})));
           if (created.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: created.value }, control: {} };
           if (round >= MAX_ROUNDS) return { acquired: false, heldBy: "", expiresAt: clock.now() };
           continue; // another run created it first: look again
@@ -52,8 +54,11 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
           return { acquired: false, heldBy, expiresAt: heldUntil };
         }
         const control = controlOf(current) ?? {};
-        const taken = await table.tryReplace(row(configId, runId, expiresAt, control), current.etag);
-        if (taken.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: taken.value }, control };
+        const taken = await table.tryReplace(held(row(configId, runId, expiresAt, control)), current.etag);
+        if (taken.ok) {
+          const crashed = current["released"] === false && heldBy ? { tookOverFrom: heldBy } : {};
+          return { acquired: true, lease: { configId, runId, expiresAt, etag: taken.value }, control, ...crashed };
+        }
         // 412: another run took it over first. Look again.
       }
     },
@@ -66,7 +71,7 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
     },
 
     async release(lease: Lease, control) {
-      await table.tryMerge(row(lease.configId, lease.runId, clock.now(), control), lease.etag);
+      await table.tryMerge(released(row(lease.configId, lease.runId, clock.now(), control)), lease.etag);
     },
 
     async readControl(configId) {
