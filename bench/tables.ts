@@ -71,12 +71,17 @@ async function scenario(linkBuckets: number, concurrency: number) {
       const l = link(Math.floor((i * count) / reads));
       return i % 2 ? { side: "portal" as const, id: l.portalId } : { side: "meander" as const, id: l.meanderId };
     });
+    // getLinks both ways: point reads at several concurrencies, and the (budgeted) scan.
     for (const readConcurrency of [8, 32, 64]) {
-      const reader = createTables({ ...options, concurrency: readConcurrency });
+      const reader = createTables({ ...options, concurrency: readConcurrency, linkScanThreshold: Number.POSITIVE_INFINITY });
       const read = await timed(() => reader.state.getLinks("likepersons", ids));
       if (read.value.length !== reads) throw new Error(`read back ${read.value.length} of ${reads} links`);
-      row[`reads/s @${readConcurrency}`] = Math.round(reads / (read.ms / 1000));
+      row[`point reads/s @${readConcurrency}`] = Math.round(reads / (read.ms / 1000));
     }
+    const scanner = createTables({ ...options, linkScanThreshold: 0 });
+    const scanned = await timed(() => scanner.state.getLinks("likepersons", ids));
+    if (scanned.value.length !== reads) throw new Error(`scan found ${scanned.value.length} of ${reads} links`);
+    row[`getLinks ${reads} by scan s`] = +(scanned.ms / 1000).toFixed(2);
 
     const scan = await timed(async () => {
       let n = 0;

@@ -1,7 +1,7 @@
-import { RestError } from "@azure/data-tables";
+import { RestError, type TransactionAction } from "@azure/data-tables";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { mapTableError } from "../../shared/adapters/tables/access.js";
+import { chunkByPartition, mapTableError } from "../../shared/adapters/tables/access.js";
 import { bucketOf, conflictIdFor, decodeKey, encodeKey, invertedTime, key, timeFromInverted } from "../../shared/adapters/tables/keys.js";
 import { getText, MAX_TEXT_CHARS, putText } from "../../shared/adapters/tables/props.js";
 import { newRunId } from "../../shared/adapters/tables/runId.js";
@@ -132,5 +132,24 @@ describe("Table Storage errors", () => {
     });
     expect((mapTableError(throttled, "t", "reads") as TransientError).retryAfterMs).toBe(2_000);
     expect(mapTableError(new RestError("socket hang up", { code: "REQUEST_SEND_ERROR" }), "t", "reads")).toBeInstanceOf(TransientError);
+  });
+});
+
+describe("transaction chunks", () => {
+  const upsert = (pk: string, rk: string, size = 10): TransactionAction => ["upsert", { partitionKey: pk, rowKey: rk, data: "x".repeat(size) }, "Replace"];
+
+  it("groups by partition, at most 100 per chunk, the last action on a row winning", () => {
+    const actions = [...Array.from({ length: 250 }, (_, i) => upsert("a", `r${i}`)), upsert("b", "r0"), upsert("a", "r0", 3)];
+    const chunks = chunkByPartition(actions);
+    expect(chunks.map((c) => c.length)).toEqual([100, 100, 50, 1]);
+    for (const chunk of chunks) expect(new Set(chunk.map((a) => (a[1] as { partitionKey: string }).partitionKey)).size).toBe(1);
+    const a0 = chunks.flat().filter((a) => (a[1] as { partitionKey: string; rowKey: string }).partitionKey === "a" && a[1].rowKey === "r0");
+    expect(a0).toEqual([upsert("a", "r0", 3)]);
+  });
+
+  it("keeps a transaction's body under 4 MiB", () => {
+    const chunks = chunkByPartition(Array.from({ length: 60 }, (_, i) => upsert("a", `r${i}`, 200_000)));
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const chunk of chunks) expect(JSON.stringify(chunk).length).toBeLessThan(4 * 1024 * 1024);
   });
 });

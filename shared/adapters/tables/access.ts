@@ -145,8 +145,8 @@ export class TableAccess {
   }
 
   /**
-   * Submits actions as transactions: grouped by partition, at most 100 per
-   * transaction, all in flight at once (the resilience bulkhead bounds
+   * Submits actions as transactions: grouped by partition, at most 100 (and
+   * under 4 MiB) per transaction, all in flight at once (the resilience bulkhead bounds
    * concurrency). Within a partition the last action on a row wins, because a
    * transaction may touch each row only once.
    */
@@ -181,7 +181,10 @@ export class TableAccess {
   }
 }
 
-function chunkByPartition(actions: readonly TransactionAction[]): TransactionAction[][] {
+/** A transaction's request body may not exceed 4 MiB; leave room for the multipart framing. */
+export const MAX_BATCH_BYTES = 3.5 * 1024 * 1024;
+
+export function chunkByPartition(actions: readonly TransactionAction[]): TransactionAction[][] {
   const partitions = new Map<string, Map<string, TransactionAction>>();
   for (const action of actions) {
     const { partitionKey, rowKey } = action[1] as { partitionKey: string; rowKey: string };
@@ -192,8 +195,19 @@ function chunkByPartition(actions: readonly TransactionAction[]): TransactionAct
   }
   const chunks: TransactionAction[][] = [];
   for (const rows of partitions.values()) {
-    const list = [...rows.values()];
-    for (let i = 0; i < list.length; i += MAX_BATCH) chunks.push(list.slice(i, i + MAX_BATCH));
+    let chunk: TransactionAction[] = [];
+    let bytes = 0;
+    for (const action of rows.values()) {
+      const size = Buffer.byteLength(JSON.stringify(action[1])) + 512;
+      if (chunk.length === MAX_BATCH || (chunk.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(action);
+      bytes += size;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
   }
   return chunks;
 }
