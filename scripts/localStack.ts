@@ -4,7 +4,7 @@
  * simulators) wherever the environment or local.settings.json does not name a real endpoint.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startAzurite } from "../sim/azurite.js";
 import type { GenerateOptions } from "../sim/data/generator.js";
@@ -53,6 +53,8 @@ export interface LocalStack {
   /** Which settings point at a stand-in (for the summary). */
   readonly usingStandIn: { readonly dataverse: boolean; readonly meander: boolean; readonly storage: boolean };
   readonly azuriteDir?: string;
+  /** The persisted Azurite data was cleared because both systems are fresh simulators. */
+  readonly freshState: boolean;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,8 @@ export async function startLocalStack(options: {
   standIns?: StandInOptions;
   /** The configured settings; default the environment over local.settings.json. */
   configured?: Readonly<Record<string, string | undefined>>;
+  /** Where a persisted Azurite keeps its data; default .local/azurite. */
+  azuriteDir?: string;
 }): Promise<LocalStack> {
   const configured = options.configured ?? readLocalSettings(appRoot());
   const standIns = await standInsOnPreferredPorts(options.standIns ?? {});
@@ -102,8 +106,19 @@ export async function startLocalStack(options: {
   const storageConfigured = !blank(configured.SYNC_TABLES_URL) || !(blank(configured.AzureWebJobsStorage) || /^\s*UseDevelopmentStorage=true\s*;?\s*$/i.test(configured.AzureWebJobsStorage ?? ""));
   let azurite: Awaited<ReturnType<typeof startAzurite>> | undefined;
   let azuriteDir: string | undefined;
+  const usingStandIn = {
+    dataverse: env.DATAVERSE_URL === standInValues.DATAVERSE_URL,
+    meander: env.MEANDER_API_URL === standInValues.MEANDER_API_URL,
+    storage: !storageConfigured,
+  };
+  let freshState = false;
   if (!storageConfigured) {
-    azuriteDir = options.persist ? join(LOCAL_DIR, "azurite") : undefined;
+    azuriteDir = options.persist ? (options.azuriteDir ?? join(LOCAL_DIR, "azurite")) : undefined;
+    // The simulators start from their seed every time: sync state from an earlier session
+    // would link records they no longer hold. Kept after Ctrl-C for inspection, cleared here.
+    // With a real system on either side the state is real and stays.
+    freshState = azuriteDir !== undefined && usingStandIn.dataverse && usingStandIn.meander;
+    if (azuriteDir && freshState) rmSync(azuriteDir, { recursive: true, force: true });
     if (azuriteDir) mkdirSync(azuriteDir, { recursive: true });
     azurite = await startAzurite(azuriteDir ? { location: azuriteDir } : {});
     env.AzureWebJobsStorage = azurite.connectionString;
@@ -111,11 +126,8 @@ export async function startLocalStack(options: {
   return {
     env,
     standIns,
-    usingStandIn: {
-      dataverse: env.DATAVERSE_URL === standIns.settings.DATAVERSE_URL,
-      meander: env.MEANDER_API_URL === standIns.settings.MEANDER_API_URL,
-      storage: !storageConfigured,
-    },
+    usingStandIn,
+    freshState,
     ...(azuriteDir ? { azuriteDir } : {}),
     async close() {
       await standIns.close();

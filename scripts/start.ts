@@ -16,8 +16,9 @@ import { type LocalFunctionsServer, resolveSetting, serveFunctions } from "./ser
 
 export interface StartOptions {
   readonly port?: number;
-  /** Keep Azurite's data under .local/azurite (default true). */
+  /** Keep Azurite's data on disk (default true), under `azuriteDir` (default .local/azurite). */
   readonly persist?: boolean;
+  readonly azuriteDir?: string;
   readonly dataset?: GenerateOptions;
   /** The configured settings; default the environment over local.settings.json. */
   readonly settings?: Readonly<Record<string, string | undefined>>;
@@ -50,7 +51,7 @@ function summarize(stack: LocalStack, server: LocalFunctionsServer, schedule: st
     `  functions  ${api}  (timer ${schedule} UTC, next ${server.nextTimer()?.toISOString() ?? "-"})`,
     `  Dataverse  ${stack.env.DATAVERSE_URL}${stack.usingStandIn.dataverse ? `  simulator: ${dataverse.store.list("contacts").length} contacts` : "  (configured)"}`,
     `  Meander    ${stack.env.MEANDER_API_URL}${stack.usingStandIn.meander ? `  simulator: ${meander.store.list("likepersons").length} likepersons, ${meander.store.list("activities").length} activities` : "  (configured)"}`,
-    `  storage    ${stack.usingStandIn.storage ? `Azurite, data ${stack.azuriteDir ? `in ${stack.azuriteDir}` : "in memory"}` : "(configured)"}`,
+    `  storage    ${stack.usingStandIn.storage ? `Azurite, data ${stack.azuriteDir ? `in ${stack.azuriteDir}${stack.freshState ? " (cleared at start: the simulators start from their seed)" : ""}` : "in memory"}` : "(configured)"}`,
     "",
     "First sync:",
   ];
@@ -91,6 +92,7 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningSta
     persist: options.persist ?? true,
     standIns: { dataset: options.dataset ?? LOCAL_DATASET },
     ...(options.settings ? { configured: options.settings } : {}),
+    ...(options.azuriteDir ? { azuriteDir: options.azuriteDir } : {}),
   });
   let server: LocalFunctionsServer | undefined;
   let closeService: (() => Promise<void>) | undefined;

@@ -1,5 +1,8 @@
 /** `npm start` and `npm run sync` in-process: the same code their entry points run. */
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { type RunningStack, startLocal } from "../../scripts/start.js";
 import { runSyncCli } from "../../scripts/sync.js";
@@ -44,6 +47,20 @@ describe("npm start", () => {
     await expect(fetch(`${base}/api/sync/configs`)).rejects.toThrow();
     running = undefined;
   });
+});
+
+test("with only simulators, a persisted Azurite starts from empty state, like the simulators", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "azurite-"));
+  writeFileSync(join(dir, "stale-state"), "from an earlier session");
+  const running = await startLocal({ port: 0, persist: true, azuriteDir: dir, dataset: { seed: 6, people: 8 }, settings: {}, log: () => undefined });
+  try {
+    expect(running.stack.freshState).toBe(true);
+    expect(existsSync(join(dir, "stale-state"))).toBe(false);
+    expect(readdirSync(dir).length).toBeGreaterThan(0);
+    expect(running.summary).toContain(`Azurite, data in ${dir} (cleared at start`);
+  } finally {
+    await running.stop();
+  }
 });
 
 describe("npm run sync", () => {
