@@ -101,6 +101,10 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
   const protection = new Protection(options.limits ?? false, () => counters);
   const faults = new Faults();
   const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert, keepAlive: true });
+  // Node closes idle keep-alive connections after 5 s; a client reusing one at that
+  // moment sees a reset that no real Dataverse front end would cause so often.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

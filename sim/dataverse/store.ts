@@ -245,13 +245,16 @@ export class Store {
 
   /** Bulk load without change-tracking noise: rows get versions below every later token. */
   seed(entitySet: string, rows: readonly Row[]): void {
-    const now = new Date();
-    for (const values of rows) {
-      const table = this.table(entitySet);
-      const idField = table.config.idField;
-      const given = values[idField];
-      const rowId = (typeof given === "string" ? given : randomUUID()).toLowerCase();
-      const row: Row = { createdon: now.toISOString(), modifiedon: now.toISOString(), ...values, [idField]: rowId, versionnumber: this.nextVersion() };
+    const now = new Date().toISOString();
+    const table = this.table(entitySet);
+    const idField = table.config.idField;
+    for (const given of rows) {
+      // Logical names are lower case in Dataverse; queries and writes compare them so.
+      const values = Object.fromEntries(Object.entries(given).map(([name, value]) => [name.toLowerCase(), value]));
+      const id = values[idField];
+      if (id !== undefined && (typeof id !== "string" || !isGuid(id))) throw new SimError(400, DV.badRequest, `Seed row: ${idField} is not a GUID.`);
+      const rowId = (typeof id === "string" ? id : randomUUID()).toLowerCase();
+      const row: Row = { createdon: now, modifiedon: now, ...values, [idField]: rowId, versionnumber: this.nextVersion() };
       this.checkKeys(table, rowId, row);
       this.put(table, rowId, row);
     }
