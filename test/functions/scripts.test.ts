@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
+import { startLocalStack } from "../../scripts/localStack.js";
 import { type RunningStack, startLocal } from "../../scripts/start.js";
 import { runSyncCli } from "../../scripts/sync.js";
 
@@ -60,6 +61,28 @@ test("with only simulators, a persisted Azurite starts from empty state, like th
     expect(running.summary).toContain(`Azurite, data in ${dir} (cleared at start`);
   } finally {
     await running.stop();
+  }
+});
+
+test("a configured endpoint is used instead of its stand-in, as a group; UseDevelopmentStorage=true means the local Azurite", async () => {
+  const stack = await startLocalStack({
+    persist: false,
+    configured: {
+      MEANDER_API_URL: "https://sync.meander.example.org",
+      MEANDER_API_SCOPE: "api://meander-prod/.default",
+      DATAVERSE_CLIENT_ID: "99999999-9999-4999-8999-999999999999",
+      AzureWebJobsStorage: "UseDevelopmentStorage=true",
+    },
+  });
+  try {
+    expect(stack.env).toMatchObject({ MEANDER_API_URL: "https://sync.meander.example.org", MEANDER_API_SCOPE: "api://meander-prod/.default" });
+    expect(stack.usingStandIn).toEqual({ dataverse: true, meander: false, storage: true });
+    expect(stack.env.DATAVERSE_URL).toBe(stack.standIns.dataverse.url);
+    // A value set for a stand-in system is kept (here a client id the simulator does not know).
+    expect(stack.env.DATAVERSE_CLIENT_ID).toBe("99999999-9999-4999-8999-999999999999");
+    expect(stack.env.AzureWebJobsStorage).toMatch(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/);
+  } finally {
+    await stack.close();
   }
 });
 
