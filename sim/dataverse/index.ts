@@ -135,7 +135,12 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     const { rejected, remaining } = protection.admit(clientId, req.socket);
     if (rejected) return rejected;
     const started = Date.now();
-    const response = await serveWebApi(req, path, search, body).finally(() => protection.release(clientId, Date.now() - started));
+    // The per-request cost is server time: it counts as in flight and as execution time.
+    const serve = async () => {
+      if (options.latencyMs) await sleep(options.latencyMs);
+      return await serveWebApi(req, path, search, body);
+    };
+    const response = await serve().finally(() => protection.release(clientId, Date.now() - started));
     if (remaining !== undefined) response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = String(remaining);
     return response;
   }
@@ -222,12 +227,12 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       if (fault.status === 429) protection.noteThrottled(client, fault.retryAfterSeconds, req.socket);
       return send(res, faultResponse({ ...fault, status: fault.status }));
     }
-    if (options.latencyMs) await sleep(options.latencyMs);
-
     let response: SimResponse | undefined;
     if (path.startsWith(API_ROOT)) response = await webApi(req, path, search, body);
-    else if (path.startsWith("/secrets/")) response = keyVault(req, path, search);
-    else response = identity(req, path, body);
+    else {
+      if (options.latencyMs) await sleep(options.latencyMs);
+      response = path.startsWith("/secrets/") ? keyVault(req, path, search) : identity(req, path, body);
+    }
     if (fault?.drop === "afterProcessing") {
       res.socket?.destroy();
       return;
