@@ -9,7 +9,7 @@ import { DataverseSide, type DataverseSideOptions } from "../../shared/adapters/
 import { createAzureCredential } from "../../shared/adapters/identity.js";
 import { KeyVaultSecretSource } from "../../shared/adapters/keyvault/index.js";
 import type { SecretSource } from "../../shared/ports.js";
-import { type DataverseSim, type DataverseSimOptions, startDataverseSim } from "../../sim/dataverse/index.js";
+import { type DataverseCounters, type DataverseSim, type DataverseSimOptions, startDataverseSim } from "../../sim/dataverse/index.js";
 import { ensureLocalCertificate } from "../../sim/tls.js";
 
 export const SECRET_NAME = "dataverse-client-secret";
@@ -72,6 +72,9 @@ export async function startHarness(options: Partial<DataverseSimOptions> = {}): 
       }),
   };
 }
+
+/** HTTP requests to the Web API only (not the token endpoint, its metadata or Key Vault). */
+export const webApiRequests = (c: DataverseCounters): number => c.requests - c.byKind.token - c.byKind.metadata - c.byKind.keyvault;
 
 /** A GUID made from a number, so tests can name rows. */
 export const guid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
