@@ -11,7 +11,7 @@ import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, LedgerEntry, WriteOp, WriteOutcome } from "../ports.js";
 import type { PairTask } from "./pairing.js";
 import type { Run } from "./run.js";
-import { ledgerKey } from "./run.js";
+import { ledgerKey, StopRun } from "./run.js";
 import { getPath } from "../core/paths.js";
 
 interface Planned {
@@ -95,6 +95,10 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
   if (failedEntries.length > 0) await state.putLedger(run.configId, failedEntries);
   if (conflicts.length > 0) await state.putConflicts(run.configId, conflicts);
   for (const conflict of conflicts) run.conflicts.set(conflict.conflictId, conflict);
+  if (run.unavailable) {
+    const { side, code } = run.unavailable;
+    throw new StopRun(`${side} did not answer (${code}) after retries: the run stopped; the next run continues from here`);
+  }
 }
 
 /** Lookup fields (e.g. an activity's likeperson) resolve through another config's links. */
@@ -218,6 +222,13 @@ function sideOfRef(plan: PairPlan, index: number): Side {
 
 /** A pair that could not be applied: into the ledger, retried next run, visible in the run record. */
 function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Side, error: SyncErrorInfo): void {
+  run.tracker.recordFailure(side, task.item.id, error);
+  if (error.kind === "transient") {
+    // The system did not answer: the run stops after this unit and its cursor stays
+    // before the change, so the next run meets it again. No ledger attempt is spent.
+    run.unavailable ??= { side, code: error.code };
+    return;
+  }
   const now = run.deps.clock.now().toISOString();
   const key = ledgerKey(task.item.side, task.item.id);
   const previous = run.ledger.get(key);
@@ -230,7 +241,6 @@ function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Sid
     lastError: { kind: error.kind, code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) },
   });
   run.ledgerDirty.add(key);
-  run.tracker.recordFailure(side, task.item.id, error);
 }
 
 function ambiguousConflict(run: Run, side: Side, id: string, candidates: readonly string[], now: string): ConflictRecord {

@@ -48,6 +48,8 @@ export class Run {
   streamIndex?: KeyIndex;
   streamFull = false;
   linkedCount?: number;
+  /** Set when a side did not answer a write after its retries: the run stops after the unit. */
+  unavailable?: { side: Side; code: string };
   private ambiguityIndex?: Set<string>;
   private lastProgressAt = 0;
   private recordsDone = 0;
