@@ -2,6 +2,7 @@
  * `npm start`: the whole stack on this machine, nothing reaching Azure. Azurite, the
  * Dataverse and Meander simulators (seeded with generated HLF data), the functions
  * served on :7071 without Core Tools, one sync at start and a summary. Ctrl-C stops it all.
+ * `npm start -- --stand-ins-only`: just the two simulators, for `func start`.
  */
 import { pathToFileURL } from "node:url";
 import { functionDefinitions } from "../functions/definitions.js";
@@ -11,7 +12,8 @@ import { loadSettings } from "../shared/config/settings.js";
 import type { SideCounts, SyncResult } from "../shared/core/types.js";
 import { toErrorInfo } from "../shared/errors.js";
 import { createJsonLogger } from "../shared/logging.js";
-import { LOCAL_DATASET, type LocalStack, startLocalStack, terminalLine, trustLocalCertificate } from "./localStack.js";
+import { startStandIns } from "../sim/stack.js";
+import { LOCAL_DATASET, type LocalStack, STAND_IN_PORTS, startLocalStack, terminalLine, trustLocalCertificate } from "./localStack.js";
 import { type LocalFunctionsServer, resolveSetting, serveFunctions } from "./serve.js";
 
 export interface StartOptions {
@@ -131,7 +133,25 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningSta
   }
 }
 
+/** For `func start`: only the two simulators, on the ports local.settings.example.json names. */
+async function standInsOnly(): Promise<void> {
+  const standIns = await startStandIns({ dataset: LOCAL_DATASET, dataverse: { port: STAND_IN_PORTS.dataverse }, meander: { port: STAND_IN_PORTS.meander } });
+  process.stdout.write(
+    [
+      `Dataverse simulator (token endpoint, Key Vault): ${standIns.dataverse.url}`,
+      `Meander simulator: ${standIns.meander.url}`,
+      `Trust the local certificate in the Functions host: export NODE_EXTRA_CA_CERTS=${standIns.certPath}`,
+      "Ctrl-C stops them.",
+      "",
+    ].join("\n"),
+  );
+  const stop = () => void standIns.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--stand-ins-only")) return standInsOnly();
   await trustLocalCertificate();
   let running: RunningStack;
   try {

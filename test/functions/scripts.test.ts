@@ -1,10 +1,12 @@
 /** `npm start` and `npm run sync` in-process: the same code their entry points run. */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { startLocalStack } from "../../scripts/localStack.js";
+import { STAND_IN_PORTS, startLocalStack } from "../../scripts/localStack.js";
+import { DEFAULT_TENANT_ID } from "../../sim/dataverse/index.js";
+import { LOCAL_CLIENT, LOCAL_SECRET_NAME, MEANDER_SCOPE } from "../../sim/stack.js";
 import { type RunningStack, startLocal } from "../../scripts/start.js";
 import { runSyncCli } from "../../scripts/sync.js";
 
@@ -84,6 +86,22 @@ test("a configured endpoint is used instead of its stand-in, as a group; UseDeve
   } finally {
     await stack.close();
   }
+});
+
+test("local.settings.example.json points at the stand-ins `npm start -- --stand-ins-only` serves", () => {
+  const { Values } = JSON.parse(readFileSync(new URL("../../local.settings.example.json", import.meta.url), "utf8")) as { Values: Record<string, string> };
+  const dataverse = `https://127.0.0.1:${STAND_IN_PORTS.dataverse}`;
+  expect(Values).toMatchObject({
+    DATAVERSE_URL: dataverse,
+    DATAVERSE_AUTHORITY_HOST: dataverse,
+    KEY_VAULT_URL: dataverse,
+    DATAVERSE_TENANT_ID: DEFAULT_TENANT_ID,
+    DATAVERSE_CLIENT_ID: LOCAL_CLIENT.clientId,
+    DATAVERSE_CLIENT_SECRET: LOCAL_CLIENT.clientSecret,
+    DATAVERSE_CLIENT_SECRET_NAME: LOCAL_SECRET_NAME,
+    MEANDER_API_URL: `http://127.0.0.1:${STAND_IN_PORTS.meander}`,
+    MEANDER_API_SCOPE: MEANDER_SCOPE,
+  });
 });
 
 describe("npm run sync", () => {
