@@ -1,7 +1,12 @@
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
 import { afterAll, describe, expect, test } from "vitest";
 import { createHttpFunctions } from "../../functions/syncHttp.js";
 import { type CallInit, caller } from "./call.js";
+import { oas31Schema } from "../meander/oas31.schema.js";
 import { FakeService } from "./fakeService.js";
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 import { checkResponse, docPath, doc, documentedStatuses, operationsOf, requestValidator } from "./openapi.js";
 
 const routeOf = Object.fromEntries(createHttpFunctions({ getService: async () => new FakeService() }).map((f) => [f.name, f.options.route!]));
@@ -92,6 +97,23 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
     // Every documented answer was produced by the real handlers at least once.
     const missing = documentedStatuses().filter((s) => !seen.has(s));
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the document itself", () => {
+  test("is a structurally valid OpenAPI 3.1 document", () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const validate = ajv.compile(oas31Schema);
+    expect(validate(doc), ajv.errorsText(validate.errors)).toBe(true);
+  });
+
+  test("every component schema compiles in ajv's strict mode", () => {
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
+    addFormats(ajv);
+    const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
+    const defs = JSON.parse(JSON.stringify(schemas).replaceAll('"#/components/schemas/', '"#/$defs/')) as Record<string, unknown>;
+    ajv.addSchema({ $id: "admin-components", $defs: defs });
+    for (const name of Object.keys(schemas)) expect(ajv.getSchema(`admin-components#/$defs/${name}`), name).toBeTypeOf("function");
   });
 });
 
