@@ -77,9 +77,25 @@ describe("DataverseSide.write against the simulator", () => {
     expect(h.sim.store.get("contacts", guid(11))).toBeUndefined();
     const missing = outcomes[3]!;
     expect(!missing.ok && missing.error.code).toBe("NOT_FOUND");
-    // A key value Dataverse cannot take in a URL becomes a plain create.
+    // A key value Dataverse cannot take in a URL: looked up first, then created with the key column set.
     const plain = outcomes[4]!;
     expect(plain.ok && h.sim.store.get("contacts", plain.id)?.["hlf_meanderid"]).toBe("a/b");
+  });
+
+  it("a create whose key cannot go in a URL updates the record that already holds the key, never a second one", async () => {
+    const side = h.side();
+    const existing = h.sim.store.create("contacts", { firstname: "Before", hlf_meanderid: "ø/1+2&x" });
+    h.sim.resetCounters();
+    const outcomes = await side.write("contacts", [
+      { op: "create", ref: "again", data: { firstname: "After" }, upsertKey: { field: "hlf_meanderid", value: "Ø/1+2&X" } },
+      { op: "create", ref: "fresh", data: { firstname: "New" }, upsertKey: { field: "hlf_meanderid", value: "new/one" } },
+    ]);
+    expect(outcomes[0]).toMatchObject({ ok: true, id: existing });
+    expect(h.sim.store.get("contacts", existing)?.["firstname"]).toBe("After");
+    expect(outcomes[1]!.ok && h.sim.store.get("contacts", outcomes[1]!.id)?.["hlf_meanderid"]).toBe("new/one");
+    // One lookup for both values, one batch for the writes.
+    expect(h.sim.counters().byKind.get).toBe(1);
+    expect(h.sim.counters().byKind.batch).toBe(1);
   });
 
   it("an upsert of an existing alternate key updates that record instead of creating a second one", async () => {

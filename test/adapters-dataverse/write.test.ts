@@ -13,11 +13,12 @@ const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")
 const partError = (status: number, headers: Record<string, string> = {}) => Object.assign(new Error("part failed"), { status, headers, error: { code: "0x80072322" } });
 
 /** Answers each executeBatch with the next scripted list; records which keys each batch held. */
-function fakeClient(script: ((keys: string[]) => unknown[])[]) {
+function fakeClient(script: ((keys: string[]) => unknown[])[], rows: Record<string, unknown>[] = []) {
   const sent: string[][] = [];
+  const lookups: string[] = [];
   let open: string[] = [];
-  const queue = (request: { key?: string; data?: { hlf_meanderid?: string } }) => {
-    open.push(request.key ?? request.data?.hlf_meanderid ?? "?");
+  const queue = (request: { key?: string; data?: { hlf_meanderid?: string; emailaddress1?: string } }) => {
+    open.push(request.key ?? request.data?.hlf_meanderid ?? request.data?.emailaddress1 ?? "?");
     return Promise.resolve(undefined);
   };
   const api = {
@@ -28,6 +29,10 @@ function fakeClient(script: ((keys: string[]) => unknown[])[]) {
     upsert: queue,
     update: queue,
     deleteRecord: queue,
+    retrieveMultiple: async (request: { filter: string }) => {
+      lookups.push(request.filter);
+      return { value: rows };
+    },
     executeBatch: async () => {
       sent.push(open);
       const next = script.shift();
@@ -40,10 +45,11 @@ function fakeClient(script: ((keys: string[]) => unknown[])[]) {
     call: (_context: string, fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<unknown>) => fn(api, new AbortController().signal),
     resilience: { execute: vi.fn(), throttledForMs: 0, pause },
   } as unknown as DataverseClient;
-  return { client, sent, pause };
+  return { client, sent, pause, lookups };
 }
 
 const entity = { idField: "contactid", alternateKey: "hlf_meanderid" };
+const SIZES = { batchSize: 100, pageSize: 5000 };
 const update = (n: number): WriteOp => ({ op: "update", ref: `r${n}`, id: ID(n), ifMatch: 'W/"1"', data: { firstname: `F${n}` } });
 
 describe("writeOps", () => {
@@ -52,7 +58,7 @@ describe("writeOps", () => {
       (keys) => keys.map((key, i) => (i === 1 ? partError(429, { "retry-after": "2" }) : { contactid: key, "@odata.etag": 'W/"2"' })),
       (keys) => keys.map((key) => ({ contactid: key, "@odata.etag": 'W/"3"' })),
     ]);
-    const outcomes = await writeOps(client, "contacts", entity, [update(1), update(2), update(3)], 100);
+    const outcomes = await writeOps(client, "contacts", entity, [update(1), update(2), update(3)], SIZES);
     expect(sent).toEqual([[ID(1), ID(2), ID(3)], [ID(2)]]);
     expect(pause).toHaveBeenCalledWith(2000);
     expect(outcomes).toEqual([
@@ -65,7 +71,7 @@ describe("writeOps", () => {
   it("gives up on a part that stays throttled with a transient error for the ledger", async () => {
     const always = (keys: string[]) => keys.map(() => partError(503));
     const { client, sent } = fakeClient([always, always, always, always]);
-    const [outcome] = await writeOps(client, "contacts", entity, [update(1)], 100);
+    const [outcome] = await writeOps(client, "contacts", entity, [update(1)], SIZES);
     expect(sent).toHaveLength(4);
     expect(outcome).toMatchObject({ ref: "r1", ok: false, error: { kind: "transient", status: 503 } });
   });
@@ -74,25 +80,31 @@ describe("writeOps", () => {
     const ok = (keys: string[]) => keys.map((key) => ({ contactid: key }));
     const { client, sent } = fakeClient([ok, ok, ok]);
     const ops = [1, 2, 3, 4, 5].map(update);
-    const outcomes = await writeOps(client, "contacts", entity, ops, 2);
+    const outcomes = await writeOps(client, "contacts", entity, ops, { batchSize: 2, pageSize: 5000 });
     expect(sent.map((b) => b.length)).toEqual([2, 2, 1]);
     expect(outcomes.map((o) => o.ref)).toEqual(["r1", "r2", "r3", "r4", "r5"]);
   });
 
-  it("upserts by a safe alternate key, creates plainly when the key value is unsafe, refuses duplicate refs", async () => {
+  it("a create matched by a column that is not a key: several holders fail that record, one holder is updated", async () => {
+    const ok = (keys: string[]) => keys.map((key) => ({ contactid: key }));
+    const rows = [
+      { contactid: ID(1), emailaddress1: "a@x.no" },
+      { contactid: ID(2), emailaddress1: "B@x.no" },
+      { contactid: ID(3), emailaddress1: "b@x.no" },
+    ];
+    const { client, sent, lookups } = fakeClient([ok], rows);
+    const byEmail = (ref: string, email: string): WriteOp => ({ op: "create", ref, data: { firstname: ref }, upsertKey: { field: "emailaddress1", value: email } });
+    const outcomes = await writeOps(client, "contacts", { idField: "contactid" }, [byEmail("one", "A@x.no"), byEmail("two", "b@x.no"), byEmail("none", "c@x.no")], SIZES);
+    expect(lookups).toHaveLength(1);
+    expect(sent[0]).toEqual([ID(1), "c@x.no"]);
+    expect(outcomes.map((o) => (o.ok ? o.id : o.error.code))).toEqual([ID(1), "AMBIGUOUS_KEY", "c@x.no"]);
+  });
+
+  it("upserts by a safe alternate key and refuses duplicate refs", async () => {
     const ok = (keys: string[]) => keys.map((_, i) => ({ contactid: ID(100 + i) }));
     const { client, sent } = fakeClient([ok]);
-    await writeOps(
-      client,
-      "contacts",
-      entity,
-      [
-        { op: "create", ref: "a", data: { hlf_meanderid: "m-1" }, upsertKey: { field: "hlf_meanderid", value: "m-1" } },
-        { op: "create", ref: "b", data: { hlf_meanderid: "x@y.no" }, upsertKey: { field: "hlf_meanderid", value: "x@y.no" } },
-      ],
-      100,
-    );
-    expect(sent[0]).toEqual(["hlf_meanderid='m-1'", "x@y.no"]);
-    await expect(writeOps(client, "contacts", entity, [update(1), update(1)], 100)).rejects.toThrow(/ref r1 is used twice/);
+    await writeOps(client, "contacts", entity, [{ op: "create", ref: "a", data: { hlf_meanderid: "m-1" }, upsertKey: { field: "hlf_meanderid", value: "m-1" } }], SIZES);
+    expect(sent[0]).toEqual(["hlf_meanderid='m-1'"]);
+    await expect(writeOps(client, "contacts", entity, [update(1), update(1)], SIZES)).rejects.toThrow(/ref r1 is used twice/);
   });
 });

@@ -67,7 +67,7 @@ export class DataverseSide implements RecordSide {
   }
 
   write(entity: string, ops: readonly WriteOp[]): Promise<WriteOutcome[]> {
-    return writeOps(this.client, entity, this.entity(entity), ops, this.batchSize);
+    return writeOps(this.client, entity, this.entity(entity), ops, { batchSize: this.batchSize, pageSize: this.pageSize });
   }
 
   private readOptions(options: ReadOptions) {

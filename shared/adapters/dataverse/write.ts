@@ -8,8 +8,9 @@ import { FatalError, RecordError, type SyncError, TransientError } from "../../e
 import type { WriteOp, WriteOutcome } from "../../ports.js";
 import type { DataverseClient } from "./client.js";
 import { mapDataverseError } from "./errors.js";
-import { alternateKeySegment, isGuid } from "./odata.js";
+import { isGuid } from "./odata.js";
 import type { EntitySettings } from "./read.js";
+import { keySegment, resolveLookups } from "./upsert.js";
 
 type PartResult = { readonly ok: true; readonly id: string; readonly version?: string } | { readonly ok: false; readonly error: SyncError };
 
@@ -30,7 +31,7 @@ function queue(api: DynamicsWebApi, collection: string, entity: EntitySettings, 
   // The record comes back in the same response part: no extra request for its new ETag.
   const representation = { returnRepresentation: true, select: [entity.idField] };
   if (op.op === "create") {
-    const key = op.upsertKey ? alternateKeySegment(op.upsertKey.field, op.upsertKey.value) : undefined;
+    const key = keySegment(op, entity);
     if (key) return api.upsert({ collection, key, data: { ...op.data }, ...representation });
     return api.create({ collection, data: { ...op.data }, ...representation });
   }
@@ -117,16 +118,23 @@ async function writeBatch(client: DataverseClient, collection: string, entity: E
   return outcomes;
 }
 
-export async function writeOps(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[], batchSize: number): Promise<WriteOutcome[]> {
+export async function writeOps(
+  client: DataverseClient,
+  collection: string,
+  entity: EntitySettings,
+  ops: readonly WriteOp[],
+  sizes: { readonly batchSize: number; readonly pageSize: number },
+): Promise<WriteOutcome[]> {
   const refs = new Set<string>();
   for (const op of ops) {
     if (refs.has(op.ref)) throw new FatalError("DUPLICATE_REF", `write to ${collection}: ref ${op.ref} is used twice`);
     refs.add(op.ref);
   }
+  const { ops: resolved, failed } = await resolveLookups(client, collection, entity, ops, sizes.pageSize);
   const batches: WriteOp[][] = [];
-  for (let i = 0; i < ops.length; i += batchSize) batches.push(ops.slice(i, i + batchSize));
+  for (let i = 0; i < resolved.length; i += sizes.batchSize) batches.push(resolved.slice(i, i + sizes.batchSize));
   const results = await Promise.all(batches.map((batch) => writeBatch(client, collection, entity, batch)));
-  const outcomes = new Map<string, WriteOutcome>();
+  const outcomes = new Map<string, WriteOutcome>(failed.map((outcome) => [outcome.ref, outcome]));
   for (const map of results) for (const [ref, outcome] of map) outcomes.set(ref, outcome);
   return ops.map((op) => outcomes.get(op.ref)!);
 }
