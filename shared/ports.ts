@@ -198,8 +198,8 @@ export interface LockStore {
   acquire(configId: string, runId: string, leaseMs: number): Promise<AcquireResult>;
   /** Extends the lease; returns undefined when another run holds it now (the caller must stop writing). */
   renew(lease: Lease, leaseMs: number, control?: ConfigControl): Promise<Lease | undefined>;
-  /** Releases the lease if still ours, storing `control` with it. */
-  release(lease: Lease, control?: ConfigControl): Promise<void>;
+  /** Releases the lease if still ours, storing `control` with it; false when it was no longer ours. */
+  release(lease: Lease, control?: ConfigControl): Promise<boolean>;
   /** The control part of the row without taking the lease (for dry runs and the admin API). */
   readControl?(configId: string): Promise<ConfigControl | undefined>;
 }

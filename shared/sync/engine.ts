@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { summarizePlans } from "../core/planner.js";
 import type { Side, SyncResult } from "../core/types.js";
 import { SIDES } from "../core/types.js";
-import { AlreadyRunningError, toErrorInfo, UnknownConfigError } from "../errors.js";
+import { AlreadyRunningError, LeaseLostError, toErrorInfo, UnknownConfigError } from "../errors.js";
 import type { ConfigControl, ConflictRecord, Lease } from "../ports.js";
 import type { RunOptions } from "../service.js";
 import type { EngineDeps } from "./deps.js";
@@ -55,10 +55,9 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
     await run.processLeftovers();
     await run.pause("before-cursors");
     if (!dryRun) {
-      let patch = run.setCursor(run.stream, { cursor: streamCursor ?? run.cursor(run.stream)?.cursor });
-      run.control.value = { ...run.control.value, ...patch };
-      if (run.hold) patch = run.setCursor(run.hold, { cursor: held.cursor ?? run.cursor(run.hold)?.cursor });
-      await run.saveControl(patch);
+      // The cursors move with the release: one conditional write, refused if the lease was lost.
+      run.control.value = { ...run.control.value, ...run.setCursor(run.stream, { cursor: streamCursor ?? run.cursor(run.stream)?.cursor }) };
+      if (run.hold) run.control.value = { ...run.control.value, ...run.setCursor(run.hold, { cursor: held.cursor ?? run.cursor(run.hold)?.cursor }) };
     }
   } catch (error) {
     if (isStopping(error)) {
@@ -68,6 +67,7 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
     }
   }
 
+  if (!dryRun && !(await release(run))) fatal ??= new LeaseLostError(configId).toInfo();
   const result = tracker.result;
   result.ledger.size = run.ledger.size;
   result.conflicts.open = [...run.conflicts.values()].filter((c) => c.status === "open").length;
@@ -138,7 +138,26 @@ async function saveRunning(deps: EngineDeps, result: SyncResult): Promise<void> 
   }
 }
 
-/** Step 9: the run record, the lease released with the control state, old runs purged daily. */
+/** Step 9: the lease released with the control state (cursors, ledger size). False when it was lost. */
+async function release(run: Run): Promise<boolean> {
+  const lease = run.lease.value;
+  if (!lease) return false;
+  const now = run.deps.clock.now();
+  const lastPurge = run.control.value.lastPurgeAt ? Date.parse(run.control.value.lastPurgeAt) : 0;
+  run.purgeDue = now.getTime() - lastPurge > DAY_MS;
+  try {
+    return await run.deps.locks.release(lease, {
+      ...run.control.value,
+      ledgerSize: run.ledger.size,
+      ...(run.purgeDue ? { lastPurgeAt: now.toISOString() } : {}),
+    });
+  } catch (error) {
+    run.deps.logger.warn("could not release the lease; it expires by itself", { runId: lease.runId, errorCode: toErrorInfo(error).code });
+    return false;
+  }
+}
+
+/** The run record, and old runs purged once a day. */
 async function finishRun(run: Run, result: SyncResult): Promise<void> {
   const { deps } = run;
   try {
@@ -146,26 +165,12 @@ async function finishRun(run: Run, result: SyncResult): Promise<void> {
   } catch (error) {
     deps.logger.error("could not save the run record", { runId: result.runId, errorCode: toErrorInfo(error).code });
   }
-  const now = deps.clock.now();
-  const lastPurge = run.control.value.lastPurgeAt ? Date.parse(run.control.value.lastPurgeAt) : 0;
-  const purgeDue = now.getTime() - lastPurge > DAY_MS;
-  if (purgeDue) {
-    try {
-      const purged = await deps.runs.purgeRuns(run.configId, new Date(now.getTime() - deps.settings.retentionDays * DAY_MS));
-      if (purged > 0) deps.logger.info("old sync runs purged", { configId: run.configId, purged });
-    } catch (error) {
-      deps.logger.warn("could not purge old runs", { configId: run.configId, errorCode: toErrorInfo(error).code });
-    }
-  }
-  const lease = run.lease.value;
-  if (!lease) return;
+  if (!run.purgeDue) return;
   try {
-    await deps.locks.release(lease, {
-      ...run.control.value,
-      ledgerSize: run.ledger.size,
-      ...(purgeDue ? { lastPurgeAt: now.toISOString() } : {}),
-    });
+    const now = deps.clock.now();
+    const purged = await deps.runs.purgeRuns(run.configId, new Date(now.getTime() - deps.settings.retentionDays * DAY_MS));
+    if (purged > 0) deps.logger.info("old sync runs purged", { configId: run.configId, purged });
   } catch (error) {
-    deps.logger.warn("could not release the lease; it expires by itself", { runId: result.runId, errorCode: toErrorInfo(error).code });
+    deps.logger.warn("could not purge old runs", { configId: run.configId, errorCode: toErrorInfo(error).code });
   }
 }

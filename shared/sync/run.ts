@@ -48,6 +48,8 @@ export class Run {
   streamIndex?: KeyIndex;
   streamFull = false;
   linkedCount?: number;
+  /** Old runs are purged once a day, by the run that releases the lease after a day has passed. */
+  purgeDue = false;
   /** Set when a side did not answer a write after its retries: the run stops after the unit. */
   unavailable?: { side: Side; code: string };
   private ambiguityIndex?: Set<string>;

@@ -71,7 +71,7 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
     },
 
     async release(lease: Lease, control) {
-      await table.tryMerge(released(row(lease.configId, lease.runId, clock.now(), control)), lease.etag);
+      return (await table.tryMerge(released(row(lease.configId, lease.runId, clock.now(), control)), lease.etag)).ok;
     },
 
     async readControl(configId) {
