@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { startAzurite } from "../sim/azurite.js";
 import type { GenerateOptions } from "../sim/data/generator.js";
@@ -66,17 +67,25 @@ const GROUPS: Record<string, readonly string[]> = {
 
 const blank = (v: string | undefined) => v === undefined || v.trim() === "";
 
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+
+/**
+ * Both simulators on the example's ports when both are free, else both on free ports:
+ * probing first, because a half-started pair would leave one server behind.
+ */
 async function standInsOnPreferredPorts(options: StandInOptions): Promise<StandIns> {
-  try {
-    return await startStandIns({
-      ...options,
-      dataverse: { port: STAND_IN_PORTS.dataverse, ...options.dataverse },
-      meander: { port: STAND_IN_PORTS.meander, ...options.meander },
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
-    return await startStandIns(options);
-  }
+  const free = (await portFree(STAND_IN_PORTS.dataverse)) && (await portFree(STAND_IN_PORTS.meander));
+  if (!free) return await startStandIns(options);
+  return await startStandIns({
+    ...options,
+    dataverse: { port: STAND_IN_PORTS.dataverse, ...options.dataverse },
+    meander: { port: STAND_IN_PORTS.meander, ...options.meander },
+  });
 }
 
 /**

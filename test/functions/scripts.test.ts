@@ -1,6 +1,7 @@
 /** `npm start` and `npm run sync` in-process: the same code their entry points run. */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -102,6 +103,26 @@ test("local.settings.example.json points at the stand-ins `npm start -- --stand-
     MEANDER_API_URL: `http://127.0.0.1:${STAND_IN_PORTS.meander}`,
     MEANDER_API_SCOPE: MEANDER_SCOPE,
   });
+});
+
+test("a taken port moves both simulators to free ports, leaving nothing half-started", async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => {
+    blocker.once("error", () => resolve());
+    blocker.listen(STAND_IN_PORTS.meander, "127.0.0.1", () => resolve());
+  });
+  try {
+    const stack = await startLocalStack({ persist: false, configured: { AzureWebJobsStorage: process.env.AZURITE_CONNECTION_STRING } });
+    try {
+      expect(stack.standIns.meander.url).not.toContain(`:${STAND_IN_PORTS.meander}`);
+      expect(stack.standIns.dataverse.url).not.toContain(`:${STAND_IN_PORTS.dataverse}`);
+      expect(stack.env.MEANDER_API_URL).toBe(stack.standIns.meander.url);
+    } finally {
+      await stack.close();
+    }
+  } finally {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
 });
 
 describe("npm run sync", () => {
