@@ -11,7 +11,7 @@ import {
   ManagedIdentityCredential,
   type TokenCredential,
 } from "@azure/identity";
-import { FatalError } from "../errors.js";
+import { FatalError, isNetworkError, SyncError, TransientError } from "../errors.js";
 import type { TokenSource } from "../ports.js";
 
 export interface AzureCredentialOptions {
@@ -51,6 +51,20 @@ const refreshAt = (fetchedAt: number, expiresAt: number) => {
   return fetchedAt + Math.max(lifetime - EARLY_REFRESH_MS, lifetime / 2);
 };
 
+/**
+ * A credential failure as a typed error: the identity endpoint down or
+ * overloaded is transient, anything else (no identity, refused) stops the run.
+ * Only the error's class name travels; identity messages can be long and echo settings.
+ */
+export function tokenFailure(scope: string, error: unknown): SyncError {
+  if (error instanceof SyncError) return error;
+  const status = (error as { statusCode?: number }).statusCode;
+  if (isNetworkError(error) || (status !== undefined && (status >= 500 || status === 429))) {
+    return new TransientError("TOKEN_UNAVAILABLE", `token for scope ${scope}: identity endpoint unavailable${status ? ` (${status})` : ""}`, { cause: error });
+  }
+  return new FatalError("TOKEN_FAILED", `token for scope ${scope}: ${(error as Error)?.name ?? "error"}${status ? ` (${status})` : ""}`, { cause: error });
+}
+
 /** A TokenSource over a credential: one token per scope, reused until near expiry; concurrent callers share a request. */
 export function tokenSourceFromCredential(credential: TokenCredential, now: () => number = Date.now): TokenSource {
   const cache = new Map<string, { token: string; refreshAt: number }>();
@@ -69,6 +83,8 @@ export function tokenSourceFromCredential(credential: TokenCredential, now: () =
             const entry = { token: token.token, refreshAt: refreshAt(fetchedAt, token.expiresOnTimestamp) };
             cache.set(scope, entry);
             return entry;
+          }, (error: unknown) => {
+            throw tokenFailure(scope, error);
           })
           .finally(() => inflight.delete(scope));
         inflight.set(scope, pending);

@@ -31,6 +31,20 @@ describe("tokenSourceFromCredential", () => {
   });
 });
 
+describe("tokenSourceFromCredential failures", () => {
+  it("a refused credential is fatal, an unavailable endpoint transient, and the next call tries again", async () => {
+    const refused = Object.assign(new Error("AADSTS7000215 long text"), { name: "AuthenticationError", statusCode: 400 });
+    const down = Object.assign(new Error("down"), { name: "AuthenticationError", statusCode: 503 });
+    const getToken = vi.fn().mockRejectedValueOnce(refused).mockRejectedValueOnce(down).mockResolvedValueOnce({ token: "t", expiresOnTimestamp: Date.now() + 3600_000 });
+    const source = tokenSourceFromCredential({ getToken } as TokenCredential);
+    const first = await source.getToken("api://m/.default").catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(FatalError);
+    expect((first as Error).message).not.toContain("AADSTS");
+    await expect(source.getToken("api://m/.default")).rejects.toBeInstanceOf(TransientError);
+    expect(await source.getToken("api://m/.default")).toBe("t");
+  });
+});
+
 describe("LocalSecretSource", () => {
   it("logs once, reads by name, and names a missing secret without any value", async () => {
     const warn = vi.fn();
