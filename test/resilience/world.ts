@@ -1,0 +1,303 @@
+/**
+ * What every resilience case shares: a seeded world (both simulators with canary people,
+ * the real service on Azurite), the end-state audit that decides "nothing lost", the leak
+ * scan, and the per-class summary the suite writes for docs/reliability.md.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { uniformInt } from "pure-rand/distribution/uniformInt";
+import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
+import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
+import { authenticate } from "../../shared/adapters/auth/index.js";
+import { createAzureCredential } from "../../shared/adapters/identity.js";
+import type { ServiceOverrides } from "../../shared/composition.js";
+import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
+import { inScope, normalizeKey } from "../../shared/core/matching.js";
+import type { SyncResult } from "../../shared/core/types.js";
+import type { DatasetOptions } from "../../sim/data/generator.js";
+import { freePort } from "../../sim/azurite.js";
+import { DEFAULT_TENANT_ID, type DataverseSimOptions } from "../../sim/dataverse/index.js";
+import type { MeanderSimOptions } from "../../sim/meander/index.js";
+import { LOCAL_CLIENT } from "../../sim/stack.js";
+import { createJsonLogger } from "../../shared/logging.js";
+import { type Harness, shiftableClock, startHarness } from "../sync/harness.js";
+import { deadlineSides } from "./deadlines.js";
+
+export const L = "likepersons";
+
+/** The suite's seed: RESILIENCE_SEED replays a run; otherwise a fresh one, printed. */
+export function suiteSeed(file: string): number {
+  const given = process.env.RESILIENCE_SEED;
+  const seed = given ? Number(given) : Math.floor(Math.random() * 2 ** 31);
+  if (!Number.isSafeInteger(seed)) throw new Error("RESILIENCE_SEED must be an integer");
+  console.info(`[resilience] ${file}: seed ${seed} (replay: RESILIENCE_SEED=${seed} npx vitest run test/resilience/${file})`);
+  return seed;
+}
+
+export class Rng {
+  private readonly rng: RandomGenerator;
+  constructor(seed: number) {
+    this.rng = xoroshiro128plus(seed);
+  }
+  int(from: number, to: number): number {
+    return uniformInt(this.rng, from, to);
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(0, items.length - 1)]!;
+  }
+}
+
+export const smallDataset = (seed: number, extra: Partial<DatasetOptions> = {}): DatasetOptions => ({
+  seed,
+  people: 28,
+  overlap: 0.7,
+  conflictingShare: 0.2,
+  formatNoiseShare: 0.2,
+  ambiguousShare: 0.07,
+  portalOnlyMembers: 3,
+  activitiesPerPerson: 0,
+  canaries: 3,
+  ...extra,
+});
+
+export const SMALL_SETTINGS = { SYNC_PAGE_SIZE: "6", SYNC_PORTAL_BATCH_SIZE: "4", SYNC_MEANDER_BATCH_SIZE: "4", SYNC_LEASE_SECONDS: "30" };
+
+export interface World extends Harness {
+  readonly clock: ReturnType<typeof shiftableClock>;
+  /** Bearer tokens the service presented to Meander. */
+  readonly meanderTokens: Set<string>;
+  /** Everything a caller or operator could read that must stay free of personal data and secrets. */
+  readonly exposed: string[];
+}
+
+/** Stands in for the managed identity in Azure: reads Key Vault and gets Meander's token; not the portal's app registration. */
+export const IDENTITY = { clientId: "99999999-8888-7777-6666-555555555555", clientSecret: "identity-secret-7c1e" };
+
+/**
+ * A seeded world. As in Azure, the portal's client secret is read from Key Vault (the
+ * simulator's) with a separate identity, so rotating the app's secret does not lock the
+ * vault.
+ */
+export interface WorldOptions {
+  readonly settings?: Record<string, string>;
+  readonly overrides?: ServiceOverrides;
+  readonly dataverse?: Partial<Omit<DataverseSimOptions, "tls">>;
+  readonly meander?: Partial<MeanderSimOptions>;
+  /** Build the adapters with this per-request deadline instead of the production one. */
+  readonly deadlineMs?: number;
+}
+
+export async function startWorld(dataset: DatasetOptions, options: WorldOptions = {}): Promise<World> {
+  const clock = shiftableClock();
+  const meanderTokens = new Set<string>();
+  const [port, meanderPort] = [await freePort(), await freePort()];
+  const origin = `https://127.0.0.1:${port}`;
+  const credential = createAzureCredential({ tenantId: DEFAULT_TENANT_ID, ...IDENTITY, authorityHost: origin });
+  const sink: { logs: string[] } = { logs: [] };
+  const settings = { ...SMALL_SETTINGS, KEY_VAULT_URL: origin, ...options.settings };
+  const sides =
+    options.deadlineMs === undefined
+      ? undefined
+      : deadlineSides({
+          dataverseOrigin: origin,
+          meanderUrl: `http://127.0.0.1:${meanderPort}`,
+          credential,
+          timeoutMs: options.deadlineMs,
+          logger: createJsonLogger((_level, line) => sink.logs.push(line)),
+          pageSize: Number(settings.SYNC_PAGE_SIZE),
+          batchSize: Number(settings.SYNC_PORTAL_BATCH_SIZE),
+        });
+  const h = await startHarness({
+    dataset,
+    dataverse: { port, clients: [LOCAL_CLIENT, IDENTITY], ...options.dataverse },
+    meander: {
+      port: meanderPort,
+      ...options.meander,
+      acceptToken: (token) => {
+        meanderTokens.add(token);
+        return token.length > 0;
+      },
+    },
+    settings,
+    overrides: { clock, credential, ...(sides ? { sides } : {}), ...options.overrides },
+  });
+  sink.logs = h.logs;
+  return Object.assign(h, { clock, meanderTokens, exposed: [] as string[] });
+}
+
+/** Runs until one succeeds (a killed or stopped run's lease is skipped by moving the clock). */
+export async function settle(w: World, configId = L, tries = 6): Promise<SyncResult[]> {
+  const results: SyncResult[] = [];
+  for (let i = 0; i < tries; i++) {
+    w.clock.shift(31_000);
+    const result = await w.service.runSync(configId, { trigger: "timer" });
+    results.push(result);
+    w.exposed.push(JSON.stringify(result));
+    if (result.status === "succeeded") return results;
+    // Token clients keep their own real-time back-off after an outage (MSAL's throttling).
+    if (result.status === "failed") await new Promise((resolve) => setTimeout(resolve, 600));
+  }
+  throw new Error(`no run of ${configId} succeeded in ${tries} tries: ${results.map((r) => `${r.status}[${r.errors.map((e) => e.code).join(",")}]`).join(" ")}`);
+}
+
+/**
+ * Both sides as content, as crash.test.ts compares them: canonical values without ids
+ * (created records get new ids), sorted, each with whether it is linked.
+ */
+export async function snapshot(w: Harness, configId = L) {
+  const compiled = w.service.deps.configs.get(configId)!;
+  const linked = new Set<string>();
+  for await (const link of w.service.deps.state.listLinks(configId)) linked.add(`m:${link.meanderId}`).add(`p:${link.portalId}`);
+  const meander = w.meander.store
+    .list("likepersons")
+    .map((r) => JSON.stringify({ ...canonicalFromMeander(compiled, r.data as Record<string, unknown>), linked: linked.has(`m:${r.id}`) }));
+  const portal = w.dataverse.store
+    .list("contacts")
+    .map((c) => JSON.stringify({ ...canonicalFromPortal(compiled, c), linked: linked.has(`p:${c.contactid}`) }));
+  return { meander: meander.sort(), portal: portal.sort() };
+}
+
+export interface Audit {
+  /** Records on one side sharing a member number or e-mail with another (the data set's ambiguous twins excepted). */
+  duplicates: number;
+  /** In-scope records neither linked, nor in the ledger, nor part of an open conflict. */
+  dropped: number;
+  /** Linked pairs whose mapped values differ outside parked fields: an edit that did not arrive. */
+  lostEdits: number;
+  ledger: number;
+  openConflicts: number;
+}
+
+/** The end state judged by invariants alone (no reference run needed). */
+export async function audit(w: Harness, configId = L): Promise<Audit> {
+  const compiled = w.service.deps.configs.get(configId)!;
+  const { state } = w.service.deps;
+  const ledger = await state.listLedger(configId);
+  const conflicts = await state.listConflicts(configId, "open");
+  const excused = new Set(ledger.map((e) => `${e.side === "meander" ? "m" : "p"}:${e.recordId}`));
+  for (const c of conflicts) {
+    if (c.kind !== "ambiguous") continue;
+    const subject = c.meanderId ? "m" : "p";
+    excused.add(`${subject}:${c.meanderId ?? c.portalId}`);
+    for (const id of c.candidates ?? []) excused.add(`${subject === "m" ? "p" : "m"}:${id}`);
+  }
+  const parkedOf = new Map<string, Set<string>>();
+  for (const c of conflicts) if (c.meanderId) parkedOf.set(c.meanderId, new Set(c.fields.map((f) => f.field)));
+
+  const links = [];
+  for await (const link of state.listLinks(configId)) links.push(link);
+  const linked = new Set(links.flatMap((l) => [`m:${l.meanderId}`, `p:${l.portalId}`]));
+  const meander = w.meander.store.list("likepersons");
+  const portal = w.dataverse.store.list("contacts").filter((c) => inScope(compiled.config.portal.scope, c));
+  const m = new Map(meander.map((r) => [r.id, r]));
+  const p = new Map(portal.map((c) => [String(c.contactid), c]));
+
+  let lostEdits = 0;
+  for (const link of links) {
+    const mr = m.get(link.meanderId);
+    const pr = p.get(link.portalId);
+    if (!mr || !pr) {
+      lostEdits += 1;
+      continue;
+    }
+    const a = canonicalFromMeander(compiled, mr.data as Record<string, unknown>);
+    const b = canonicalFromPortal(compiled, pr);
+    const parked = new Set([...(link.parked ?? []), ...(parkedOf.get(link.meanderId) ?? [])]);
+    // A one-way field (memberNumber, portal to Meander) has no canonical value on its target side.
+    for (const key of Object.keys(b)) if (key in a && !parked.has(key) && a[key] !== b[key]) lostEdits += 1;
+  }
+  const dropped =
+    meander.filter((r) => !linked.has(`m:${r.id}`) && !excused.has(`m:${r.id}`)).length +
+    portal.filter((c) => !linked.has(`p:${c.contactid}`) && !excused.has(`p:${c.contactid}`)).length;
+
+  const twins = new Set([...excused].filter((k) => k.startsWith("p:")).map((k) => k.slice(2)));
+  const dupes = (values: (string | undefined)[]) => values.length - new Set(values).size;
+  const duplicates =
+    dupes(meander.map((r) => normalizeKey("email", (r.data as { contact?: { email?: unknown } }).contact?.email)).filter(Boolean)) +
+    dupes(meander.map((r) => normalizeKey("memberNumber", (r.data as { memberNumber?: unknown }).memberNumber)).filter(Boolean)) +
+    dupes(portal.filter((c) => !twins.has(String(c.contactid))).map((c) => normalizeKey("email", c.emailaddress1)).filter(Boolean)) +
+    dupes(portal.map((c) => normalizeKey("memberNumber", c.hlf_membernumber)).filter(Boolean));
+  return { duplicates, dropped, lostEdits, ledger: ledger.length, openConflicts: conflicts.length };
+}
+
+/** Every text a person or log reader could see: log lines, run records, ledger, conflicts, plus what a case adds. */
+export async function exposedText(w: World, configId = L): Promise<string> {
+  const { state, runs } = w.service.deps;
+  const parts = [
+    ...w.logs,
+    ...w.exposed,
+    JSON.stringify(await runs.listRuns(configId, 200)),
+    JSON.stringify(await state.listLedger(configId)),
+    JSON.stringify(await state.listConflicts(configId)),
+  ];
+  return parts.join("\n");
+}
+
+/** Canary names, e-mails and phones (in the written forms the data uses), the client secrets and tokens. */
+export async function secretsOf(w: World, extraSecrets: readonly string[] = []): Promise<string[]> {
+  const canaries = w.dataset!.canaries;
+  const phones = canaries.phones.flatMap((p) => [p, `+47${p}`, `+47 ${p}`]);
+  let portalToken: string[] = [];
+  try {
+    const token = await authenticate({
+      tenantId: w.dataverse.tenantId,
+      clientId: LOCAL_CLIENT.clientId,
+      clientSecret: LOCAL_CLIENT.clientSecret,
+      dataverseUrl: w.dataverse.url,
+      authorityHost: w.dataverse.authorityHost,
+    });
+    portalToken = [token.accessToken];
+  } catch {
+    // The secret was rotated in this world: the rotated one is among extraSecrets.
+  }
+  return [...canaries.names, ...canaries.emails, ...phones, LOCAL_CLIENT.clientSecret, IDENTITY.clientSecret, ...extraSecrets, ...portalToken, ...w.meanderTokens];
+}
+
+/** How many of `secrets` occur in `text` (case-insensitive), with the first few for the failure message. */
+export function leaks(text: string, secrets: readonly string[]): { count: number; found: string[] } {
+  const lower = text.toLowerCase();
+  const found = secrets.filter((s) => s.length >= 4 && lower.includes(s.toLowerCase()));
+  return { count: found.length, found: found.slice(0, 3).map((s) => `${s.slice(0, 3)}…(${s.length})`) };
+}
+
+// ------------------------------------------------------------------ the summary
+
+export interface CaseFigures {
+  ok: boolean;
+  duplicates?: number;
+  lostEdits?: number;
+  dropped?: number;
+  retryAfterViolations?: number;
+  leakedCanaries?: number;
+  fiveHundreds?: number;
+  [figure: string]: number | boolean | string | undefined;
+}
+
+export class Summary {
+  private readonly cases: { class: string; name: string; figures: CaseFigures }[] = [];
+  constructor(
+    private readonly file: string,
+    readonly seed: number,
+  ) {}
+
+  add(klass: string, name: string, figures: CaseFigures): void {
+    this.cases.push({ class: klass, name, figures });
+  }
+
+  /** test-results/resilience/<file>.json: what docs/reliability.md is filled from. */
+  write(): void {
+    const dir = join(process.cwd(), "test-results", "resilience");
+    mkdirSync(dir, { recursive: true });
+    const classes: Record<string, { cases: number; ok: number; totals: Record<string, number> }> = {};
+    for (const c of this.cases) {
+      const k = classes[c.class] ?? { cases: 0, ok: 0, totals: {} };
+      classes[c.class] = k;
+      k.cases += 1;
+      if (c.figures.ok) k.ok += 1;
+      for (const [name, value] of Object.entries(c.figures)) if (typeof value === "number") k.totals[name] = (k.totals[name] ?? 0) + value;
+    }
+    const summary = { file: this.file, seed: this.seed, at: new Date().toISOString(), classes, cases: this.cases };
+    writeFileSync(join(dir, `${this.file.replace(/\.test\.ts$/, "")}.json`), `${JSON.stringify(summary, null, 2)}\n`);
+    console.info(`[resilience] ${this.file}: ${JSON.stringify(classes)}`);
+  }
+}
