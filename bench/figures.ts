@@ -40,10 +40,12 @@ export interface ScenarioFigures {
   readonly seeded: ScenarioRaw["seeded"];
   readonly edits?: ScenarioRaw["edits"];
   readonly status: string;
+  readonly runs: number;
   readonly wallS: number;
   readonly cpuS: number;
   readonly maxRssMB: number;
   readonly standInsMaxRssMB: number;
+  readonly standInsCpuS: number;
   readonly tableOps: TableOps;
   /** Requests to the identity provider, which is neither system: token, OpenID metadata, Key Vault. */
   readonly entraId: { readonly token: number; readonly metadata: number; readonly keyvault: number };
@@ -55,6 +57,7 @@ export interface ScenarioFigures {
   readonly errorCodes: readonly string[];
   readonly notes: readonly string[];
   readonly warnings: Readonly<Record<string, number>>;
+  readonly busyS: Readonly<Record<string, number>>;
 }
 
 export interface Target {
@@ -120,10 +123,12 @@ export function scenarioFigures(raw: ScenarioRaw, baseline: BaselineMeasurement,
     seeded: raw.seeded,
     ...(raw.edits ? { edits: raw.edits } : {}),
     status: raw.run.status,
+    runs: raw.runs,
     wallS: raw.run.wallMs / 1000,
     cpuS: raw.run.cpuMs / 1000,
     maxRssMB: raw.run.maxRssMB,
     standInsMaxRssMB: raw.standInsMaxRssMB,
+    standInsCpuS: raw.standInsCpuMs / 1000,
     tableOps: raw.run.tableOps,
     entraId: { token: c.token, metadata: c.metadata, keyvault: c.keyvault },
     dataverse,
@@ -134,6 +139,7 @@ export function scenarioFigures(raw: ScenarioRaw, baseline: BaselineMeasurement,
     errorCodes: raw.run.errorCodes,
     notes: raw.run.notes,
     warnings: raw.run.warnings,
+    busyS: Object.fromEntries(Object.entries(raw.run.busyMs).map(([k, v]) => [k, v / 1000])),
   };
 }
 

@@ -4,7 +4,7 @@
  * Table Storage operations of the run itself (table creation at start-up, once per
  * process in Azure Functions, is left out).
  */
-import { createService } from "../shared/composition.js";
+import { type ComposedService, createService } from "../shared/composition.js";
 import { loadSettings } from "../shared/config/settings.js";
 import type { SideCounts, SyncResult } from "../shared/core/types.js";
 import { createJsonLogger } from "../shared/logging.js";
@@ -34,17 +34,79 @@ export interface RunMeasurement {
   readonly notes: readonly string[];
   /** Warning and error log lines by message (the service's logs carry no personal data). */
   readonly warnings: Readonly<Record<string, number>>;
+  /**
+   * Milliseconds during which at least one call to the port was in flight: where a run's wall
+   * time goes. Ports overlap (both sides are written at once), so these do not add up to it.
+   */
+  readonly busyMs: Readonly<Record<string, number>>;
 }
 
-export async function measureRun(env: Record<string, string>): Promise<RunMeasurement> {
+/** Wraps the service's ports in place to time them; the run itself is untouched. */
+function timePorts(service: ComposedService): Record<string, number> {
+  const busy: Record<string, number> = {};
+  const track = (port: string) => {
+    let inFlight = 0;
+    let since = 0;
+    busy[port] = 0;
+    return {
+      start() {
+        if (inFlight++ === 0) since = performance.now();
+      },
+      end() {
+        if (--inFlight === 0) busy[port] = (busy[port] ?? 0) + performance.now() - since;
+      },
+    };
+  };
+  const wrap = (target: object, methods: readonly string[], port: string) => {
+    const t = track(port);
+    const record = target as Record<string, (...args: unknown[]) => unknown>;
+    for (const name of methods) {
+      const original = record[name]?.bind(target);
+      if (!original) continue;
+      record[name] = (...args: unknown[]) => {
+        const value = original(...args);
+        if (value && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") return timedIterable(value as AsyncIterable<unknown>, t);
+        t.start();
+        return Promise.resolve(value).finally(() => t.end());
+      };
+    }
+  };
+  for (const side of ["portal", "meander"] as const) {
+    wrap(service.sides[side], ["readChanges"], `${side} reads`);
+    wrap(service.sides[side], ["getByIds", "findByField"], `${side} lookups`);
+    wrap(service.sides[side], ["write"], `${side} writes`);
+  }
+  wrap(service.deps.state, ["getLinks", "listLinks"], "links read");
+  wrap(service.deps.state, ["putLinks", "deleteLinks"], "links written");
+  return busy;
+}
+
+async function* timedIterable<T>(source: AsyncIterable<T>, t: { start(): void; end(): void }): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  for (;;) {
+    t.start();
+    let next: IteratorResult<T>;
+    try {
+      next = await iterator.next();
+    } finally {
+      t.end();
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+export async function measureRun(env: Record<string, string>, progress?: (line: string) => void): Promise<RunMeasurement> {
   const warnings: Record<string, number> = {};
   const logger = createJsonLogger((level, line) => {
+    if (progress && line.includes('"sync run progress"')) progress(line);
     if (level === "info") return;
     const message = String((JSON.parse(line) as { message?: unknown; msg?: unknown }).message ?? "unknown");
     warnings[message] = (warnings[message] ?? 0) + 1;
   });
   const service = await createService(loadSettings(env), { logger });
   try {
+    const busyMs = timePorts(service);
     const before = { ...service.tables.counters };
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
@@ -73,6 +135,7 @@ export async function measureRun(env: Record<string, string>): Promise<RunMeasur
       errorCodes: [...new Set(result.errors.map((e) => e.code))],
       notes: result.notes,
       warnings,
+      busyMs,
     };
   } finally {
     await service.close();
@@ -81,3 +144,25 @@ export async function measureRun(env: Record<string, string>): Promise<RunMeasur
 
 /** Records a side had to change: what the minimum counts batches for. */
 export const changesOf = (counts: SideCounts) => counts.created + counts.updated + counts.deleted;
+
+/** Two consecutive runs of one scenario as one: times and operations add up, memory is the larger peak. */
+export function combine(a: RunMeasurement, b: RunMeasurement): RunMeasurement {
+  const add = <T extends object>(x: T, y: T): T =>
+    Object.fromEntries(Object.entries(x).map(([k, v]) => [k, typeof v === "number" ? v + ((y as Record<string, number>)[k] ?? 0) : v])) as T;
+  const warnings = { ...a.warnings };
+  for (const [k, v] of Object.entries(b.warnings)) warnings[k] = (warnings[k] ?? 0) + v;
+  return {
+    wallMs: a.wallMs + b.wallMs,
+    cpuMs: a.cpuMs + b.cpuMs,
+    maxRssMB: Math.max(a.maxRssMB, b.maxRssMB),
+    tableOps: add(a.tableOps, b.tableOps),
+    status: b.status,
+    counts: { meander: add(a.counts.meander, b.counts.meander), portal: add(a.counts.portal, b.counts.portal) },
+    conflicts: { ...add(a.conflicts, b.conflicts), open: b.conflicts.open },
+    errorCount: a.errorCount + b.errorCount,
+    errorCodes: [...new Set([...a.errorCodes, ...b.errorCodes])],
+    notes: [...a.notes, ...b.notes],
+    warnings,
+    busyMs: add(a.busyMs, b.busyMs),
+  };
+}

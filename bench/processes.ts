@@ -5,16 +5,26 @@
  * child process of its own anyway (sim/azurite.ts).
  */
 import { type ChildProcess, fork } from "node:child_process";
-import type { BaselineMeasurement } from "./baseline.js";
-import type { RunMeasurement } from "./measure.js";
+import { type BaselineMeasurement, measureBaseline } from "./baseline.js";
+import { measureRun, type RunMeasurement } from "./measure.js";
 import type { Costs } from "./params.js";
-import type { StandInsControl, StandInsInfo, StandInsOptions } from "./standInsHost.js";
+import { hostStandIns, type StandInsControl, type StandInsInfo, type StandInsOptions } from "./standInsHost.js";
 
 export interface Runner {
   standIns(options: StandInsOptions): Promise<StandInsControl>;
   run(scenario: string, env: Record<string, string>): Promise<RunMeasurement>;
   baseline(sample: number, costs: Costs, certPath: string): Promise<BaselineMeasurement>;
 }
+
+/**
+ * Everything in the calling process: for the small benchmark in `npm test`, whose figures
+ * are checked for sanity, not for memory (peak RSS is then the test worker's).
+ */
+export const inProcessRunner: Runner = {
+  standIns: (options) => hostStandIns(options),
+  run: (_scenario, env) => measureRun(env),
+  baseline: (sample, costs) => measureBaseline(sample, costs),
+};
 
 type Reply = { kind: "ready"; info: StandInsInfo } | { id: number; value?: unknown; error?: string };
 
@@ -51,7 +61,7 @@ export const childRunner: Runner = {
       counters: () => call("counters"),
       resetCounters: () => call("resetCounters"),
       edit: (seed) => call("edit", seed),
-      memory: () => call("memory"),
+      usage: () => call("usage"),
       close: async () => {
         await call("close");
         await exited(child);

@@ -20,8 +20,17 @@ function rows(f: ScenarioFigures): string[][] {
   return [
     ["wall time", s(f.wallS), "", `${s(f.baseline.wallS)} (extrapolated)`],
     ["CPU time", s(f.cpuS), "", ""],
+    [
+      "  waiting on (busy time per port)",
+      Object.entries(f.busyS)
+        .filter(([, v]) => v >= 0.01)
+        .map(([k, v]) => `${k} ${s(v)}`)
+        .join(", ") || "none",
+      "",
+      "",
+    ],
     ["peak RSS, service process", `${n(f.maxRssMB)} MB`, "", ""],
-    ["peak RSS, simulators' process", `${n(f.standInsMaxRssMB)} MB`, "", ""],
+    ["simulators' process: peak RSS / CPU", `${n(f.standInsMaxRssMB)} MB / ${s(f.standInsCpuS)}`, "", ""],
     ...side("Dataverse", f.dataverse),
     ...side("Meander", f.meander),
     ["Entra ID: token / metadata", both(f.entraId.token, f.entraId.metadata), "", ""],
@@ -51,7 +60,7 @@ export function renderReport(scenarios: readonly ScenarioFigures[], targets: rea
     const edits = f.edits
       ? `; edits: ${n(f.edits.meanderEdited)} Meander, ${n(f.edits.portalEdited)} portal, ${n(f.edits.bothEdited)} both, ${n(f.edits.meanderDeleted)} + ${n(f.edits.portalDeleted)} deleted`
       : "";
-    out.push(`\n${f.name}: ${n(f.perSide)} people per side (seeded ${n(f.seeded.meander)} Meander, ${n(f.seeded.portal)} portal)${edits}; run ${f.status}, ${f.errorCount} errors`);
+    out.push(`\n${f.name}: ${n(f.perSide)} people per side (seeded ${n(f.seeded.meander)} Meander, ${n(f.seeded.portal)} portal)${edits}; ${f.runs === 1 ? "one run" : `${f.runs} runs (time budget)`}, ${f.status}, ${f.errorCount} errors`);
     out.push(grid([f.name, "measured", "minimum", "record-at-a-time"], rows(f)));
   }
   const b = baseline;

@@ -13,7 +13,7 @@ try {
   const value =
     name === "baseline"
       ? await measureBaseline(Number(process.env.BENCH_SAMPLE), JSON.parse(process.env.BENCH_COSTS ?? "{}"))
-      : await measureRun(JSON.parse(process.env.BENCH_SETTINGS ?? "{}"));
+      : await measureRun(JSON.parse(process.env.BENCH_SETTINGS ?? "{}"), (line) => process.stderr.write(`[${name}] ${line}\n`));
   finish({ value }, 0);
 } catch (error) {
   finish({ error: error instanceof Error ? error.message : String(error) }, 1);

@@ -39,8 +39,8 @@ export interface StandInsControl {
   counters(): Promise<SimCounters>;
   resetCounters(): Promise<void>;
   edit(seed: number): Promise<EditSummary>;
-  /** Peak resident memory of the process hosting the simulators. */
-  memory(): Promise<{ maxRssMB: number }>;
+  /** Peak resident memory and CPU time so far of the process hosting the simulators. */
+  usage(): Promise<{ maxRssMB: number; cpuMs: number }>;
   close(): Promise<void>;
 }
 
@@ -67,7 +67,10 @@ export async function hostStandIns(options: StandInsOptions): Promise<StandInsCo
       standIns.meander.resetCounters();
     },
     edit: async (seed) => applyEdits(standIns.dataverse, standIns.meander, seed),
-    memory: async () => ({ maxRssMB: process.resourceUsage().maxRSS / 1024 }),
+    usage: async () => {
+      const { user, system } = process.cpuUsage();
+      return { maxRssMB: process.resourceUsage().maxRSS / 1024, cpuMs: (user + system) / 1000 };
+    },
     close: () => standIns.close(),
   };
 }

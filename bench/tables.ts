@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { createTables, type TablesOptions } from "../shared/adapters/tables/index.js";
 import type { Link } from "../shared/core/types.js";
-import { startAzurite } from "../test/setup/azurite.js";
+import { startAzurite } from "../sim/azurite.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,0 +1,99 @@
+/**
+ * The benchmark in small (a few hundred people, no latency) so that it never rots: every
+ * scenario runs the real service against the simulators and real Azurite, and the figures
+ * come out sane. Wall-clock times are not checked; request counts, writes that change
+ * nothing and retry-after violations are, against issue 7's bounds.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { allFigures, requestBound, type ScenarioFigures, type Target } from "../../bench/figures.js";
+import { type BenchPlan, REALISTIC_COSTS, type ScenarioName } from "../../bench/params.js";
+import { inProcessRunner } from "../../bench/processes.js";
+import { renderReport } from "../../bench/report.js";
+import { runSuite, type SuiteRaw } from "../../bench/suite.js";
+
+const plan: BenchPlan = {
+  perSide: 300,
+  scalePerSide: 600,
+  baselineSample: 10,
+  costs: { ...REALISTIC_COSTS, dataverseLatencyMs: 0, dataversePerRecordMs: 0, meanderLatencyMs: 0 },
+};
+
+describe("the benchmark, small", () => {
+  let raw: SuiteRaw;
+  let scenarios: ScenarioFigures[];
+  let targets: Target[];
+  const scenario = (name: ScenarioName) => scenarios.find((s) => s.name === name)!;
+
+  beforeAll(async () => {
+    raw = await runSuite({
+      plan,
+      runner: inProcessRunner,
+      tables: async () => ({ connectionString: process.env.AZURITE_CONNECTION_STRING ?? "", stop: async () => {} }),
+    });
+    ({ scenarios, targets } = allFigures(raw, plan));
+  }, 120_000);
+
+  it("runs every scenario on the real service, each run succeeding", () => {
+    expect(scenarios.map((s) => s.name)).toEqual(["initial", "incremental", "idle", "scale"]);
+    for (const s of scenarios) {
+      expect([s.name, s.status, s.errorCodes]).toEqual([s.name, "succeeded", []]);
+      expect(s.wallS).toBeGreaterThan(0);
+      expect(s.cpuS).toBeGreaterThan(0);
+      expect(s.maxRssMB).toBeGreaterThan(0);
+    }
+    expect(scenario("initial").seeded).toEqual({ meander: 300, portal: 300 });
+    expect(scenario("scale").seeded).toEqual({ meander: 600, portal: 600 });
+  });
+
+  it("writes what the data set asks for: a first run couples and creates, the incremental run applies the edits", () => {
+    const initial = scenario("initial");
+    // 240 shared people get their link fields, 60 one-sided people are created on the other side.
+    expect(initial.dataverse.changes).toBe(300);
+    expect(initial.meander.changes).toBe(300);
+    expect(initial.dataverse.written).toBe(initial.dataverse.changes);
+    const incremental = scenario("incremental");
+    const edits = incremental.edits!;
+    expect(edits.meanderEdited).toBeGreaterThan(0);
+    expect(incremental.dataverse.changes).toBeGreaterThan(0);
+    expect(incremental.meander.changes).toBeGreaterThan(0);
+    expect(scenario("idle").dataverse.changes + scenario("idle").meander.changes).toBe(0);
+  });
+
+  it("an idle run: at most one page and one token per side, at most 5 Table Storage operations", () => {
+    const idle = scenario("idle");
+    expect(idle.dataverse.requests).toBeLessThanOrEqual(1);
+    expect(idle.meander.requests).toBeLessThanOrEqual(1);
+    // One token per scope (Dataverse, Meander), from the identity provider.
+    expect(idle.entraId.token).toBeLessThanOrEqual(2);
+    expect(idle.tableOps.total).toBeLessThanOrEqual(5);
+  });
+
+  it("busy runs: requests to each side within 1.1 × the minimum, no write that changes nothing, Retry-After honoured", () => {
+    for (const s of scenarios.filter((x) => x.name !== "idle")) {
+      for (const side of [s.dataverse, s.meander]) {
+        expect(side.requests, `${s.name}: ${side.requests} vs minimum ${side.minimum.requests}`).toBeLessThanOrEqual(requestBound(side));
+        expect(side.noopWrites).toBe(0);
+        expect(side.retryAfterViolations).toBe(0);
+      }
+      // Token and OpenID metadata requests go to the identity provider, not to either system:
+      // one token per scope and MSAL's authority discovery, once per process.
+      expect(s.entraId.token).toBeLessThanOrEqual(2);
+      expect(s.entraId.metadata).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("runs the record-at-a-time baseline for real: one lookup and one write per record, each side", () => {
+    for (const side of [raw.baseline.portal, raw.baseline.meander]) {
+      expect(side.records).toBe(plan.baselineSample);
+      expect(side.requestsPerRecord).toBe(2);
+    }
+    const initial = scenario("initial");
+    expect(initial.dataverse.baselineRequests).toBe(initial.dataverse.minimum.reads + 2 * initial.dataverse.changes);
+  });
+
+  it("prints every scenario and judges every target", () => {
+    const text = renderReport(scenarios, targets, raw.baseline);
+    for (const name of ["initial", "incremental", "idle", "scale", "record-at-a-time"]) expect(text).toContain(name);
+    expect(new Set(targets.map((t) => t.scenario))).toEqual(new Set(["initial", "incremental", "idle", "scale"]));
+  });
+});
