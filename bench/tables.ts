@@ -3,7 +3,7 @@
  * entities) with the config's rows in 1 partition versus spread over hash
  * buckets, and how fast `getLinks` reads a few thousand of them back.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/tables.js [--links 20000] [--buckets 1,4,16,32] [--concurrency 8,32] [--reads 2000]
+ *   npm run build && node dist/bench/tables.js [--links 20000] [--buckets 1,4,16,32] [--concurrency 8,32] [--reads 2000]
  *
  * Starts a fresh in-memory Azurite per scenario. Figures and the choice they led to: README.md in
  * shared/adapters/tables.
