@@ -3,7 +3,7 @@
  * batches, then save links, ledger entries and conflicts. A pair whose writes did not
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
  */
-import { createHash } from "node:crypto";
+import { conflictIdFor } from "../core/ids.js";
 import { planPair } from "../core/planner.js";
 import { massDeleteGuard } from "../core/planner.js";
 import type { Action, Link, PairPlan, Side } from "../core/types.js";
@@ -11,7 +11,7 @@ import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, LedgerEntry, WriteOp, WriteOutcome } from "../ports.js";
 import type { PairTask } from "./pairing.js";
 import type { Run } from "./run.js";
-import { ledgerKey, StopRun } from "./run.js";
+import { ledgerKey, linkKey, StopRun } from "./run.js";
 import { getPath } from "../core/paths.js";
 
 interface Planned {
@@ -19,8 +19,6 @@ interface Planned {
   readonly plan: PairPlan;
 }
 
-export const conflictIdOf = (kind: string, meanderId = "", portalId = "") =>
-  createHash("sha256").update(`${kind}\n${meanderId}\n${portalId}`).digest("hex").slice(0, 32);
 
 export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<void> {
   const lookups = await resolveLookups(run, tasks);
@@ -210,9 +208,10 @@ function countActions(run: Run, task: Planned["task"], plan: PairPlan, results: 
   });
   if (plan.actions.length === 0) counts.count(task.item.side, plan.outcome === "skip" ? "skipped" : "unchanged");
   run.tracker.result.conflicts.autoResolved += plan.resolved.length;
-  if (task.resolutions && task.link && plan.actions.every((_, j) => results[j]?.ok)) {
+  if (task.conflictId && plan.actions.every((_, j) => results[j]?.ok)) {
     run.tracker.result.conflicts.resolved += 1;
-    run.settleResolution(task.link.meanderId, task.link.portalId);
+    if (task.link) run.settleResolution(task.link.meanderId, task.link.portalId);
+    else run.partnerChoices.delete(linkKey(task.item.side, task.item.id));
   }
 }
 
@@ -246,7 +245,7 @@ function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Sid
 function ambiguousConflict(run: Run, side: Side, id: string, candidates: readonly string[], now: string): ConflictRecord {
   const meanderId = side === "meander" ? id : undefined;
   const portalId = side === "portal" ? id : undefined;
-  const conflictId = conflictIdOf("ambiguous", meanderId, portalId);
+  const conflictId = conflictIdFor("ambiguous", meanderId, portalId);
   const existing = run.conflicts.get(conflictId);
   if (!existing || existing.status !== "open") run.tracker.result.conflicts.found += 1;
   return {
@@ -265,7 +264,7 @@ function ambiguousConflict(run: Run, side: Side, id: string, candidates: readonl
 function conflictsOf(run: Run, task: Planned["task"], plan: PairPlan, now: string): ConflictRecord[] {
   const meanderId = plan.meanderId ?? task.link?.meanderId;
   const portalId = plan.portalId ?? task.link?.portalId;
-  const conflictId = conflictIdOf("field", meanderId, portalId);
+  const conflictId = conflictIdFor("field", meanderId, portalId);
   const existing = run.conflicts.get(conflictId);
   const out: ConflictRecord[] = [];
   const settled = task.conflictId ? run.conflicts.get(task.conflictId) : undefined;

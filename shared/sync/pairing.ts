@@ -3,6 +3,7 @@
  * link field or the match keys. Zero candidates: create; one: couple; several, or only
  * candidates already coupled to someone else: park as "ambiguous" and create nothing.
  */
+import { conflictIdFor } from "../core/ids.js";
 import { findPartner, keyVariants } from "../core/matching.js";
 import type { Link, Resolution, Scalar, Side, SideRecord, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
@@ -115,32 +116,36 @@ async function matchUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask
   for (const item of items) {
     const record = (item.view as { record: SideRecord }).record;
     const ids = [...(candidateIds.get(item.id) ?? [])].filter((id) => records.has(id));
-    const taken = new Set(ids.filter((id) => run.claimed.has(linkKey(partner, id)) || run.linkOf(partner, id) !== undefined));
+    const self = linkKey(item.side, item.id);
+    const claimedByOther = (id: string) => run.claimed.has(linkKey(partner, id)) && run.claimed.get(linkKey(partner, id)) !== self;
+    const taken = new Set(ids.filter((id) => claimedByOther(id) || run.linkOf(partner, id) !== undefined));
     const forced = run.pendingPartner(item.side, item.id);
     let result = findPartner(run.compiled, item.side, record, ids.map((id) => records.get(id)!), taken);
     if (forced === null) result = { kind: "none" };
     else if (typeof forced === "string" && records.has(forced) && !taken.has(forced)) {
       result = { kind: "one", partner: records.get(forced)!, by: "resolution" };
     }
+    // A person's decision on an ambiguous match: the pair carries the conflict so it is marked applied.
+    const decided = forced === undefined ? {} : { conflictId: conflictIdFor("ambiguous", item.side === "meander" ? item.id : undefined, item.side === "portal" ? item.id : undefined) };
     if (result.kind === "one") {
-      run.claimed.add(linkKey(partner, result.partner.id));
-      run.claimed.add(linkKey(item.side, item.id));
+      run.claimed.set(linkKey(partner, result.partner.id), self);
+      run.claimed.set(self, linkKey(partner, result.partner.id));
       const partnerView: SideView = local?.take(result.partner.id) ?? { state: "present", record: result.partner };
       const coupled: SideView = partnerView.state === "outOfScope" ? { state: "present", record: partnerView.record } : partnerView;
-      tasks.push(pairOf(item, coupled.state === "present" ? coupled : { state: "present", record: result.partner }));
+      tasks.push({ ...pairOf(item, coupled.state === "present" ? coupled : { state: "present", record: result.partner }), ...decided });
     } else if (result.kind === "ambiguous" || (taken.size > 0 && forced !== null)) {
       const candidates = result.kind === "ambiguous" ? result.candidates : [...taken];
       for (const id of candidates) local?.take(id);
       tasks.push({ kind: "ambiguous", item, candidates });
     } else {
-      run.claimed.add(linkKey(item.side, item.id));
+      run.claimed.set(self, self);
       tasks.push(pairOf(item, ABSENT));
     }
   }
   return tasks;
 }
 
-function pairOf(item: UnitItem, partnerView: SideView): PairTask {
+function pairOf(item: UnitItem, partnerView: SideView): Extract<PairTask, { kind: "pair" }> {
   return {
     kind: "pair",
     item,

@@ -33,8 +33,13 @@ export class Run {
   /** Read fully first and held; undefined for one-way configs (the target is never read). */
   readonly hold: Side | undefined;
   readonly links = new Map<string, Link | null>();
-  /** Records coupled or created in this run: never given a second partner. */
-  readonly claimed = new Set<string>();
+  /**
+   * Records coupled or created in this run, each with the record it was paired with: never
+   * given a second partner. The pairing is kept so that a record whose coupling failed (a
+   * lost reply, a 412) and that comes back through the feed can be coupled to the same
+   * partner again, instead of being parked as ambiguous against its own partner.
+   */
+  readonly claimed = new Map<string, string>();
   readonly ledger = new Map<string, LedgerEntry>();
   readonly conflicts = new Map<string, ConflictRecord>();
   readonly ledgerDirty = new Set<string>();

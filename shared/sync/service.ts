@@ -66,7 +66,7 @@ export function createSyncService(deps: EngineDeps): SyncService {
     },
 
     listConfigs: () => summaries,
-    enabledConfigIds: () => summaries.filter((s) => s.enabled).map((s) => s.id),
+    enabledConfigIds: () => runOrder(deps).filter((id) => deps.configs.get(id)?.config.enabled),
   };
 }
 
@@ -89,4 +89,17 @@ function checkResolution(conflict: ConflictRecord, input: ResolutionInput): Reco
   for (const key of Object.keys(given)) if (!fields.has(key)) throw new ValidationError(`values.${key}`, "is not a field of this conflict");
   for (const field of fields) if (!(field in given)) throw new ValidationError(`values.${field}`, "is required");
   return { ...given };
+}
+
+/** Configs in an order where each runs after the configs its lookups read links from (activities after likepersons). */
+function runOrder(deps: EngineDeps): string[] {
+  const order: string[] = [];
+  const visit = (id: string, path: Set<string>) => {
+    if (order.includes(id) || path.has(id)) return;
+    path.add(id);
+    for (const field of deps.configs.get(id)?.config.fields ?? []) if (field.lookup) visit(field.lookup.config, path);
+    order.push(id);
+  };
+  for (const id of deps.configs.keys()) visit(id, new Set());
+  return order;
 }

@@ -76,4 +76,24 @@ describe("a first run on generated data with overlaps", () => {
     expect(history.map((r) => r.status)).toEqual(["succeeded", "succeeded"]);
     expect(history[0]?.runId).toBe(result.runId);
   });
+
+  it("an ambiguous match resolved by a person couples the chosen candidate on the next run", async () => {
+    const [open] = (await h.service.listConflicts("likepersons", "open")).filter((c) => c.kind === "ambiguous");
+    expect(open?.candidates?.length).toBeGreaterThanOrEqual(2);
+    const chosen = open!.candidates![1]!;
+    await h.service.resolveConflict("likepersons", open!.conflictId, { choice: "value", values: { partner: chosen } });
+    const result = await h.service.runSync("likepersons", { trigger: "manual" });
+    expect(result.conflicts.resolved).toBe(1);
+    const [link] = await h.service.deps.state.getLinks("likepersons", [{ side: "meander", id: open!.meanderId! }]);
+    expect(link?.portalId).toBe(chosen);
+    const stored = await h.service.deps.state.getConflict("likepersons", open!.conflictId);
+    expect(stored?.resolution?.appliedAt).toBeTruthy();
+    // Applied once: the next run has nothing left of it.
+    const next = await h.service.runSync("likepersons", { trigger: "timer" });
+    expect(next.conflicts.resolved).toBe(0);
+  });
+
+  it("runs configs in lookup order: likepersons before the activities that point at them", () => {
+    expect(h.service.enabledConfigIds()).toEqual(["likepersons", "activities"]);
+  });
 });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { conflictIdFor, type Tables } from "../../shared/adapters/tables/index.js";
+import type { Tables } from "../../shared/adapters/tables/index.js";
+import { conflictIdFor } from "../../shared/core/ids.js";
 import type { ConflictRecord, LedgerEntry } from "../../shared/ports.js";
 import { freshTables } from "./helpers.js";
 

@@ -17,7 +17,7 @@ import { createConflictStore, createCursorStore, createLedgerStore } from "./sta
 
 export type { TableCounters } from "./access.js";
 export { mapTableError } from "./access.js";
-export { conflictIdFor, decodeKey, encodeKey } from "./keys.js";
+export { decodeKey, encodeKey } from "./keys.js";
 export { newRunId } from "./runId.js";
 
 /** Link partitions per config, chosen by bench/tables.ts (see README in this folder). */

@@ -55,10 +55,3 @@ const MAX_DATE_MS = 8_640_000_000_000_000;
 export const invertedTime = (ms: number): string => String(MAX_DATE_MS - ms).padStart(16, "0");
 export const timeFromInverted = (inverted: string): number => MAX_DATE_MS - Number(inverted.slice(0, 16));
 
-/** Deterministic id of a conflict: re-detecting the same open conflict replaces it instead of adding one. */
-export function conflictIdFor(kind: "field" | "ambiguous", meanderId: string | undefined, portalId: string | undefined): string {
-  const digest = createHash("sha256")
-    .update(JSON.stringify([kind, meanderId ?? null, portalId ?? null]))
-    .digest("base64url");
-  return `${kind === "field" ? "f" : "a"}-${digest.slice(0, 22)}`;
-}
