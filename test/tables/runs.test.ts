@@ -1,11 +1,20 @@
+import { TableClient } from "@azure/data-tables";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Tables } from "../../shared/adapters/tables/index.js";
 import { freshTables, sampleRun } from "./helpers.js";
 
 let tables: Tables;
+let raw: TableClient;
 beforeAll(async () => {
   tables = await freshTables();
+  raw = TableClient.fromConnectionString(process.env.AZURITE_CONNECTION_STRING ?? "", tables.tableNames.runs, { allowInsecureConnection: true });
 });
+
+const rawRows = async (configId: string) => {
+  const rows: Record<string, unknown>[] = [];
+  for await (const row of raw.listEntities({ queryOptions: { filter: `PartitionKey eq '${configId}'` } })) rows.push(row);
+  return rows;
+};
 
 describe("run records on Azurite", () => {
   it("round-trips a run and finds it by id alone", async () => {
@@ -14,6 +23,25 @@ describe("run records on Azurite", () => {
     expect(await tables.runs.getRun("rt", "r-roundtrip")).toEqual(run);
     expect(await tables.runs.getRun("rt", "missing")).toBeUndefined();
     expect(await tables.runs.getRun("other", "r-roundtrip")).toBeUndefined();
+  });
+
+  it("keeps status, trigger, times and counts as columns for operators", async () => {
+    await tables.runs.saveRun(sampleRun({ configId: "columns", runId: "r-col", status: "partial", trigger: "manual", errorCount: 2 }));
+    const [row, index] = await rawRows("columns");
+    expect(row).toMatchObject({
+      rowKey: expect.stringMatching(/^\d{16}_r-col$/),
+      runId: "r-col",
+      status: "partial",
+      trigger: "manual",
+      startedAt: "2026-01-01T10:00:00.000Z",
+      durationMs: 5000,
+      errorCount: 2,
+      meanderRead: 3,
+      meanderUpdated: 1,
+      portalCreated: 1,
+      portalFailed: 0,
+    });
+    expect(index).toMatchObject({ rowKey: "~run_r-col", runKey: row?.["rowKey"] });
   });
 
   it("replaces the row when a running run is saved again at its end", async () => {
@@ -67,6 +95,8 @@ describe("run records on Azurite", () => {
     expect(await tables.runs.purgeRuns("purge", new Date("2025-07-01T00:00:00.000Z"))).toBe(2);
     expect((await tables.runs.listRuns("purge", 10)).map((r) => r.runId)).toEqual(["new", "edge"]);
     expect(await tables.runs.getRun("purge", "old1")).toBeUndefined();
+    // The index rows went with their runs.
+    expect((await rawRows("purge")).map((r) => r["rowKey"]).filter((k) => String(k).startsWith("~"))).toEqual(["~run_edge", "~run_new"]);
     expect(await tables.runs.purgeRuns("purge", new Date("2025-07-01T00:00:00.000Z"))).toBe(0);
   });
 });
