@@ -50,6 +50,8 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   try {
     const retry = await loadRetries(run, control);
     const held = await run.readHeld(run.hold ? retry[run.hold] : []);
+    const streamFrom = run.cursor(run.stream);
+    if (streamFrom?.checkpoint === undefined && streamFrom?.cursor === undefined && (!run.hold || held.fullResync)) await run.preloadLinks();
     if (!dryRun && (run.holdSet?.size ?? 0) + retry.meander.length + retry.portal.length > 0) await saveRunning(deps, tracker.result);
     const streamCursor = await run.processStream(retry[run.stream]);
     await run.processLeftovers();

@@ -53,6 +53,8 @@ export class Run {
   streamIndex?: KeyIndex;
   streamFull = false;
   linkedCount?: number;
+  /** Every link of the config is in `links` (preloaded): a miss means "no link", no need to ask. */
+  linksComplete = false;
   /** Old runs are purged once a day, by the run that releases the lease after a day has passed. */
   purgeDue = false;
   /** Set when a side did not answer a write after its retries: the run stops after the unit. */
@@ -124,12 +126,26 @@ export class Run {
   async getLinks(refs: { side: Side; id: string }[]): Promise<void> {
     const missing = refs.filter((r) => !this.links.has(linkKey(r.side, r.id)));
     if (missing.length === 0) return;
+    if (this.linksComplete) {
+      for (const r of missing) this.links.set(linkKey(r.side, r.id), null);
+      return;
+    }
     const found = await this.deps.state.getLinks(this.configId, missing);
     for (const link of found) {
       this.links.set(linkKey("meander", link.meanderId), link);
       this.links.set(linkKey("portal", link.portalId), link);
     }
     for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
+  }
+
+  /**
+   * When both feeds are read from the start (a first run, or both cursors lost), every record
+   * needs its link: one scan of the config's links costs a request per 1,000 links where point
+   * reads cost one per record (on a first run, one request in all).
+   */
+  async preloadLinks(): Promise<void> {
+    for await (const link of this.deps.state.listLinks(this.configId)) this.rememberLink(link);
+    this.linksComplete = true;
   }
 
   linkOf(side: Side, id: string): Link | undefined {
