@@ -56,6 +56,8 @@ export async function createService(settings: Settings, overrides: ServiceOverri
   const throttleEvents = (side: string): ResilienceEvents => ({
     onThrottle: (retryAfterMs) => logger.warn("throttled: waiting as asked", { side, retryAfterMs }),
     onBreak: () => logger.warn("circuit opened after repeated failures: calls paused", { side }),
+    // Without it a burst of 5xx or dropped connections that the retries absorb leaves no trace for operators.
+    onRetry: (attempt, delayMs, code) => logger.warn("retrying after a transient failure", { side, attempt, delayMs, code }),
   });
 
   const portal =
