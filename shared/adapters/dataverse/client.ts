@@ -12,6 +12,8 @@ import { mapDataverseError, unauthorized } from "./errors.js";
 
 export const API_VERSION = "9.2";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export interface DataverseClientOptions {
   /** The environment, e.g. https://hlf.crm4.dynamics.com (DATAVERSE_URL). */
   readonly url: string;
@@ -49,7 +51,14 @@ export class DataverseClient {
     this.api = new DynamicsWebApi({
       serverUrl,
       dataApi: { version: API_VERSION },
-      onTokenRefresh: () => this.tokens.getToken(),
+      // The client calls this right before it writes each request: the last moment
+      // to hold back a request that passed the throttle gate before another call
+      // was answered 429 (it would otherwise go out inside the Retry-After).
+      onTokenRefresh: async () => {
+        const token = await this.tokens.getToken();
+        for (let wait = this.resilience.throttledForMs; wait > 0; wait = this.resilience.throttledForMs) await sleep(wait);
+        return token;
+      },
       // Without it the library swallows 412s of update/delete into `false`.
       propagateErrors: true,
       timeout: this.timeoutMs,
