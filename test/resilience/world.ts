@@ -125,19 +125,37 @@ export async function startWorld(dataset: DatasetOptions, options: WorldOptions 
   return Object.assign(h, { clock, meanderTokens, exposed: [] as string[] });
 }
 
-/** Runs until one succeeds (a killed or stopped run's lease is skipped by moving the clock). */
+/** Tables' circuit breaker lets one call through this long after it opened (shared/resilience.ts default). */
+const BREAKER_HALF_OPEN_MS = 15_000;
+
+/**
+ * Runs until one succeeds (a killed or stopped run's lease is skipped by moving the clock).
+ * A run that throws (storage down before the lease) counts as a failed try.
+ */
 export async function settle(w: World, configId = L, tries = 6): Promise<SyncResult[]> {
   const results: SyncResult[] = [];
+  const seen: string[] = [];
   for (let i = 0; i < tries; i++) {
     w.clock.shift(31_000);
-    const result = await w.service.runSync(configId, { trigger: "timer" });
-    results.push(result);
-    w.exposed.push(JSON.stringify(result));
-    if (result.status === "succeeded") return results;
-    // Token clients keep their own real-time back-off after an outage (MSAL's throttling).
-    if (result.status === "failed") await new Promise((resolve) => setTimeout(resolve, 600));
+    let result: SyncResult | undefined;
+    let code: string | undefined;
+    try {
+      result = await w.service.runSync(configId, { trigger: "timer" });
+      results.push(result);
+      w.exposed.push(JSON.stringify(result));
+      code = result.errors.at(-1)?.code;
+      seen.push(`${result.status}[${result.errors.map((e) => e.code).join(",")}]`);
+      if (result.status === "succeeded") return results;
+    } catch (error) {
+      code = (error as { code?: string }).code;
+      w.exposed.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      seen.push(`threw[${code}]`);
+    }
+    // An open breaker refuses calls until it half-opens; token clients keep their own real-time back-off (MSAL's throttling).
+    const wait = code === "CIRCUIT_OPEN" ? BREAKER_HALF_OPEN_MS : code === "TABLES_NETWORK" ? 1_500 : result?.status === "failed" || !result ? 600 : 0;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
-  throw new Error(`no run of ${configId} succeeded in ${tries} tries: ${results.map((r) => `${r.status}[${r.errors.map((e) => e.code).join(",")}]`).join(" ")}`);
+  throw new Error(`no run of ${configId} succeeded in ${tries} tries: ${seen.join(" ")}`);
 }
 
 /**
