@@ -72,13 +72,23 @@ export class DataverseClient {
    * for error messages (entity and id, never values). A 401 refreshes the token
    * and retries once; a second 401 is an AuthError.
    */
-  async call<T>(context: string, fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async call<T>(
+    context: string,
+    fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+    options: { onLostAnswer?: () => T } = {},
+  ): Promise<T> {
     const attempt = () =>
       this.resilience.execute(async () => {
         try {
           return await this.withDeadline(context, fn, signal);
         } catch (error) {
-          throw mapDataverseError(error, context);
+          const mapped = mapDataverseError(error, context);
+          // Sent, maybe applied, answer lost: the caller decides instead of a blind resend.
+          if (options.onLostAnswer && mapped instanceof TransientError && (mapped.code === "TIMEOUT" || mapped.code === "NETWORK")) {
+            return options.onLostAnswer();
+          }
+          throw mapped;
         }
       }, signal);
     const generation = this.tokens.generation;

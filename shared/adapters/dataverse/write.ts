@@ -10,6 +10,7 @@ import type { DataverseClient } from "./client.js";
 import { mapDataverseError } from "./errors.js";
 import { isGuid } from "./odata.js";
 import type { EntitySettings } from "./read.js";
+import { reconcile } from "./reconcile.js";
 import { keySegment, resolveLookups } from "./upsert.js";
 
 type PartResult = { readonly ok: true; readonly id: string; readonly version?: string } | { readonly ok: false; readonly error: SyncError };
@@ -62,8 +63,9 @@ function partResult(response: unknown, op: WriteOp, collection: string, entity: 
   return { ok: false, error: new RecordError("NO_ID", `${opLabel(collection, op)}: no id in the response`) };
 }
 
-async function sendBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[]): Promise<PartResult[]> {
-  return client.call(`batch of ${ops.length} writes to ${collection}`, async (api, signal) => {
+/** The answers of one batch, or `lost` when it went out and no answer came back. */
+async function sendBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[]): Promise<PartResult[] | "lost"> {
+  return client.call<PartResult[] | "lost">(`batch of ${ops.length} writes to ${collection}`, async (api, signal) => {
     api.startBatch();
     const queued = ops.map((op) => queue(api, collection, entity, op));
     let responses: unknown;
@@ -80,11 +82,39 @@ async function sendBatch(client: DataverseClient, collection: string, entity: En
       throw new FatalError("BATCH_MISMATCH", `batch to ${collection}: ${ops.length} parts sent, ${Array.isArray(responses) ? responses.length : 0} answered`);
     }
     return ops.map((op, i) => partResult(responses[i], op, collection, entity));
-  });
+  }, undefined, { onLostAnswer: () => "lost" });
 }
 
 /** One batch: sends, then re-sends only the parts that failed transiently (after any Retry-After they carried). */
-async function writeBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[]): Promise<Map<string, WriteOutcome>> {
+const lostAnswer = (collection: string, op: WriteOp) => new TransientError("ANSWER_LOST", `${opLabel(collection, op)}: no answer after several tries`);
+
+/** Records what a lost batch did apply; returns the ops to send again. */
+async function settleLost(
+  client: DataverseClient,
+  collection: string,
+  entity: EntitySettings,
+  ops: readonly WriteOp[],
+  pageSize: number,
+  outcomes: Map<string, WriteOutcome>,
+): Promise<WriteOp[]> {
+  const settled = await reconcile(client, collection, entity, ops, pageSize);
+  const again: WriteOp[] = [];
+  settled.forEach((result, i) => {
+    const op = ops[i]!;
+    if ("resend" in result) again.push(op);
+    else if (result.ok) outcomes.set(op.ref, { ref: op.ref, ...result });
+    else outcomes.set(op.ref, { ref: op.ref, ok: false, error: result.error.toInfo() });
+  });
+  return again;
+}
+
+async function writeBatch(
+  client: DataverseClient,
+  collection: string,
+  entity: EntitySettings,
+  ops: readonly WriteOp[],
+  pageSize: number,
+): Promise<Map<string, WriteOutcome>> {
   const outcomes = new Map<string, WriteOutcome>();
   let pending: WriteOp[] = [];
   for (const op of ops) {
@@ -95,7 +125,14 @@ async function writeBatch(client: DataverseClient, collection: string, entity: E
   for (let round = 1; pending.length; round++) {
     let results: PartResult[];
     try {
-      results = await sendBatch(client, collection, entity, pending);
+      const answer = await sendBatch(client, collection, entity, pending);
+      if (answer === "lost") {
+        pending = await settleLost(client, collection, entity, pending, pageSize, outcomes);
+        if (round < PART_ROUNDS) continue;
+        for (const op of pending) outcomes.set(op.ref, { ref: op.ref, ok: false, error: lostAnswer(collection, op).toInfo() });
+        break;
+      }
+      results = answer;
     } catch (error) {
       // The whole batch stayed unanswered after the retries: each record goes to the ledger; fatal errors stop the run.
       if (!(error instanceof TransientError)) throw error;
@@ -133,7 +170,7 @@ export async function writeOps(
   const { ops: resolved, failed } = await resolveLookups(client, collection, entity, ops, sizes.pageSize);
   const batches: WriteOp[][] = [];
   for (let i = 0; i < resolved.length; i += sizes.batchSize) batches.push(resolved.slice(i, i + sizes.batchSize));
-  const results = await Promise.all(batches.map((batch) => writeBatch(client, collection, entity, batch)));
+  const results = await Promise.all(batches.map((batch) => writeBatch(client, collection, entity, batch, sizes.pageSize)));
   const outcomes = new Map<string, WriteOutcome>(failed.map((outcome) => [outcome.ref, outcome]));
   for (const map of results) for (const [ref, outcome] of map) outcomes.set(ref, outcome);
   return ops.map((op) => outcomes.get(op.ref)!);
