@@ -21,8 +21,9 @@ export interface DataverseClientOptions {
   readonly resilience?: Partial<ResilienceOptions>;
   readonly events?: ResilienceEvents;
   /**
-   * Deadline of one attempt. Dataverse stops a request at 2 minutes; past that an
-   * answer will not come. Also the only way out of a connection that dies after
+   * Deadline of one attempt (default 125 s). Dataverse stops a request at 2 minutes,
+   * so past that no answer will come, and a batch read back after a lost answer
+   * shows its final state. Also the only way out of a connection that dies after
    * the response headers: dynamics-web-api 2.5.0 then never settles its promise.
    */
   readonly timeoutMs?: number;
