@@ -4,7 +4,7 @@
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
  */
 import { conflictIdFor } from "../core/ids.js";
-import { planPair } from "../core/planner.js";
+import { ambiguousPlan, planPair } from "../core/planner.js";
 import { massDeleteGuard } from "../core/planner.js";
 import type { Action, Link, PairPlan, Side } from "../core/types.js";
 import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
@@ -48,7 +48,9 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
   }
   if (run.dryRun) {
     for (const { plan } of planned) run.plans.push(plan);
-    run.plans.push(...conflicts.map((c) => ambiguousPlan(c)));
+    for (const task of tasks) {
+      if (task.kind === "ambiguous" && task.item.view.state === "present") run.plans.push(ambiguousPlan(task.item.side, task.item.view.record, task.candidates));
+    }
     return;
   }
 
@@ -299,18 +301,4 @@ function conflictsOf(run: Run, task: Planned["task"], plan: PairPlan, now: strin
 
 function markApplied(conflict: ConflictRecord, now: string): ConflictRecord {
   return { ...conflict, resolution: { ...conflict.resolution!, appliedAt: now } };
-}
-
-function ambiguousPlan(conflict: ConflictRecord): PairPlan {
-  return {
-    key: conflict.meanderId ? `m:${conflict.meanderId}` : `p:${conflict.portalId}`,
-    ...(conflict.meanderId ? { meanderId: conflict.meanderId } : {}),
-    ...(conflict.portalId ? { portalId: conflict.portalId } : {}),
-    outcome: "ambiguous",
-    actions: [],
-    parked: [],
-    resolved: [],
-    changedFields: {},
-    nextLink: undefined,
-  };
 }
