@@ -132,7 +132,7 @@ const BREAKER_HALF_OPEN_MS = 15_000;
  * Runs until one succeeds (a killed or stopped run's lease is skipped by moving the clock).
  * A run that throws (storage down before the lease) counts as a failed try.
  */
-export async function settle(w: World, configId = L, tries = 6): Promise<SyncResult[]> {
+export async function settle(w: World, configId = L, tries = 6, done: (r: SyncResult) => boolean = (r) => r.status === "succeeded"): Promise<SyncResult[]> {
   const results: SyncResult[] = [];
   const seen: string[] = [];
   for (let i = 0; i < tries; i++) {
@@ -145,7 +145,7 @@ export async function settle(w: World, configId = L, tries = 6): Promise<SyncRes
       w.exposed.push(JSON.stringify(result));
       code = result.errors.at(-1)?.code;
       seen.push(`${result.status}[${result.errors.map((e) => e.code).join(",")}]`);
-      if (result.status === "succeeded") return results;
+      if (done(result)) return results;
     } catch (error) {
       code = (error as { code?: string }).code;
       w.exposed.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
