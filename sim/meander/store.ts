@@ -151,9 +151,29 @@ export class EntityStore {
   private put(id: string, data: Json | null, externalRef: string | null): StoredRecord {
     this.seq += 1;
     const record: StoredRecord = { id, version: `v${this.seq.toString(36)}`, modifiedAt: this.now().toISOString(), seq: this.seq, externalRef, data };
+    this.index(this.records.get(id), "delete");
     this.records.set(id, record);
+    this.index(record, "add");
     this.log.push({ seq: this.seq, id });
     return record;
+  }
+
+  /**
+   * Live records by normalised externalRef and member number, so that a batch write checks
+   * its uniqueness rules without scanning the store (a 50,000-record first sync was quadratic).
+   */
+  private readonly keyIndex = { externalRef: new Map<string, Set<string>>(), memberNumber: new Map<string, Set<string>>() };
+
+  private index(record: StoredRecord | undefined, change: "add" | "delete"): void {
+    if (!record?.data) return;
+    const keys: [Map<string, Set<string>>, string][] = [];
+    if (record.externalRef !== null) keys.push([this.keyIndex.externalRef, normaliseKey("externalRef", record.externalRef)]);
+    if (typeof record.data.memberNumber === "string") keys.push([this.keyIndex.memberNumber, normaliseKey("memberNumber", record.data.memberNumber)]);
+    for (const [map, key] of keys) {
+      const ids = map.get(key) ?? new Set<string>();
+      if (change === "add") map.set(key, ids.add(record.id));
+      else if (ids.delete(record.id) && ids.size === 0) map.delete(key);
+    }
   }
 
   get(id: string): StoredRecord | undefined {
@@ -267,13 +287,13 @@ export class EntityStore {
   }
 
   private byExternalRef(externalRef: string): StoredRecord | undefined {
-    const key = normaliseKey("externalRef", externalRef);
-    return this.live().find((r) => r.externalRef !== null && normaliseKey("externalRef", r.externalRef) === key);
+    const [id] = this.keyIndex.externalRef.get(normaliseKey("externalRef", externalRef)) ?? [];
+    return id === undefined ? undefined : this.get(id);
   }
 
   private duplicateMemberNumber(data: Json, selfId: string | undefined): string | undefined {
     if (this.entity !== "likepersons" || typeof data.memberNumber !== "string") return undefined;
-    const key = normaliseKey("memberNumber", data.memberNumber);
-    return this.live().find((r) => r.id !== selfId && typeof r.data?.memberNumber === "string" && normaliseKey("memberNumber", r.data.memberNumber) === key)?.id;
+    const ids = this.keyIndex.memberNumber.get(normaliseKey("memberNumber", data.memberNumber)) ?? [];
+    return [...ids].find((id) => id !== selfId);
   }
 }
