@@ -12,7 +12,7 @@ const kinds = (byKind: Readonly<Record<string, number>>) =>
 
 function rows(f: ScenarioFigures): string[][] {
   const side = (label: string, x: SideFigures) => [
-    [`${label} requests`, n(x.requests), `${n(x.minimum.requests)} (${x.minimum.reads} read + ${x.minimum.writes} write)`, n(x.baselineRequests)],
+    [`${label} requests`, n(x.requests), `${n(x.minimum.requests)} (${x.minimum.reads} read + ${x.minimum.writes} write); ${n(x.feedMinimum)} with echoes`, n(x.baselineRequests)],
     [`  by kind`, kinds(x.byKind), "", ""],
     [`  records read (of which users' changes) / changed / written`, `${n(x.read)} (${n(x.sourceChanges)}) / ${n(x.changes)} / ${n(x.written)}`, "", ""],
   ];

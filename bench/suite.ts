@@ -56,7 +56,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
   const log = options.log ?? (() => {});
   const scenarios: ScenarioRaw[] = [];
   let certPath = "";
-  const dataSets: { perSide: number; names: ScenarioName[] }[] = [{ perSide: plan.perSide, names: ["initial", "incremental", "idle"] }];
+  const dataSets: { perSide: number; names: ScenarioName[] }[] = [{ perSide: plan.perSide, names: ["initial", "incremental", "idle", "idle-again"] }];
   if (plan.scalePerSide > 0) dataSets.push({ perSide: plan.scalePerSide, names: ["scale"] });
 
   for (const { perSide, names } of dataSets) {
@@ -92,7 +92,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
         log(`${name}: ${run.status} in ${(run.wallMs / 1000).toFixed(1)} s`);
         const sourceChanges = edits
           ? { meander: edits.meanderEdited + edits.bothEdited + edits.meanderDeleted, portal: edits.portalEdited + edits.bothEdited + edits.portalDeleted }
-          : name === "idle"
+          : name === "idle" || name === "idle-again"
             ? { meander: 0, portal: 0 }
             : sims.info.seeded;
         scenarios.push({ name, perSide, seeded: sims.info.seeded, ...(edits ? { edits } : {}), sourceChanges, runs, run, sims: counters, standInsMaxRssMB: after.maxRssMB, standInsCpuMs: after.cpuMs - before.cpuMs });
