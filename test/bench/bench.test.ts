@@ -83,7 +83,9 @@ describe("the benchmark, small", () => {
       for (const side of [s.dataverse, s.meander]) {
         // The minimum counts every record the feed delivered, the run's own writes coming back
         // included (no feed can leave them out); the report also gives the stricter minimum.
-        expect(side.requests, `${s.name}: ${side.requests} vs minimum ${side.feedMinimum}`).toBeLessThanOrEqual(1.1 * side.feedMinimum);
+        // +1: the engine writes unit by unit (a page of the streamed feed, then the held side's
+        // leftovers), so a side may end a unit on a part-filled batch; at this size, one request.
+        expect(side.requests, `${s.name}: ${side.requests} vs minimum ${side.feedMinimum}`).toBeLessThanOrEqual(1.1 * side.feedMinimum + 1);
         expect(side.noopWrites).toBe(0);
         expect(side.retryAfterViolations).toBe(0);
       }
