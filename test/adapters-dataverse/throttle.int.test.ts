@@ -82,7 +82,8 @@ describe("injected faults", () => {
   });
 
   it("a batch applied but never answered is read back, not sent again: no repeated write, no second record", async () => {
-    const side = h.side({ timeoutMs: 1000 });
+    const retries: string[] = [];
+    const side = h.side({ timeoutMs: 1000, events: { onRetry: (_attempt, _delay, code) => retries.push(code) } });
     const before = await side.getByIds("contacts", [guid(1), guid(2)]);
     const version = (id: string) => before.find((r) => r.id === id)!.version!;
     h.sim.resetCounters();
@@ -94,6 +95,8 @@ describe("injected faults", () => {
       { op: "create", ref: "p", data: { firstname: "No key" } },
     ]);
     const counters = h.sim.counters();
+    // Operators see it as a retry, with its cause.
+    expect(retries).toEqual(["NETWORK"]);
     expect(outcomes.slice(0, 3).map((o) => o.ok)).toEqual([true, true, true]);
     expect(outcomes[3]).toMatchObject({ ok: false, error: { kind: "transient", code: "AMBIGUOUS_CREATE" } });
     expect(counters.byKind.batch).toBe(1);

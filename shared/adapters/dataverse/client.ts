@@ -43,12 +43,14 @@ export class DataverseClient {
   private readonly tokens: PortalTokenProvider;
   private readonly logger?: Logger;
   private readonly timeoutMs: number;
+  private readonly events: ResilienceEvents;
 
   constructor(options: DataverseClientOptions) {
     const serverUrl = options.url.endsWith("/") ? options.url : `${options.url}/`;
     this.tokens = options.tokenProvider;
     this.logger = options.logger;
     this.timeoutMs = options.timeoutMs ?? 125_000;
+    this.events = options.events ?? {};
     this.api = new DynamicsWebApi({
       serverUrl,
       dataApi: { version: API_VERSION },
@@ -77,7 +79,7 @@ export class DataverseClient {
     context: string,
     fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
-    options: { onLostAnswer?: () => T } = {},
+    options: { onLostAnswer?: (code: string) => T } = {},
   ): Promise<T> {
     const attempt = () =>
       this.resilience.execute(async () => {
@@ -87,7 +89,7 @@ export class DataverseClient {
           const mapped = mapDataverseError(error, context);
           // Sent, maybe applied, answer lost: the caller decides instead of a blind resend.
           if (options.onLostAnswer && mapped instanceof TransientError && (mapped.code === "TIMEOUT" || mapped.code === "NETWORK")) {
-            return options.onLostAnswer();
+            return options.onLostAnswer(mapped.code);
           }
           throw mapped;
         }
@@ -108,6 +110,15 @@ export class DataverseClient {
         throw second;
       }
     }
+  }
+
+  /**
+   * A write whose answer was lost is settled by reading back rather than by the
+   * policy's blind retry; operators still see it as a retry, with its cause.
+   */
+  noteLostAnswer(context: string, round: number, code: string): void {
+    this.logger?.warn("answer lost: reading back what was applied before sending again", { operation: context, round, code });
+    this.events.onRetry?.(round, 0, code);
   }
 
   /** One attempt, abandoned (and its request aborted) at the deadline or when the caller aborts. */

@@ -64,8 +64,9 @@ function partResult(response: unknown, op: WriteOp, collection: string, entity: 
 }
 
 /** The answers of one batch, or `lost` when it went out and no answer came back. */
-async function sendBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[]): Promise<PartResult[] | "lost"> {
-  return client.call<PartResult[] | "lost">(`batch of ${ops.length} writes to ${collection}`, async (api, signal) => {
+async function sendBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[], round: number): Promise<PartResult[] | "lost"> {
+  const context = `batch of ${ops.length} writes to ${collection}`;
+  return client.call<PartResult[] | "lost">(context, async (api, signal) => {
     api.startBatch();
     const queued = ops.map((op) => queue(api, collection, entity, op));
     let responses: unknown;
@@ -82,7 +83,12 @@ async function sendBatch(client: DataverseClient, collection: string, entity: En
       throw new FatalError("BATCH_MISMATCH", `batch to ${collection}: ${ops.length} parts sent, ${Array.isArray(responses) ? responses.length : 0} answered`);
     }
     return ops.map((op, i) => partResult(responses[i], op, collection, entity));
-  }, undefined, { onLostAnswer: () => "lost" });
+  }, undefined, {
+    onLostAnswer: (code) => {
+      client.noteLostAnswer(context, round, code);
+      return "lost";
+    },
+  });
 }
 
 /** One batch: sends, then re-sends only the parts that failed transiently (after any Retry-After they carried). */
@@ -125,7 +131,7 @@ async function writeBatch(
   for (let round = 1; pending.length; round++) {
     let results: PartResult[];
     try {
-      const answer = await sendBatch(client, collection, entity, pending);
+      const answer = await sendBatch(client, collection, entity, pending, round);
       if (answer === "lost") {
         pending = await settleLost(client, collection, entity, pending, pageSize, outcomes);
         if (round < PART_ROUNDS) continue;
