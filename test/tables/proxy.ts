@@ -11,12 +11,25 @@ export interface ProxyHooks {
   before?(req: IncomingMessage): Promise<void>;
   /** Azurite has answered the request. */
   after?(req: IncomingMessage): void;
+  /** Answer instead of Azurite: a status and headers, or "drop" to cut the connection. */
+  fake?(req: IncomingMessage): { status: number; headers?: Record<string, string>; body?: string } | "drop" | undefined;
 }
 
 export async function holdingProxy(connectionString: string, hooks: ProxyHooks) {
   const target = new URL(/TableEndpoint=([^;]+)/.exec(connectionString)?.[1] ?? "");
   const server = createServer(async (req, res) => {
     await hooks.before?.(req);
+    const fake = hooks.fake?.(req);
+    if (fake === "drop") {
+      req.socket.destroy();
+      return;
+    }
+    if (fake) {
+      req.resume();
+      res.writeHead(fake.status, { "content-type": "application/json", ...fake.headers });
+      res.end(fake.body ?? "");
+      return;
+    }
     const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (response) => {
       hooks.after?.(req);
       res.writeHead(response.statusCode ?? 502, response.headers);

@@ -33,8 +33,8 @@ export function mapTableError(error: unknown, table: string, operation: string):
   if (error instanceof SyncError) return error;
   if (error instanceof RestError && error.statusCode !== undefined) {
     const status = error.statusCode;
-    const code = error.code ?? "unknown";
-    if (status === 404 && code === "TableNotFound") {
+    const code = serviceCode(error);
+    if (isMissingTable(error)) {
       return new FatalError("TABLES_TABLE_NOT_FOUND", `table ${table} does not exist: call ensureTables first`, { status, cause: error });
     }
     const retryAfter = parseRetryAfter(error.response?.headers.get("retry-after"));
@@ -49,6 +49,23 @@ export function mapTableError(error: unknown, table: string, operation: string):
   if ((error as Error)?.name === "AbortError") return error;
   return new FatalError("TABLES_UNEXPECTED", `table ${table}: ${operation} failed unexpectedly`, { cause: error });
 }
+
+/** The service's error code: set on transaction errors, else in `x-ms-error-code` or the OData error body. */
+function serviceCode(error: RestError): string {
+  if (error.code) return error.code;
+  const header = error.response?.headers.get("x-ms-error-code");
+  if (header) return header;
+  try {
+    const body = JSON.parse(error.response?.bodyAsText ?? "") as { "odata.error"?: { code?: unknown } };
+    const code = body["odata.error"]?.code;
+    if (typeof code === "string") return code;
+  } catch {
+    // Not JSON: no code to report.
+  }
+  return "unknown";
+}
+
+const isMissingTable = (error: unknown) => error instanceof RestError && error.statusCode === 404 && serviceCode(error) === "TableNotFound";
 
 const statusOf = (error: unknown): number | undefined => (error instanceof RestError ? error.statusCode : undefined);
 
@@ -72,7 +89,8 @@ export class TableAccess {
         return { ok: true, value: await fn() } as const;
       } catch (error) {
         const status = statusOf(error);
-        if (status !== undefined && expected.includes(status)) return { ok: false, status } as const;
+        // A missing table is never an expected 404: it would read as "no row" and, for a cursor, mean a full resync.
+        if (status !== undefined && expected.includes(status) && !isMissingTable(error)) return { ok: false, status } as const;
         throw mapTableError(error, this.name, operation);
       }
     });
