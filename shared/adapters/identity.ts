@@ -7,12 +7,13 @@
 import {
   type AccessToken,
   ClientSecretCredential,
+  type ClientSecretCredentialOptions,
   DefaultAzureCredential,
   ManagedIdentityCredential,
   type TokenCredential,
 } from "@azure/identity";
 import { FatalError, isNetworkError, SyncError, TransientError } from "../errors.js";
-import type { TokenSource } from "../ports.js";
+import type { Logger, TokenSource } from "../ports.js";
 
 export interface AzureCredentialOptions {
   /** AZURE_CLIENT_ID of the user-assigned managed identity. */
@@ -21,13 +22,47 @@ export interface AzureCredentialOptions {
   readonly clientId?: string;
   readonly clientSecret?: string;
   readonly authorityHost?: string;
+  /** When given, the SDK's own retries (token endpoint unreachable) are logged. */
+  readonly logger?: Logger;
+}
+
+type PipelinePolicy = NonNullable<ClientSecretCredentialOptions["additionalPolicies"]>[number]["policy"];
+
+/**
+ * The Azure SDK retries failed requests itself (token endpoint or vault
+ * unreachable, 5xx, 429); this policy runs on every attempt and reports each
+ * retry to operators in the same words as the rest of the service.
+ */
+export function retryLogPolicy(logger: Logger, side: string): PipelinePolicy {
+  const failures = new WeakMap<object, { attempt: number; code?: string }>();
+  return {
+    name: "syncRetryLog",
+    async sendRequest(request, next) {
+      const state = failures.get(request) ?? { attempt: 0 };
+      failures.set(request, state);
+      // Only a failure makes the next attempt a retry: the vault's first answer,
+      // 401 with the bearer challenge, is the normal flow.
+      if (state.code) logger.warn("retrying after a transient failure", { side, attempt: ++state.attempt, code: state.code });
+      state.code = undefined;
+      try {
+        const response = await next(request);
+        if (response.status === 408 || response.status === 429 || response.status >= 500) state.code = `HTTP_${response.status}`;
+        return response;
+      } catch (error) {
+        const e = error as { code?: unknown; statusCode?: unknown; name?: string };
+        state.code = typeof e.code === "string" ? e.code : typeof e.statusCode === "number" ? `HTTP_${e.statusCode}` : (e.name ?? "error");
+        throw error;
+      }
+    },
+  };
 }
 
 const isMicrosoftHost = (url: string) => /(^|\.)(microsoftonline\.(com|us)|chinacloudapi\.cn|microsoftonline\.cn)$/i.test(new URL(url).hostname);
 
 export function createAzureCredential(options: AzureCredentialOptions = {}): TokenCredential {
+  const logged = options.logger ? { additionalPolicies: [{ policy: retryLogPolicy(options.logger, "identity"), position: "perRetry" as const }] } : {};
   if (options.managedIdentityClientId) {
-    return new ManagedIdentityCredential({ clientId: options.managedIdentityClientId });
+    return new ManagedIdentityCredential({ clientId: options.managedIdentityClientId, ...logged });
   }
   if (options.clientSecret) {
     if (!options.tenantId || !options.clientId) {
@@ -35,13 +70,14 @@ export function createAzureCredential(options: AzureCredentialOptions = {}): Tok
     }
     const host = options.authorityHost;
     return new ClientSecretCredential(options.tenantId, options.clientId, options.clientSecret, {
+      ...logged,
       ...(host ? { authorityHost: host } : {}),
       // Instance discovery asks login.microsoftonline.com about the host; a
       // non-Microsoft host (the local simulator) must be trusted as given.
       ...(host && !isMicrosoftHost(host) ? { disableInstanceDiscovery: true } : {}),
     });
   }
-  return new DefaultAzureCredential(options.tenantId ? { tenantId: options.tenantId } : {});
+  return new DefaultAzureCredential({ ...logged, ...(options.tenantId ? { tenantId: options.tenantId } : {}) });
 }
 
 /** Refresh this long before expiry (or at half-life for short tokens) so a token never runs out mid-request. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { authenticate, createPortalTokenProvider } from "../../shared/adapters/auth/index.js";
 import { createAzureCredential } from "../../shared/adapters/identity.js";
 import { KeyVaultSecretSource } from "../../shared/adapters/keyvault/index.js";
@@ -108,6 +108,21 @@ describe("authentication against the simulator's token endpoint and Key Vault", 
     expect((error as FatalError).code).toBe("SECRET_NOT_FOUND");
     expect((error as Error).message).toContain("no-such-secret");
     expect((error as Error).message).toContain(h.sim.keyVaultUrl);
+  });
+
+  it("the SDK's own retries (token endpoint reset, vault 503) are logged, with no secret in the lines", async () => {
+    const lines: string[] = [];
+    const logger = { info: vi.fn(), error: vi.fn(), warn: (message: string, properties?: object) => lines.push(`${message} ${JSON.stringify(properties)}`) };
+    const credential = createAzureCredential({ tenantId: h.sim.tenantId, ...h.vaultReader, authorityHost: h.sim.authorityHost, logger });
+    const vault = new KeyVaultSecretSource(h.sim.keyVaultUrl, credential, { retryOptions: { retryDelayInMs: 10, maxRetryDelayInMs: 20 } }, logger);
+    h.sim.faults.failNext(1, { drop: "beforeResponse", match: (_m, path) => path.includes("/oauth2/") });
+    h.sim.faults.failNext(1, { status: 503, match: (_m, path) => path.startsWith("/secrets/") });
+    expect(await vault.getSecret(SECRET_NAME)).toBeTruthy();
+    expect(lines.some((l) => l.startsWith("retrying after a transient failure") && l.includes('"side":"identity"') && l.includes("ECONNRESET"))).toBe(true);
+    expect(lines.some((l) => l.includes('"side":"keyvault"') && l.includes("HTTP_503"))).toBe(true);
+    // The vault's bearer challenge (401, then the same request with a token) is not a fault.
+    expect(lines.some((l) => l.includes("HTTP_401"))).toBe(false);
+    expect(lines.join("\n")).not.toContain(h.vaultReader.clientSecret);
   });
 
   it("caches secrets and re-reads only when asked fresh", async () => {

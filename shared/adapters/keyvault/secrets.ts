@@ -9,6 +9,7 @@ import type { TokenCredential } from "@azure/identity";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
 import { FatalError, isNetworkError, TransientError } from "../../errors.js";
 import type { Logger, SecretSource } from "../../ports.js";
+import { retryLogPolicy } from "../identity.js";
 
 const isLoopback = (url: string) => ["localhost", "127.0.0.1", "[::1]"].includes(new URL(url).hostname);
 
@@ -20,11 +21,16 @@ export class KeyVaultSecretSource implements SecretSource {
     readonly vaultUrl: string,
     credential: TokenCredential,
     options: SecretClientOptions = {},
+    logger?: Logger,
   ) {
     // The SDK checks that the challenge's resource (vault.azure.net) matches the
     // vault's host; a vault on a loopback address can only be the local simulator.
     const local = isLoopback(vaultUrl);
-    this.client = new SecretClient(vaultUrl, credential, { ...(local ? { disableChallengeResourceVerification: true } : {}), ...options });
+    this.client = new SecretClient(vaultUrl, credential, {
+      ...(local ? { disableChallengeResourceVerification: true } : {}),
+      ...options,
+      additionalPolicies: [...(options.additionalPolicies ?? []), ...(logger ? [{ policy: retryLogPolicy(logger, "keyvault"), position: "perRetry" as const }] : [])],
+    });
   }
 
   getSecret(name: string, options: { fresh?: boolean } = {}): Promise<string> {
@@ -100,7 +106,7 @@ export interface SecretSourceOptions {
 export function createSecretSource(options: SecretSourceOptions): SecretSource {
   if (options.keyVaultUrl) {
     if (!options.credential) throw new FatalError("SETTING_INVALID", "a credential is needed to read secrets from Key Vault");
-    return new KeyVaultSecretSource(options.keyVaultUrl, options.credential, options.clientOptions);
+    return new KeyVaultSecretSource(options.keyVaultUrl, options.credential, options.clientOptions, options.logger);
   }
   return new LocalSecretSource(options.localValues ?? {}, options.logger);
 }
