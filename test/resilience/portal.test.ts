@@ -91,7 +91,8 @@ describe("portal faults", () => {
       // again for 60 s (its throttling cache), longer than a test should wait; see docs/reliability.md.
       name: "the token endpoint unreachable for a while",
       phase: "initial",
-      inject: (w) => w.dataverse.faults.failNext(3, { drop: "beforeResponse", match: token }),
+      // Five: more than the identity client's own attempts (four), so the run meets the outage.
+      inject: (w) => w.dataverse.faults.failNext(5, { drop: "beforeResponse", match: token }),
       told: (h, logs) => historyShows(h, ["SECRET_READ_FAILED", "AUTH_FAILED", "SECRET_UNAVAILABLE"]) || logged(logs, "retrying after a transient failure"),
     },
   ]);

@@ -46,7 +46,7 @@ const cases: StorageCase[] = [
           later(0, () => storage.restart());
         };
       },
-      told: (h, logs) => storage.restarts === 1 && (h.some((r) => r.status !== "succeeded") || mentions(logs, "TABLES_", "could not")),
+      told: (h, logs) => storage.restarts === 1 && (h.some((r) => r.status !== "succeeded") || mentions(logs, "TABLES_", "could not", '"side":"tables"')),
     }),
   },
   {

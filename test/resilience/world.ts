@@ -184,6 +184,8 @@ export interface Audit {
   lostEdits: number;
   ledger: number;
   openConflicts: number;
+  /** Which records were dropped (`m:` / `p:` and the id), for the failure message. */
+  droppedIds: string[];
 }
 
 /** The end state judged by invariants alone (no reference run needed). */
@@ -224,9 +226,19 @@ export async function audit(w: Harness, configId = L): Promise<Audit> {
     // A one-way field (memberNumber, portal to Meander) has no canonical value on its target side.
     for (const key of Object.keys(b)) if (key in a && !parked.has(key) && a[key] !== b[key]) lostEdits += 1;
   }
-  const dropped =
-    meander.filter((r) => !linked.has(`m:${r.id}`) && !excused.has(`m:${r.id}`)).length +
-    portal.filter((c) => !linked.has(`p:${c.contactid}`) && !excused.has(`p:${c.contactid}`)).length;
+  // A record whose partner was deleted on the other side stays, uncoupled, when the delete policy says
+  // "unlink" or when it was edited meanwhile (an edited survivor is never deleted): not dropped.
+  const allPortal = new Set(w.dataverse.store.list("contacts").map((c) => String(c.contactid)));
+  for (const r of meander) {
+    const partner = (r.data as { portalContactId?: unknown }).portalContactId;
+    if (typeof partner === "string" && !allPortal.has(partner)) excused.add(`m:${r.id}`);
+  }
+  for (const c of portal) if (typeof c.hlf_meanderid === "string" && !m.has(c.hlf_meanderid)) excused.add(`p:${String(c.contactid)}`);
+  const droppedIds = [
+    ...meander.filter((r) => !linked.has(`m:${r.id}`) && !excused.has(`m:${r.id}`)).map((r) => `m:${r.id}`),
+    ...portal.filter((c) => !linked.has(`p:${c.contactid}`) && !excused.has(`p:${c.contactid}`)).map((c) => `p:${String(c.contactid)}`),
+  ];
+  const dropped = droppedIds.length;
 
   const twins = new Set([...excused].filter((k) => k.startsWith("p:")).map((k) => k.slice(2)));
   const dupes = (values: (string | undefined)[]) => values.length - new Set(values).size;
@@ -235,7 +247,7 @@ export async function audit(w: Harness, configId = L): Promise<Audit> {
     dupes(meander.map((r) => normalizeKey("memberNumber", (r.data as { memberNumber?: unknown }).memberNumber)).filter(Boolean)) +
     dupes(portal.filter((c) => !twins.has(String(c.contactid))).map((c) => normalizeKey("email", c.emailaddress1)).filter(Boolean)) +
     dupes(portal.map((c) => normalizeKey("memberNumber", c.hlf_membernumber)).filter(Boolean));
-  return { duplicates, dropped, lostEdits, ledger: ledger.length, openConflicts: conflicts.length };
+  return { duplicates, dropped, lostEdits, ledger: ledger.length, openConflicts: conflicts.length, droppedIds };
 }
 
 /** Every text a person or log reader could see: log lines, run records, ledger, conflicts, plus what a case adds. */
