@@ -99,6 +99,19 @@ describe.each([1, 16])("links on Azurite with %i partition(s) per config", (link
     expect(await tables.state.getLinks("cfg/æ", [{ side: "portal", id: odd.portalId }, { side: "meander", id: odd.meanderId }])).toEqual([]);
     expect(await collect(tables.state.listLinks("cfg/æ"))).toEqual([link(2)]);
   });
+
+  it("deleting an old pair keeps the row its record was re-coupled with", async () => {
+    const tables = await freshTables({ linkBuckets });
+    const old = link(1);
+    const recoupled = link(1, { portalId: "new-partner" });
+    await tables.state.putLinks("cfg", [old]);
+    // The order the engine uses within one run: new links first, then the dropped ones.
+    await tables.state.putLinks("cfg", [recoupled]);
+    await tables.state.deleteLinks("cfg", [old]);
+    expect(await tables.state.getLinks("cfg", [{ side: "meander", id: old.meanderId }])).toEqual([recoupled]);
+    expect(await tables.state.getLinks("cfg", [{ side: "portal", id: old.portalId }])).toEqual([]);
+    expect(await collect(tables.state.listLinks("cfg"))).toEqual([recoupled]);
+  });
 });
 
 function sort(links: Link[]): Link[] {

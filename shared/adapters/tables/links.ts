@@ -106,7 +106,22 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
     },
 
     async deleteLinks(configId, links) {
-      await table.deleteMany(links.flatMap((l) => [address(configId, "meander", l.meanderId), address(configId, "portal", l.portalId)]));
+      // Only rows that still hold the pair being deleted: a record re-coupled in the same
+      // run already has its row rewritten for the new partner, and that row must stay.
+      const rows = new Map<string, { partitionKey: string; rowKey: string; pairs: Set<string> }>();
+      for (const l of links) {
+        for (const a of [address(configId, "meander", l.meanderId), address(configId, "portal", l.portalId)]) {
+          const row = rows.get(`${a.partitionKey}/${a.rowKey}`) ?? { ...a, pairs: new Set<string>() };
+          row.pairs.add(JSON.stringify([l.meanderId, l.portalId]));
+          rows.set(`${a.partitionKey}/${a.rowKey}`, row);
+        }
+      }
+      const current = await Promise.all([...rows.values()].map((r) => table.get(r.partitionKey, r.rowKey)));
+      const doomed = [...rows.values()].filter((r, i) => {
+        const stored = current[i] && fromEntity(current[i]);
+        return stored !== undefined && r.pairs.has(JSON.stringify([stored.meanderId, stored.portalId]));
+      });
+      await table.deleteMany(doomed.map(({ partitionKey, rowKey }) => ({ partitionKey, rowKey })));
     },
 
     async *listLinks(configId) {
