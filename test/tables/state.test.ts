@@ -9,6 +9,15 @@ beforeAll(async () => {
   tables = await freshTables({ pageSize: 5 });
 });
 
+describe("tables", () => {
+  it("are created once; ensureTables again is harmless", async () => {
+    await tables.ensureTables();
+    await tables.state.putCursor("again", "portal", { cursor: "c", updatedAt: "2026-01-01T00:00:00.000Z" });
+    await tables.ensureTables();
+    expect(await tables.state.getCursor("again", "portal")).toEqual({ cursor: "c", updatedAt: "2026-01-01T00:00:00.000Z" });
+  });
+});
+
 describe("cursors on Azurite", () => {
   it("round-trips per config and side, including a delta link longer than one property", async () => {
     expect(await tables.state.getCursor("c1", "portal")).toBeUndefined();
