@@ -104,6 +104,7 @@ export async function createService(settings: Settings, overrides: ServiceOverri
       : { endpoint: settings.tables.url, credential }),
     prefix: settings.tablePrefix,
     clock,
+    events: throttleEvents("tables"),
   });
   await tables.ensureTables();
 
