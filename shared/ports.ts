@@ -132,11 +132,6 @@ export interface LinkStore {
   listLinks(configId: string): AsyncIterable<Link>;
 }
 
-export interface CursorStore {
-  getCursor(configId: string, side: Side): Promise<CursorState | undefined>;
-  putCursor(configId: string, side: Side, state: CursorState): Promise<void>;
-}
-
 export interface LedgerStore {
   listLedger(configId: string): Promise<LedgerEntry[]>;
   putLedger(configId: string, entries: readonly LedgerEntry[]): Promise<void>;
@@ -150,7 +145,7 @@ export interface ConflictStore {
   putConflicts(configId: string, conflicts: readonly ConflictRecord[]): Promise<void>;
 }
 
-export type StateStore = LinkStore & CursorStore & LedgerStore & ConflictStore;
+export type StateStore = LinkStore & LedgerStore & ConflictStore;
 
 export interface RunStore {
   /** Writes the run row (insert or replace). */

@@ -38,7 +38,7 @@ resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The sync tables: runs, links, cursors, locks, conflicts, ledger.
+// The sync tables: runs, links, locks (with the cursors), conflicts, ledger.
 resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identityPrincipalId, roles.storageTableDataContributor)
   scope: storage

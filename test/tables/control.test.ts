@@ -36,4 +36,17 @@ describe("the control state on the lease row", () => {
     await tables.locks.release(first.lease, { cursors: { portal: { cursor: "stale", updatedAt: "x" } } });
     expect(await tables.locks.readControl?.("lost")).toEqual({});
   });
+
+  it("holds a delta link longer than one property, and a shorter one after it", async () => {
+    const first = await tables.locks.acquire("long", "run-1", 10_000);
+    if (!first.acquired) throw new Error("not acquired");
+    const deltaLink = `https://hlf.crm4.dynamics.com/api/data/v9.2/contacts?$deltatoken=${"9".repeat(70_000)}`;
+    const long = { cursors: { portal: { cursor: deltaLink, updatedAt: "2026-01-01T00:00:00.000Z" } } };
+    const renewed = await tables.locks.renew(first.lease, 10_000, long);
+    if (!renewed) throw new Error("not renewed");
+    expect(await tables.locks.readControl?.("long")).toEqual(long);
+    const short = { cursors: { portal: { cursor: "short", updatedAt: "2026-01-01T00:00:01.000Z" } } };
+    expect(await tables.locks.release(renewed, short)).toBe(true);
+    expect(await tables.locks.readControl?.("long")).toEqual(short);
+  });
 });

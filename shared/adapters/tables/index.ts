@@ -1,5 +1,5 @@
 /**
- * Sync state in Azure Table Storage: links, cursors, the lock, conflicts, the
+ * Sync state in Azure Table Storage: links, the lock (with the cursors), conflicts, the
  * retry ledger and run records (DESIGN §6). Azurite through a connection string;
  * in Azure an endpoint with a managed identity (no keys).
  */
@@ -13,7 +13,7 @@ import { newCounters, TableAccess, type TableCounters } from "./access.js";
 import { createLinkStore } from "./links.js";
 import { createLockStore } from "./lock.js";
 import { createRunStore } from "./runs.js";
-import { createConflictStore, createCursorStore, createLedgerStore } from "./state.js";
+import { createConflictStore, createLedgerStore } from "./state.js";
 
 export type { TableCounters } from "./access.js";
 export { mapTableError } from "./access.js";
@@ -54,15 +54,15 @@ export interface Tables {
   readonly state: StateStore;
   readonly runs: RunStore;
   readonly locks: LockStore;
-  /** Creates the six tables if missing (start-up, tests, the local stack). */
+  /** Creates the five tables if missing (start-up, tests, the local stack). */
   ensureTables(): Promise<void>;
   /** Requests sent by this instance, for benchmarks and operators. */
   readonly counters: TableCounters;
   readonly tableNames: Readonly<Record<TableKind, string>>;
 }
 
-export type TableKind = "runs" | "links" | "cursors" | "locks" | "conflicts" | "ledger";
-const KINDS: readonly TableKind[] = ["runs", "links", "cursors", "locks", "conflicts", "ledger"];
+export type TableKind = "runs" | "links" | "locks" | "conflicts" | "ledger";
+const KINDS: readonly TableKind[] = ["runs", "links", "locks", "conflicts", "ledger"];
 
 export function createTables(options: TablesOptions): Tables {
   const prefix = options.prefix ?? "sync";
@@ -98,7 +98,6 @@ export function createTables(options: TablesOptions): Tables {
         ...(options.linkScanThreshold !== undefined ? { scanThreshold: options.linkScanThreshold } : {}),
         ...(options.linkScanRatio !== undefined ? { scanRatio: options.linkScanRatio } : {}),
       }),
-      ...createCursorStore(access.cursors),
       ...createLedgerStore(access.ledger),
       ...createConflictStore(access.conflicts),
     },

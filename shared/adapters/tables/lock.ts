@@ -12,28 +12,29 @@
 import type { ConfigControl, Lease, LockStore, Clock } from "../../ports.js";
 import type { Entity, StoredEntity, TableAccess } from "./access.js";
 import { encodeKey, key } from "./keys.js";
-import { str } from "./props.js";
+import { getJson, putJson, str } from "./props.js";
 
 const PARTITION = "lock";
 /** Bounded: each round means another run changed the row between our read and write. */
 const MAX_ROUNDS = 5;
 
-const controlOf = (entity: StoredEntity | undefined): ConfigControl | undefined => {
-  const json = entity ? str(entity["control"]) : undefined;
-  return json ? (JSON.parse(json) as ConfigControl) : undefined;
-};
+const controlOf = (entity: StoredEntity | undefined): ConfigControl | undefined => (entity ? getJson<ConfigControl>(entity, "control") : undefined);
+
+/** The control state as (possibly split) text; the part count is always written, since renewals merge. */
+function withControl(entity: Entity, control: ConfigControl | undefined): Entity {
+  if (!control) return entity;
+  putJson(entity, "control", control);
+  entity["control_parts"] ??= 1;
+  return entity;
+}
 
 export function createLockStore(table: TableAccess, clock: Clock): LockStore {
   const rowKey = (configId: string) => key(encodeKey(configId));
-  const row = (configId: string, runId: string, expiresAt: Date, control?: ConfigControl): Entity => ({
-    partitionKey: PARTITION,
-    rowKey: rowKey(configId),
-    configId,
-    runId,
-    leasedAt: clock.now().toISOString(),
-    expiresAt: expiresAt.toISOString(),
-    ...(control ? { control: JSON.stringify(control) } : {}),
-  });
+  const row = (configId: string, runId: string, expiresAt: Date, control?: ConfigControl): Entity =>
+    withControl(
+      { partitionKey: PARTITION, rowKey: rowKey(configId), configId, runId, leasedAt: clock.now().toISOString(), expiresAt: expiresAt.toISOString() },
+      control,
+    );
   const released = (entity: Entity): Entity => ({ ...entity, released: true });
   const held = (entity: Entity): Entity => ({ ...entity, released: false });
 

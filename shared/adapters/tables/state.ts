@@ -1,34 +1,18 @@
 /**
- * Cursors, the retry ledger and conflicts: one partition per config in each table.
- * - cursors: row = side; the cursor and checkpoint (delta links can be long: split text).
+ * The retry ledger and conflicts: one partition per config in each table.
+ * (Cursors live on the config's lease row: see lock.ts.)
  * - ledger: row = `<side>:<recordId>`; the error as columns (kind, code, status, message).
  * - conflicts: row = conflictId; the whole record as JSON plus queryable columns.
  */
 import { odata, type TransactionAction } from "@azure/data-tables";
 import type { Side } from "../../core/types.js";
 import type { SyncErrorInfo } from "../../errors.js";
-import type { ConflictRecord, ConflictStore, CursorStore, LedgerEntry, LedgerStore } from "../../ports.js";
+import type { ConflictRecord, ConflictStore, LedgerEntry, LedgerStore } from "../../ports.js";
 import type { Entity, StoredEntity, TableAccess } from "./access.js";
 import { encodeKey, key } from "./keys.js";
 import { defined, getJson, getText, num, putJson, putText, str } from "./props.js";
 
 const partitionOf = (configId: string) => key(encodeKey(configId));
-
-export function createCursorStore(table: TableAccess): CursorStore {
-  return {
-    async getCursor(configId, side) {
-      const row = await table.get(partitionOf(configId), side);
-      if (!row) return undefined;
-      return { ...defined({ cursor: getText(row, "cursor"), checkpoint: getText(row, "checkpoint") }), updatedAt: str(row["updatedAt"]) ?? "" };
-    },
-    async putCursor(configId, side, state) {
-      const entity: Entity = { partitionKey: partitionOf(configId), rowKey: side, updatedAt: state.updatedAt };
-      putText(entity, "cursor", state.cursor);
-      putText(entity, "checkpoint", state.checkpoint);
-      await table.upsert(entity);
-    },
-  };
-}
 
 const ledgerRow = (key_: { side: Side; recordId: string }) => key(key_.side, ":", encodeKey(key_.recordId));
 
