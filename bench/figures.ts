@@ -152,7 +152,7 @@ export function scenarioFigures(raw: ScenarioRaw, baseline: BaselineMeasurement,
 /** Bound on a busy run's requests to one side: the issue's 1.1 × the minimum. */
 export const requestBound = (s: SideFigures) => 1.1 * s.minimum.requests;
 
-export function targets(figures: readonly ScenarioFigures[], plan: BenchPlan): Target[] {
+export function targets(figures: readonly ScenarioFigures[]): Target[] {
   const out: Target[] = [];
   const add = (scenario: ScenarioName, goal: string, measured: string, ok: boolean) => out.push({ scenario, goal, measured, ok });
   for (const f of figures) {
@@ -178,7 +178,7 @@ export function targets(figures: readonly ScenarioFigures[], plan: BenchPlan): T
       add(f.name, "peak RSS < 512 MB", `${f.maxRssMB.toFixed(0)} MB`, f.maxRssMB < 512);
       if (initial) {
         const growth = f.maxRssMB / initial.maxRssMB;
-        const linear = plan.scalePerSide / plan.perSide;
+        const linear = f.perSide / initial.perSide;
         add(f.name, `peak RSS grows less than linearly (< ${linear}× for ${linear}× the people)`, `${growth.toFixed(2)}× (${initial.maxRssMB.toFixed(0)} → ${f.maxRssMB.toFixed(0)} MB)`, growth < linear);
       }
     }
@@ -188,5 +188,5 @@ export function targets(figures: readonly ScenarioFigures[], plan: BenchPlan): T
 
 export function allFigures(raw: SuiteRaw, plan: BenchPlan): { scenarios: ScenarioFigures[]; targets: Target[] } {
   const scenarios = raw.scenarios.map((s) => scenarioFigures(s, raw.baseline, plan));
-  return { scenarios, targets: targets(scenarios, plan) };
+  return { scenarios, targets: targets(scenarios) };
 }

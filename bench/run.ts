@@ -4,16 +4,21 @@
  * bench/results.json.
  *
  *   node dist/bench/run.js [--per-side 50000] [--scale 200000] [--sample 200] [--out bench/results.json]
+ *                          [--merge earlier-results.json ...]
+ *
+ * `--per-side 0` skips the 50,000 data set, `--scale 0` the 200,000 one; `--merge` adds the
+ * scenarios of earlier results files that this run did not measure (a long run in parts; the
+ * first file naming a scenario wins).
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { appRoot } from "../shared/config/settings.js";
 import { startAzurite } from "../sim/azurite.js";
-import { allFigures } from "./figures.js";
-import { dataset, EDIT_SHARES, FULL_PLAN, SIZES, type BenchPlan } from "./params.js";
+import { allFigures, type ScenarioFigures, targets as judge } from "./figures.js";
+import { type BenchPlan, dataset, EDIT_SHARES, FULL_PLAN, SCENARIOS, SIZES } from "./params.js";
 import { childRunner } from "./processes.js";
 import { renderReport } from "./report.js";
 import { runSuite } from "./suite.js";
@@ -24,6 +29,7 @@ const { values } = parseArgs({
     scale: { type: "string", default: String(FULL_PLAN.scalePerSide) },
     sample: { type: "string", default: String(FULL_PLAN.baselineSample) },
     out: { type: "string", default: join(appRoot(), "bench", "results.json") },
+    merge: { type: "string", multiple: true },
   },
 });
 const plan: BenchPlan = { ...FULL_PLAN, perSide: Number(values["per-side"]), scalePerSide: Number(values.scale), baselineSample: Number(values.sample) };
@@ -35,7 +41,10 @@ const raw = await runSuite({
   tables: () => startAzurite(),
   log: (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`),
 });
-const { scenarios, targets } = allFigures(raw, plan);
+const measured = allFigures(raw, plan).scenarios;
+const earlier = (values.merge ?? []).flatMap((file) => (JSON.parse(readFileSync(file, "utf8")) as { scenarios: ScenarioFigures[] }).scenarios);
+const scenarios = SCENARIOS.flatMap((name) => [...measured, ...earlier].find((s) => s.name === name) ?? []);
+const targets = judge(scenarios);
 console.log(renderReport(scenarios, targets, raw.baseline));
 
 const results = {
@@ -56,6 +65,7 @@ const results = {
   },
   scenarios,
   baseline: raw.baseline,
+  ...(values.merge ? { mergedFrom: values.merge } : {}),
   targets,
 };
 writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);

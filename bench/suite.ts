@@ -56,7 +56,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
   const log = options.log ?? (() => {});
   const scenarios: ScenarioRaw[] = [];
   let certPath = "";
-  const dataSets: { perSide: number; names: ScenarioName[] }[] = [{ perSide: plan.perSide, names: ["initial", "incremental", "idle", "idle-again"] }];
+  const dataSets: { perSide: number; names: ScenarioName[] }[] = [];
+  if (plan.perSide > 0) dataSets.push({ perSide: plan.perSide, names: ["initial", "incremental", "idle", "idle-again"] });
   if (plan.scalePerSide > 0) dataSets.push({ perSide: plan.scalePerSide, names: ["scale"] });
 
   for (const { perSide, names } of dataSets) {
