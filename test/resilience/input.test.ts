@@ -72,8 +72,11 @@ describe("bad input: settings, config files and records", () => {
     const paths: (string | number)[][] = [];
     const walk = (value: unknown, at: (string | number)[]) => {
       paths.push(at);
-      if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...at, i]));
-      else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
+      if (Array.isArray(value)) {
+        for (const [i, v] of value.entries()) walk(v, [...at, i]);
+      } else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
+      }
     };
     walk(original, []);
     const replacement = fc.oneof(
