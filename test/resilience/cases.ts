@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { DatasetOptions } from "../../sim/data/generator.js";
 import { type FaultCase, type Outcome, story } from "./scenario.js";
-import { Summary, smallDataset, suiteSeed } from "./world.js";
+import { Summary } from "./summary.js";
+import { smallDataset, suiteSeed } from "./world.js";
 
 export function faultSuite(file: string, klass: string, cases: readonly FaultCase[], dataset: (seed: number) => DatasetOptions = smallDataset): void {
   const seed = suiteSeed(file);

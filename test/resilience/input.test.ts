@@ -14,7 +14,9 @@ import { loadSettings, SETTING_NAMES } from "../../shared/config/settings.js";
 import { defaultConfigDir, loadCompiledConfigs } from "../../shared/config/syncConfig.js";
 import type { SyncResult } from "../../shared/core/types.js";
 import { ConfigError, SettingsError } from "../../shared/errors.js";
-import { audit, exposedText, L, leaks, Summary, secretsOf, settle, smallDataset, startWorld, suiteSeed } from "./world.js";
+import { exposedText, leaks, secretsOf } from "./leaks.js";
+import { Summary } from "./summary.js";
+import { audit, L, settle, smallDataset, startWorld, suiteSeed } from "./world.js";
 
 const FILE = "input.test.ts";
 const seed = suiteSeed(FILE);

@@ -10,7 +10,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { SyncResult } from "../../shared/core/types.js";
 import { serve } from "./http.js";
-import { audit, exposedText, L, leaks, Summary, secretsOf, settle, smallDataset, startWorld, suiteSeed, type World } from "./world.js";
+import { exposedText, leaks, secretsOf } from "./leaks.js";
+import { Summary } from "./summary.js";
+import { audit, L, settle, smallDataset, startWorld, suiteSeed, type World } from "./world.js";
 
 const FILE = "load.test.ts";
 const seed = suiteSeed(FILE);

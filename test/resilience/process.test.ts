@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
 import type { ComposedService } from "../../shared/composition.js";
 import type { RecordSide } from "../../shared/ports.js";
-import { audit, exposedText, L, leaks, Rng, Summary, secretsOf, settle, smallDataset, startWorld, suiteSeed, type World } from "./world.js";
+import { exposedText, leaks, secretsOf } from "./leaks.js";
+import { Summary } from "./summary.js";
+import { audit, L, Rng, settle, smallDataset, startWorld, suiteSeed, type World } from "./world.js";
 
 const FILE = "process.test.ts";
 const KILLS = 100;

@@ -12,7 +12,9 @@ import { METHODS, request } from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Served, serve } from "./http.js";
-import { exposedText, leaks, Summary, secretsOf, smallDataset, startWorld, suiteSeed, type World } from "./world.js";
+import { exposedText, leaks, secretsOf } from "./leaks.js";
+import { Summary } from "./summary.js";
+import { smallDataset, startWorld, suiteSeed, type World } from "./world.js";
 
 const FILE = "requests.test.ts";
 const seed = suiteSeed(FILE);

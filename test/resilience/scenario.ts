@@ -5,19 +5,8 @@
  */
 import type { SyncResult } from "../../shared/core/types.js";
 import type { DatasetOptions } from "../../sim/data/generator.js";
-import {
-  type Audit,
-  audit,
-  exposedText,
-  L,
-  leaks,
-  secretsOf,
-  settle,
-  snapshot,
-  startWorld,
-  type World,
-  type WorldOptions,
-} from "./world.js";
+import { exposedText, leaks, secretsOf } from "./leaks.js";
+import { type Audit, audit, L, settle, snapshot, startWorld, type World, type WorldOptions } from "./world.js";
 
 export type Phase = "initial" | "incremental";
 

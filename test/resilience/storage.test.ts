@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FaultCase, type Outcome, story } from "./scenario.js";
 import { FlakyStorage } from "./storage.js";
-import { Summary, smallDataset, suiteSeed } from "./world.js";
+import { Summary } from "./summary.js";
+import { smallDataset, suiteSeed } from "./world.js";
 
 const FILE = "storage.test.ts";
 const seed = suiteSeed(FILE);

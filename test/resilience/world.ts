@@ -1,14 +1,12 @@
 /**
  * What every resilience case shares: a seeded world (both simulators with canary people,
- * the real service on Azurite), the end-state audit that decides "nothing lost", the leak
- * scan, and the per-class summary the suite writes for docs/reliability.md.
+ * the real service on Azurite, Key Vault read with a separate identity), the runs that
+ * settle it, and the end-state audit that decides "nothing lost". The leak scan is in
+ * leaks.ts, the figures in summary.ts.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
-import { authenticate } from "../../shared/adapters/auth/index.js";
 import { createAzureCredential } from "../../shared/adapters/identity.js";
 import type { ServiceOverrides } from "../../shared/composition.js";
 import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
@@ -248,86 +246,4 @@ export async function audit(w: Harness, configId = L): Promise<Audit> {
     dupes(portal.filter((c) => !twins.has(String(c.contactid))).map((c) => normalizeKey("email", c.emailaddress1)).filter(Boolean)) +
     dupes(portal.map((c) => normalizeKey("memberNumber", c.hlf_membernumber)).filter(Boolean));
   return { duplicates, dropped, lostEdits, ledger: ledger.length, openConflicts: conflicts.length, droppedIds };
-}
-
-/** Every text a person or log reader could see: log lines, run records, ledger, conflicts, plus what a case adds. */
-export async function exposedText(w: World, configId = L): Promise<string> {
-  const { state, runs } = w.service.deps;
-  const parts = [
-    ...w.logs,
-    ...w.exposed,
-    JSON.stringify(await runs.listRuns(configId, 200)),
-    JSON.stringify(await state.listLedger(configId)),
-    JSON.stringify(await state.listConflicts(configId)),
-  ];
-  return parts.join("\n");
-}
-
-/** Canary names, e-mails and phones (in the written forms the data uses), the client secrets and tokens. */
-export async function secretsOf(w: World, extraSecrets: readonly string[] = []): Promise<string[]> {
-  const canaries = w.dataset!.canaries;
-  const phones = canaries.phones.flatMap((p) => [p, `+47${p}`, `+47 ${p}`]);
-  let portalToken: string[] = [];
-  try {
-    const token = await authenticate({
-      tenantId: w.dataverse.tenantId,
-      clientId: LOCAL_CLIENT.clientId,
-      clientSecret: LOCAL_CLIENT.clientSecret,
-      dataverseUrl: w.dataverse.url,
-      authorityHost: w.dataverse.authorityHost,
-    });
-    portalToken = [token.accessToken];
-  } catch {
-    // The secret was rotated in this world: the rotated one is among extraSecrets.
-  }
-  return [...canaries.names, ...canaries.emails, ...phones, LOCAL_CLIENT.clientSecret, IDENTITY.clientSecret, ...extraSecrets, ...portalToken, ...w.meanderTokens];
-}
-
-/** How many of `secrets` occur in `text` (case-insensitive), with the first few for the failure message. */
-export function leaks(text: string, secrets: readonly string[]): { count: number; found: string[] } {
-  const lower = text.toLowerCase();
-  const found = secrets.filter((s) => s.length >= 4 && lower.includes(s.toLowerCase()));
-  return { count: found.length, found: found.slice(0, 3).map((s) => `${s.slice(0, 3)}…(${s.length})`) };
-}
-
-// ------------------------------------------------------------------ the summary
-
-export interface CaseFigures {
-  ok: boolean;
-  duplicates?: number;
-  lostEdits?: number;
-  dropped?: number;
-  retryAfterViolations?: number;
-  leakedCanaries?: number;
-  fiveHundreds?: number;
-  [figure: string]: number | boolean | string | undefined;
-}
-
-export class Summary {
-  private readonly cases: { class: string; name: string; figures: CaseFigures }[] = [];
-  constructor(
-    private readonly file: string,
-    readonly seed: number,
-  ) {}
-
-  add(klass: string, name: string, figures: CaseFigures): void {
-    this.cases.push({ class: klass, name, figures });
-  }
-
-  /** test-results/resilience/<file>.json: what docs/reliability.md is filled from. */
-  write(): void {
-    const dir = join(process.cwd(), "test-results", "resilience");
-    mkdirSync(dir, { recursive: true });
-    const classes: Record<string, { cases: number; ok: number; totals: Record<string, number> }> = {};
-    for (const c of this.cases) {
-      const k = classes[c.class] ?? { cases: 0, ok: 0, totals: {} };
-      classes[c.class] = k;
-      k.cases += 1;
-      if (c.figures.ok) k.ok += 1;
-      for (const [name, value] of Object.entries(c.figures)) if (typeof value === "number") k.totals[name] = (k.totals[name] ?? 0) + value;
-    }
-    const summary = { file: this.file, seed: this.seed, at: new Date().toISOString(), classes, cases: this.cases };
-    writeFileSync(join(dir, `${this.file.replace(/\.test\.ts$/, "")}.json`), `${JSON.stringify(summary, null, 2)}\n`);
-    console.info(`[resilience] ${this.file}: ${JSON.stringify(classes)}`);
-  }
 }
