@@ -9,6 +9,7 @@ import type { Logger } from "../../ports.js";
 import { createResilience, type Resilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
 import type { PortalTokenProvider } from "../auth/tokenProvider.js";
 import { mapDataverseError, unauthorized } from "./errors.js";
+import { SlowStart } from "./slowStart.js";
 
 export const API_VERSION = "9.2";
 
@@ -44,6 +45,7 @@ export class DataverseClient {
   private readonly logger?: Logger;
   private readonly timeoutMs: number;
   private readonly events: ResilienceEvents;
+  private readonly slowStart: SlowStart;
 
   constructor(options: DataverseClientOptions) {
     const serverUrl = options.url.endsWith("/") ? options.url : `${options.url}/`;
@@ -67,7 +69,9 @@ export class DataverseClient {
       timeout: this.timeoutMs,
     });
     this.apiRoot = `${new URL(`api/data/v${API_VERSION}`, serverUrl).toString()}/`;
-    this.resilience = createResilience({ ...DATAVERSE_RESILIENCE, ...options.resilience }, options.events);
+    const policy = { ...DATAVERSE_RESILIENCE, ...options.resilience };
+    this.resilience = createResilience(policy, options.events);
+    this.slowStart = new SlowStart(policy.concurrency ?? 8);
   }
 
   /**
@@ -83,10 +87,14 @@ export class DataverseClient {
   ): Promise<T> {
     const attempt = () =>
       this.resilience.execute(async () => {
+        await this.slowStart.acquire();
         try {
-          return await this.withDeadline(context, fn, signal);
+          const result = await this.withDeadline(context, fn, signal);
+          this.slowStart.release("ok");
+          return result;
         } catch (error) {
           const mapped = mapDataverseError(error, context);
+          this.slowStart.release(mapped.retryAfterMs !== undefined ? "throttled" : "failed");
           // Sent, maybe applied, answer lost: the caller decides instead of a blind resend.
           if (options.onLostAnswer && mapped instanceof TransientError && (mapped.code === "TIMEOUT" || mapped.code === "NETWORK")) {
             return options.onLostAnswer(mapped.code);
