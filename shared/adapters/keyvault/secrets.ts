@@ -65,8 +65,13 @@ export class KeyVaultSecretSource implements SecretSource {
     if (status === 429 || (status !== undefined && status >= 500) || isNetworkError(error)) {
       return new TransientError("SECRET_UNAVAILABLE", `${where}: vault unavailable${status ? ` (${status})` : ""}`, { ...(status ? { status } : {}) });
     }
-    // Credential failures surface here too (CredentialUnavailableError, AuthenticationError).
+    // @azure/identity reports a token endpoint it could not reach (or that MSAL holds back after
+    // a 5xx) as AuthenticationRequiredError: an outage, so the next run tries again.
     const kind = (error as Error)?.name ?? "error";
+    if (kind === "AuthenticationRequiredError") {
+      return new TransientError("SECRET_UNAVAILABLE", `${where}: no token for the vault (token endpoint unreachable or throttled)`);
+    }
+    // Other credential failures surface here too (CredentialUnavailableError, AuthenticationError).
     return new FatalError("SECRET_READ_FAILED", `${where}: ${kind}${status ? ` (${status})` : ""}`, { ...(status ? { status } : {}) });
   }
 }
