@@ -7,11 +7,25 @@
 import { describe } from "vitest";
 import { faultSuite } from "./cases.js";
 import { historyShows } from "./scenario.js";
+import type { World } from "./world.js";
 
 const batch = (method: string, path: string) => method === "POST" && path.includes("$batch");
 const token = (_method: string, path: string) => path.includes("/oauth2/v2.0/token");
 const logged = (logs: string, message: string) => logs.includes(`"message":"${message}"`);
 const ROTATED = "rotated-client-secret-9f3a";
+
+/** Set by a case: at the next "after-read-held", a person edits an unmapped column of every contact. */
+let editWhileRunning: World | undefined;
+const personEdits = {
+  overrides: {
+    pause: (point: string) => {
+      if (point !== "after-read-held" || !editWhileRunning) return;
+      const w = editWhileRunning;
+      editWhileRunning = undefined;
+      for (const c of w.dataverse.store.list("contacts")) w.dataverse.store.edit("contacts", String(c.contactid), { jobtitle: "Likeperson" });
+    },
+  },
+};
 
 describe("portal faults", () => {
   faultSuite("portal.test.ts", "portal faults", [
@@ -69,6 +83,16 @@ describe("portal faults", () => {
       phase: "initial",
       inject: (w) => w.dataverse.faults.failNext(1, { drop: "afterProcessing", match: batch }),
       told: (_h, logs) => logged(logs, "retrying after a transient failure"),
+    },
+    {
+      // The run's updates carry the versions it read: every one fails 412, its creates in the same batches go through.
+      name: "a batch where some operations fail (a person edits the contacts between the run's read and its writes)",
+      phase: "incremental",
+      world: personEdits,
+      inject: (w) => {
+        editWhileRunning = w;
+      },
+      told: (h) => historyShows(h, ["PRECONDITION_FAILED"]),
     },
     {
       name: "an expired delta token",
