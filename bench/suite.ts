@@ -5,6 +5,9 @@
  * gets fresh simulators and a fresh Table Storage, so nothing carries over between them.
  */
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { appRoot } from "../shared/config/settings.js";
+import { ensureLocalCertificate } from "../sim/tls.js";
 import type { BaselineMeasurement } from "./baseline.js";
 import type { EditSummary } from "./edits.js";
 import { combine, type RunMeasurement } from "./measure.js";
@@ -104,6 +107,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
     }
   }
   log(`record-at-a-time baseline: ${plan.baselineSample} records per side`);
+  // With no data set measured (results merged from earlier runs), the certificate is still the stand-ins' default one.
+  certPath ||= ensureLocalCertificate(join(appRoot(), ".local", "tls")).certPath;
   const baseline = await runner.baseline(plan.baselineSample, plan.costs, certPath);
   return { scenarios, baseline };
 }
