@@ -77,6 +77,8 @@ export interface BenchPlan {
   /** Changed records the record-at-a-time baseline really runs (per side); the rest is extrapolated. */
   readonly baselineSample: number;
   readonly costs: Costs;
+  /** Timer runs a scenario may take when runs stop at their time budget; default 10. */
+  readonly maxRuns?: number;
 }
 
-export const FULL_PLAN: BenchPlan = { perSide: 50_000, scalePerSide: 200_000, baselineSample: 200, costs: REALISTIC_COSTS };
+export const FULL_PLAN: BenchPlan = { perSide: 50_000, scalePerSide: 200_000, baselineSample: 200, costs: REALISTIC_COSTS, maxRuns: 10 };

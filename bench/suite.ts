@@ -86,7 +86,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
         let runs = 1;
         // A run that reaches its time budget stops cleanly and the next timer run goes on:
         // so does the benchmark, and the scenario's figures are those of all its runs.
-        while (run.status === "incomplete" && runs < MAX_RUNS) {
+        while (run.status === "incomplete" && runs < (plan.maxRuns ?? MAX_RUNS)) {
           log(`${name}: run ${runs} stopped at the time budget; the next run continues`);
           run = combine(run, await runner.run(name, env));
           runs += 1;
