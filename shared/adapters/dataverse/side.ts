@@ -12,11 +12,12 @@ import { writeOps } from "./write.js";
 /**
  * Operations per $batch, chosen by measurement against the simulator's cost
  * model (test/adapters-dataverse/batch-size.int.test.ts: 20 ms per request,
- * 2 ms per record, 8 in flight): for 600 and 2000 records the fastest size was
- * between 50 and 250, and 100 stayed within 1.1-1.4x of it with half the
- * requests of 50. Larger batches lose parallelism on small runs, and a batch of
- * slow records (plug-ins) must finish inside Dataverse's 2-minute request limit:
- * 100 records leave 1.2 s each. Dataverse allows up to 1000.
+ * 2 ms per record, up to 8 in flight). For 600 records (the likeperson
+ * population) 100 was the fastest of 25/50/100/250/500 (≈0.3-0.4 s, 6 requests);
+ * for 2000, 250 was ~1.3x faster than 100, but a bigger batch loses parallelism
+ * on small runs and a batch of slow records (plug-ins) must finish inside
+ * Dataverse's 2-minute request limit: 100 records leave 1.2 s each.
+ * Dataverse allows up to 1000.
  */
 export const DEFAULT_BATCH_SIZE = 100;
 /** Records per page; Dataverse's maximum, so a full read of 70,000 contacts is 14 requests. */
