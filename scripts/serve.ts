@@ -84,6 +84,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 const headerRecord = (req: IncomingMessage): Record<string, string> =>
   Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(", ") : v]])));
 
@@ -100,7 +102,8 @@ export async function serveFunctions(options: ServeOptions): Promise<LocalFuncti
   const routes = options.definitions.http.map(compileRoute).sort((a, b) => b.literals - a.literals);
 
   async function handle(req: IncomingMessage, res: ServerResponse, origin: string): Promise<void> {
-    const url = new URL(req.url ?? "/", origin);
+    // Appended, not resolved: a path starting with "//" is a path here, not another host.
+    const url = new URL(`${origin}${req.url ?? "/"}`);
     if (!url.pathname.startsWith(ROUTE_PREFIX)) return notFound(res, "no function at this path");
     let segments: string[];
     try {
@@ -113,6 +116,8 @@ export async function serveFunctions(options: ServeOptions): Promise<LocalFuncti
     const body = await readBody(req);
     if (!body) return notFound(res, `the body must be at most ${MAX_REQUEST_BYTES} bytes`, 413);
     const method = (req.method ?? "GET").toUpperCase();
+    // Methods fetch refuses to carry (TRACE, TRACK, CONNECT) are answered here, as the host does.
+    if (!KNOWN_METHODS.has(method)) return notFound(res, `method ${method} is not allowed`, 405);
     const request = new HttpRequest({
       method,
       url: url.href,

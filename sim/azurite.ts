@@ -59,7 +59,8 @@ export async function startAzurite(options: { location?: string } = {}): Promise
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
-        child.kill("SIGTERM");
+        // SIGINT lets Azurite flush its on-disk store; SIGTERM can lose the last seconds of writes.
+        child.kill("SIGINT");
       }),
   };
 }

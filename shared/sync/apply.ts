@@ -223,7 +223,9 @@ function sideOfRef(plan: PairPlan, index: number): Side {
 
 /** A pair that could not be applied: into the ledger, retried next run, visible in the run record. */
 function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Side, error: SyncErrorInfo): void {
-  run.tracker.recordFailure(side, task.item.id, error);
+  // The run record names the changed record (its side and id); a failed write to the other side says so.
+  const message = side === task.item.side ? error.message : `writing to ${side}: ${error.message}`;
+  run.tracker.recordFailure(task.item.side, task.item.id, { ...error, message });
   if (error.kind === "transient") {
     // The system did not answer: the run stops after this unit and its cursor stays
     // before the change, so the next run meets it again. No ledger attempt is spent.
