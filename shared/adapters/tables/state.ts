@@ -10,7 +10,7 @@ import type { SyncErrorInfo } from "../../errors.js";
 import type { ConflictRecord, ConflictStore, LedgerEntry, LedgerStore } from "../../ports.js";
 import type { Entity, StoredEntity, TableAccess } from "./access.js";
 import { encodeKey, key } from "./keys.js";
-import { defined, getJson, getText, num, putJson, putText, str } from "./props.js";
+import { defined, getJson, num, putJson, putText, str } from "./props.js";
 
 const partitionOf = (configId: string) => key(encodeKey(configId));
 
