@@ -43,7 +43,8 @@ const raw = await runSuite({
   log: (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`),
 });
 const measured = allFigures(raw, plan).scenarios;
-const earlier = (values.merge ?? []).flatMap((file) => (JSON.parse(readFileSync(file, "utf8")) as { scenarios: ScenarioFigures[] }).scenarios);
+const merged = (values.merge ?? []).map((file) => ({ file, ...(JSON.parse(readFileSync(file, "utf8")) as { commit: string; generatedAt: string; scenarios: ScenarioFigures[] }) }));
+const earlier = merged.flatMap((m) => m.scenarios);
 const scenarios = SCENARIOS.flatMap((name) => [...measured, ...earlier].find((s) => s.name === name) ?? []);
 const targets = judge(scenarios);
 console.log(renderReport(scenarios, targets, raw.baseline));
@@ -58,7 +59,7 @@ const results = {
   cpuModel: cpus()[0]?.model ?? "unknown",
   parameters: {
     plan,
-    datasets: { perSide: dataset(plan.perSide), scale: plan.scalePerSide > 0 ? dataset(plan.scalePerSide) : null },
+    datasets: Object.fromEntries([...new Set(scenarios.map((f) => f.perSide))].map((perSide) => [perSide, dataset(perSide)])),
     editShares: EDIT_SHARES,
     sizes: SIZES,
     trigger: "timer",
@@ -66,7 +67,8 @@ const results = {
   },
   scenarios,
   baseline: raw.baseline,
-  ...(values.merge ? { mergedFrom: values.merge } : {}),
+  // Scenarios measured by earlier runs, with the commit each was measured at.
+  ...(merged.length > 0 ? { mergedFrom: merged.map((m) => ({ file: m.file, commit: m.commit, generatedAt: m.generatedAt, scenarios: m.scenarios.map((f) => f.name) })) } : {}),
   targets,
 };
 writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
