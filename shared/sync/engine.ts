@@ -17,6 +17,8 @@ import { RunTracker } from "./runRecord.js";
 /** Leaves time to save the checkpoint and the run record before the budget ends. */
 const BUDGET_MARGIN_MS = 5_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Held changes from which all links are read in one scan instead of per record (the Table adapter's own scan threshold). */
+const PRELOAD_LINKS_AT = 1_000;
 
 export async function runSync(deps: EngineDeps, configId: string, options: RunOptions): Promise<SyncResult> {
   const compiled = deps.configs.get(configId);
@@ -51,7 +53,10 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
     const retry = await loadRetries(run, control);
     const held = await run.readHeld(run.hold ? retry[run.hold] : []);
     const streamFrom = run.cursor(run.stream);
-    if (streamFrom?.checkpoint === undefined && streamFrom?.cursor === undefined && (!run.hold || held.fullResync)) await run.preloadLinks();
+    const firstRead = streamFrom?.checkpoint === undefined && streamFrom?.cursor === undefined && (!run.hold || held.fullResync);
+    // Many held changes (the echo of a big first run, a mass edit in the portal): one scan of the
+    // links costs far fewer Table requests than a point read per record.
+    if (firstRead || (run.holdSet?.size ?? 0) >= PRELOAD_LINKS_AT) await run.preloadLinks();
     if (!dryRun && (run.holdSet?.size ?? 0) + retry.meander.length + retry.portal.length > 0) await saveRunning(deps, tracker.result);
     const streamCursor = await run.processStream(retry[run.stream]);
     await run.processLeftovers();
