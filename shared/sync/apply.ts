@@ -57,6 +57,7 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
   await guardDeletes(run, planned);
   await run.ensureLease();
   const outcomes = await writeAll(run, planned);
+  for (const outcome of outcomes.values()) if (outcome.ok) run.writes += 1;
   await run.pause("after-writes");
 
   const putLinks: Link[] = [];

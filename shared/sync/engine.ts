@@ -51,21 +51,29 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   let fatal: ReturnType<typeof toErrorInfo> | undefined;
   try {
     const retry = await loadRetries(run, control);
-    const held = await run.readHeld(run.hold ? retry[run.hold] : []);
-    const streamFrom = run.cursor(run.stream);
-    const firstRead = streamFrom?.checkpoint === undefined && streamFrom?.cursor === undefined && (!run.hold || held.fullResync);
-    // Many held changes (the echo of a big first run, a mass edit in the portal): one scan of the
-    // links costs far fewer Table requests than a point read per record.
-    if (firstRead || (run.holdSet?.size ?? 0) >= PRELOAD_LINKS_AT) await run.preloadLinks();
-    if (!dryRun && (run.holdSet?.size ?? 0) + retry.meander.length + retry.portal.length > 0) await saveRunning(deps, tracker.result);
-    const streamCursor = await run.processStream(retry[run.stream]);
-    await run.processLeftovers();
-    await run.pause("before-cursors");
-    if (!dryRun) {
-      // The cursors move with the release: one conditional write, refused if the lease was lost.
+    // A second pass reads back this run's own writes (echoes) while their links are in memory:
+    // they are recognised without a Table read, and the next run starts after them.
+    for (let pass = 1; pass <= 2; pass++) {
+      const writesBefore = run.writes;
+      const held = await run.readHeld(run.hold && pass === 1 ? retry[run.hold] : []);
+      if (pass === 1) {
+        const streamFrom = run.cursor(run.stream);
+        const firstRead = streamFrom?.checkpoint === undefined && streamFrom?.cursor === undefined && (!run.hold || held.fullResync);
+        // Many held changes (a mass edit in the portal): one scan of the links costs far fewer
+        // Table requests than a point read per record.
+        if (firstRead || (run.holdSet?.size ?? 0) >= PRELOAD_LINKS_AT) await run.preloadLinks();
+        if (!dryRun && (run.holdSet?.size ?? 0) + retry.meander.length + retry.portal.length > 0) await saveRunning(deps, tracker.result);
+      }
+      const streamCursor = await run.processStream(pass === 1 ? retry[run.stream] : []);
+      await run.processLeftovers();
+      if (dryRun) break;
+      // Cursors past everything applied or in the ledger; they move with the release (one
+      // conditional write, refused if the lease was lost), or with the next checkpoint.
       run.control.value = { ...run.control.value, ...run.setCursor(run.stream, { cursor: streamCursor ?? run.cursor(run.stream)?.cursor }) };
       if (run.hold) run.control.value = { ...run.control.value, ...run.setCursor(run.hold, { cursor: held.cursor ?? run.cursor(run.hold)?.cursor }) };
+      if (run.writes === writesBefore) break;
     }
+    await run.pause("before-cursors");
   } catch (error) {
     if (isStopping(error)) {
       tracker.stopEarly((error as Error).message);

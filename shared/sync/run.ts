@@ -57,6 +57,8 @@ export class Run {
   linksComplete = false;
   /** Old runs are purged once a day, by the run that releases the lease after a day has passed. */
   purgeDue = false;
+  /** Records written so far (any side): a run that wrote reads its feeds once more for the echoes. */
+  writes = 0;
   /** Set when a side did not answer a write after its retries: the run stops after the unit. */
   unavailable?: { side: Side; code: string };
   private ambiguityIndex?: Set<string>;

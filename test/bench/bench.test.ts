@@ -67,15 +67,12 @@ describe("the benchmark, small", () => {
       expect(idle.entraId.token).toBeLessThanOrEqual(2);
       expect(idle.dataverse.sourceChanges + idle.meander.sourceChanges).toBe(0);
     }
-    // The first idle run reads back the incremental run's own writes (the feeds cannot leave
-    // them out), and each echo costs its link read and at most one link write. The engine
-    // issue is in the report; the bound keeps it from growing.
-    const first = scenario("idle");
-    expect(first.tableOps.total).toBeLessThanOrEqual(5 + 2 * (first.dataverse.read + first.meander.read));
-    // With nothing left to read back, the issue's bound holds.
-    const again = scenario("idle-again");
-    expect(again.dataverse.read + again.meander.read).toBe(0);
-    expect(again.tableOps.total).toBeLessThanOrEqual(5);
+    // A run that wrote reads its own writes back before it ends, so even the first idle run
+    // after a busy one finds nothing: the issue's bound holds for both.
+    for (const idle of [scenario("idle"), scenario("idle-again")]) {
+      expect(idle.dataverse.read + idle.meander.read).toBe(0);
+      expect(idle.tableOps.total).toBeLessThanOrEqual(5);
+    }
   });
 
   it("busy runs: requests to each side within 1.1 × the minimum, no write that changes nothing, Retry-After honoured", () => {
@@ -85,7 +82,9 @@ describe("the benchmark, small", () => {
         // included (no feed can leave them out); the report also gives the stricter minimum.
         // +1: the engine writes unit by unit (a page of the streamed feed, then the held side's
         // leftovers), so a side may end a unit on a part-filled batch; at this size, one request.
-        expect(side.requests, `${s.name}: ${side.requests} vs minimum ${side.feedMinimum}`).toBeLessThanOrEqual(1.1 * side.feedMinimum + 1);
+        // +1: a run that wrote reads each feed once more for its own writes (the echo pass), which
+        // costs a page request even when the echoes fit in the pages already counted.
+        expect(side.requests, `${s.name}: ${side.requests} vs minimum ${side.feedMinimum}`).toBeLessThanOrEqual(1.1 * side.feedMinimum + 2);
         expect(side.noopWrites).toBe(0);
         expect(side.retryAfterViolations).toBe(0);
       }
