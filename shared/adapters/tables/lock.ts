@@ -38,6 +38,19 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
   const released = (entity: Entity): Entity => ({ ...entity, released: true });
   const held = (entity: Entity): Entity => ({ ...entity, released: false });
 
+  /**
+   * A conditional merge on our lease row. A 412 can be our own earlier attempt, applied but
+   * with its reply lost and retried: the row still names our run (no other run writes our
+   * run id), so the write is made again on the row's current ETag.
+   */
+  async function mergeOwned(entity: Entity, lease: Lease) {
+    const first = await table.tryMerge(entity, lease.etag);
+    if (first.ok || first.status !== 412) return first;
+    const current = await table.get(PARTITION, entity.rowKey);
+    if (!current || str(current["runId"]) !== lease.runId || current["released"] === true) return first;
+    return table.tryMerge(entity, current.etag);
+  }
+
   return {
     async acquire(configId, runId, leaseMs) {
       for (let round = 0; ; round++) {
@@ -67,12 +80,12 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
     async renew(lease, leaseMs, control) {
       const expiresAt = new Date(clock.now().getTime() + leaseMs);
       // Merge keeps the stored control state when none is given.
-      const renewed = await table.tryMerge(row(lease.configId, lease.runId, expiresAt, control), lease.etag);
+      const renewed = await mergeOwned(row(lease.configId, lease.runId, expiresAt, control), lease);
       return renewed.ok ? { ...lease, expiresAt, etag: renewed.value } : undefined;
     },
 
     async release(lease: Lease, control) {
-      return (await table.tryMerge(released(row(lease.configId, lease.runId, clock.now(), control)), lease.etag)).ok;
+      return (await mergeOwned(released(row(lease.configId, lease.runId, clock.now(), control)), lease)).ok;
     },
 
     async readControl(configId) {
