@@ -99,7 +99,7 @@ async function* timedIterable<T>(source: AsyncIterable<T>, t: { start(): void; e
 export async function measureRun(env: Record<string, string>, progress?: (line: string) => void): Promise<RunMeasurement> {
   const warnings: Record<string, number> = {};
   const logger = createJsonLogger((level, line) => {
-    if (progress && line.includes('"sync run progress"')) progress(line);
+    if (progress && (line.includes('"sync run progress"') || level !== "info")) progress(line);
     if (level === "info") return;
     const message = String((JSON.parse(line) as { message?: unknown; msg?: unknown }).message ?? "unknown");
     warnings[message] = (warnings[message] ?? 0) + 1;

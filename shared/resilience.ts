@@ -29,7 +29,7 @@ export interface ResilienceOptions {
   maxDelayMs: number;
   /** Concurrent calls in flight (Dataverse allows 52 per user). */
   concurrency: number;
-  /** Consecutive transient failures that open the circuit. */
+  /** Consecutive calls that failed after all their retries, which open the circuit. */
   breakerThreshold: number;
   /** How long an open circuit waits before letting one call through. */
   halfOpenAfterMs: number;
@@ -104,7 +104,9 @@ export function createResilience(options: Partial<ResilienceOptions> = {}, event
   });
   breaker.onBreak(() => events.onBreak?.());
   const bulkhead = makeBulkhead(o.concurrency, Number.MAX_SAFE_INTEGER);
-  const policy = wrap(retryPolicy, breaker, bulkhead);
+  // The breaker sees calls, not attempts: a call that succeeds on a retry (a connection reset
+  // on a pooled socket, a busy emulator) never counts towards opening the circuit.
+  const policy = wrap(breaker, retryPolicy, bulkhead);
 
   async function attempt<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     // Wait for the gate inside the bulkhead slot, and again if another caller

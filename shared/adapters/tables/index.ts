@@ -102,7 +102,7 @@ export function createTables(options: TablesOptions): Tables {
       ...createConflictStore(access.conflicts),
     },
     runs: createRunStore(access.runs),
-    locks: createLockStore(access.locks, clock),
+    locks: createLockStore(access.locks, clock, options.events),
     async ensureTables() {
       await Promise.all(KINDS.map((k) => access[k].ensure()));
     },

@@ -9,7 +9,8 @@
  * The row is kept on release (expiry set to now): it is where the cursors live.
  * Expiry is judged against the row's own `expiresAt` with the injected clock.
  */
-import type { ConfigControl, Lease, LockStore, Clock } from "../../ports.js";
+import type { Clock, ConfigControl, Lease, LockStore } from "../../ports.js";
+import type { ResilienceEvents } from "../../resilience.js";
 import type { Entity, StoredEntity, TableAccess } from "./access.js";
 import { encodeKey, key } from "./keys.js";
 import { getJson, putJson, str } from "./props.js";
@@ -28,7 +29,7 @@ function withControl(entity: Entity, control: ConfigControl | undefined): Entity
   return entity;
 }
 
-export function createLockStore(table: TableAccess, clock: Clock): LockStore {
+export function createLockStore(table: TableAccess, clock: Clock, events?: ResilienceEvents): LockStore {
   const rowKey = (configId: string) => key(encodeKey(configId));
   const row = (configId: string, runId: string, expiresAt: Date, control?: ConfigControl): Entity =>
     withControl(
@@ -48,6 +49,7 @@ export function createLockStore(table: TableAccess, clock: Clock): LockStore {
     if (first.ok || first.status !== 412) return first;
     const current = await table.get(PARTITION, entity.rowKey);
     if (!current || str(current["runId"]) !== lease.runId || current["released"] === true) return first;
+    events?.onRetry?.(1, 0, "LEASE_ROW_CHANGED");
     return table.tryMerge(entity, current.etag);
   }
 
