@@ -103,7 +103,8 @@ const TRAINING_FROM = Date.UTC(2015, 0, 1);
 const TRAINING_DAYS = 3_950;
 const ACTIVITY_FROM = Date.UTC(2025, 0, 1);
 
-class Draw {
+/** Seeded draws (pure-rand): the same seed gives the same sequence. */
+export class Draw {
   private readonly rng: RandomGenerator;
   constructor(seed: number) {
     this.rng = xoroshiro128plus(seed);

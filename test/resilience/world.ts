@@ -4,9 +4,6 @@
  * settle it, and the end-state audit that decides "nothing lost". The leak scan is in
  * leaks.ts, the figures in summary.ts.
  */
-import { uniformInt } from "pure-rand/distribution/uniformInt";
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
-import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import { createAzureCredential } from "../../shared/adapters/identity.js";
 import type { ServiceOverrides } from "../../shared/composition.js";
 import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
@@ -32,18 +29,7 @@ export function suiteSeed(file: string): number {
   return seed;
 }
 
-export class Rng {
-  private readonly rng: RandomGenerator;
-  constructor(seed: number) {
-    this.rng = xoroshiro128plus(seed);
-  }
-  int(from: number, to: number): number {
-    return uniformInt(this.rng, from, to);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)]!;
-  }
-}
+export { Draw as Rng } from "../../sim/data/generator.js";
 
 export const smallDataset = (seed: number, extra: Partial<DatasetOptions> = {}): DatasetOptions => ({
   seed,
