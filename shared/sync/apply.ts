@@ -3,7 +3,6 @@
  * batches, then save links, ledger entries and conflicts. A pair whose writes did not
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
  */
-import { conflictIdFor } from "../core/ids.js";
 import { ambiguousPlan, planPair } from "../core/planner.js";
 import { massDeleteGuard } from "../core/planner.js";
 import type { Action, Link, PairPlan, Side } from "../core/types.js";
@@ -11,6 +10,7 @@ import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, LedgerEntry, WriteOp, WriteOutcome } from "../ports.js";
 import type { PairTask } from "./pairing.js";
 import type { Run } from "./run.js";
+import { ambiguousConflict, conflictsOf } from "./conflicts.js";
 import { ledgerKey, linkKey, StopRun } from "./run.js";
 import { getPath } from "../core/paths.js";
 
@@ -80,7 +80,7 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
     }
     const next = nextLinkOf(task, plan, results);
     if (next === null && task.link) dropLinks.push(task.link);
-    else if (next && !sameLink(next, task.link)) putLinks.push(next);
+    else if (next) putLinks.push(next);
     conflicts.push(...conflictsOf(run, task, plan, now));
   }
 
@@ -193,13 +193,6 @@ function nextLinkOf(task: Planned["task"], plan: PairPlan, results: readonly Wri
   };
 }
 
-function sameLink(a: Link, b: Link | undefined): boolean {
-  if (!b) return false;
-  const { syncedAt: _a, ...x } = a;
-  const { syncedAt: _b, ...y } = b;
-  return JSON.stringify(x) === JSON.stringify(y);
-}
-
 function countActions(run: Run, task: Planned["task"], plan: PairPlan, results: readonly WriteOutcome[]): void {
   const counts = run.tracker;
   plan.actions.forEach((action, j) => {
@@ -245,63 +238,4 @@ function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Sid
     lastError: { kind: error.kind, code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) },
   });
   run.ledgerDirty.add(key);
-}
-
-function ambiguousConflict(run: Run, side: Side, id: string, candidates: readonly string[], now: string): ConflictRecord {
-  const meanderId = side === "meander" ? id : undefined;
-  const portalId = side === "portal" ? id : undefined;
-  const conflictId = conflictIdFor("ambiguous", meanderId, portalId);
-  const existing = run.conflicts.get(conflictId);
-  if (!existing || existing.status !== "open") run.tracker.result.conflicts.found += 1;
-  return {
-    conflictId,
-    configId: run.configId,
-    kind: "ambiguous",
-    ...(meanderId ? { meanderId } : {}),
-    ...(portalId ? { portalId } : {}),
-    fields: [],
-    candidates: [...candidates].sort(),
-    detectedAt: existing?.status === "open" ? existing.detectedAt : now,
-    status: "open",
-  };
-}
-
-function conflictsOf(run: Run, task: Planned["task"], plan: PairPlan, now: string): ConflictRecord[] {
-  const meanderId = plan.meanderId ?? task.link?.meanderId;
-  const portalId = plan.portalId ?? task.link?.portalId;
-  const conflictId = conflictIdFor("field", meanderId, portalId);
-  const existing = run.conflicts.get(conflictId);
-  const out: ConflictRecord[] = [];
-  const settled = task.conflictId ? run.conflicts.get(task.conflictId) : undefined;
-  if (plan.parked.length > 0) {
-    // A re-detected conflict keeps the base it was first seen with (the planner no longer knows it).
-    const earlier = new Map((existing?.status === "open" ? existing.fields : []).map((f) => [f.field, f.base]));
-    const fields = plan.parked.map((c) => ({ field: c.field, base: c.base ?? earlier.get(c.field), meander: c.meander, portal: c.portal }));
-    if (settled && settled.conflictId !== conflictId) out.push(markApplied(settled, now));
-    if (existing?.status === "open" && JSON.stringify(existing.fields) === JSON.stringify(fields)) return out;
-    if (existing?.status !== "open") run.tracker.result.conflicts.found += 1;
-    out.push({
-      conflictId,
-      configId: run.configId,
-      kind: "field",
-      ...(meanderId ? { meanderId } : {}),
-      ...(portalId ? { portalId } : {}),
-      fields,
-      detectedAt: existing?.status === "open" ? existing.detectedAt : now,
-      status: "open",
-    });
-    return out;
-  }
-  if (settled?.resolution && !settled.resolution.appliedAt) out.push(markApplied(settled, now));
-  // Parked fields the planner could not see both sides of this time stay parked.
-  const stillParked = (plan.nextLink === undefined ? task.link?.parked : plan.nextLink?.parked) ?? [];
-  if (existing?.status === "open" && existing.conflictId !== settled?.conflictId && stillParked.length === 0) {
-    // The sides agree again (someone fixed it at the source): the conflict is over.
-    out.push({ ...existing, status: "resolved", resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now } });
-  }
-  return out;
-}
-
-function markApplied(conflict: ConflictRecord, now: string): ConflictRecord {
-  return { ...conflict, resolution: { ...conflict.resolution!, appliedAt: now } };
 }

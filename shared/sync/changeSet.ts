@@ -26,9 +26,7 @@ export class ChangeSet {
   }
 
   addRecord(record: SideRecord): SideView {
-    const view: SideView = inScope(this.compiled.config[this.side].scope, record.data)
-      ? { state: "present", record }
-      : { state: "outOfScope", record };
+    const view = viewOf(this.compiled, this.side, record);
     this.views.set(record.id, view);
     this.keys.add(record);
     return view;
@@ -60,10 +58,21 @@ export class ChangeSet {
     return view && (view.state === "present" || view.state === "outOfScope") ? view.record : undefined;
   }
 
-  /** Everything not yet taken, in insertion order. */
-  remaining(): [string, SideView][] {
-    return [...this.views.entries()];
+  /** Takes up to `count` records not yet taken, in insertion order. */
+  takeSome(count: number): [string, SideView][] {
+    const chunk: [string, SideView][] = [];
+    for (const entry of this.views) {
+      if (chunk.length >= count) break;
+      chunk.push(entry);
+    }
+    for (const [id] of chunk) this.views.delete(id);
+    return chunk;
   }
+}
+
+/** A changed record as the planner sees it: present, or outside the config's scope for its side. */
+export function viewOf(compiled: CompiledConfig, side: Side, record: SideRecord): SideView {
+  return inScope(compiled.config[side].scope, record.data) ? { state: "present", record } : { state: "outOfScope", record };
 }
 
 /**

@@ -11,7 +11,7 @@ import { AlreadyRunningError, LeaseLostError, toErrorInfo, UnknownConfigError } 
 import type { ConfigControl, ConflictRecord, Lease } from "../ports.js";
 import type { RunOptions } from "../service.js";
 import type { EngineDeps } from "./deps.js";
-import { isStopping, linkKey, pairKey, Run } from "./run.js";
+import { isStopping, ledgerKey, linkKey, pairKey, Run } from "./run.js";
 import { RunTracker } from "./runRecord.js";
 
 /** Leaves time to save the checkpoint and the run record before the budget ends. */
@@ -106,7 +106,7 @@ async function loadRetries(run: Run, control: ConfigControl): Promise<Record<Sid
   const ids: Record<Side, Set<string>> = { meander: new Set(), portal: new Set() };
   if (control.ledgerSize === undefined || control.ledgerSize > 0) {
     for (const entry of await state.listLedger(run.configId)) {
-      run.ledger.set(`${entry.side}:${entry.recordId}`, entry);
+      run.ledger.set(ledgerKey(entry.side, entry.recordId), entry);
       if (entry.attempts < settings.ledgerMaxAttempts) {
         ids[entry.side].add(entry.recordId);
         run.tracker.result.ledger.retried += 1;

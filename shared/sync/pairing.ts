@@ -32,6 +32,8 @@ export type PairTask =
   | { readonly kind: "skip"; readonly item: UnitItem };
 
 const UNCHANGED: SideView = { state: "unchanged" };
+/** Unmatched items are present records by construction (see pairUnit). */
+const recordOf = (item: UnitItem): SideRecord => (item.view as { record: SideRecord }).record;
 const ABSENT: SideView = { state: "absent" };
 
 export async function pairUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask[]> {
@@ -79,7 +81,7 @@ async function matchUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask
   const index = partner === run.stream ? run.streamIndex : undefined;
 
   for (const item of items) {
-    const record = (item.view as { record: SideRecord }).record;
+    const record = recordOf(item);
     const ids = local?.candidateIds(record) ?? index?.candidateIds(record) ?? new Set<string>();
     const forced = run.pendingPartner(item.side, item.id);
     if (typeof forced === "string") ids.add(forced);
@@ -93,7 +95,7 @@ async function matchUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask
     for (const found of await remoteCandidates(run, partner, items)) {
       records.set(found.id, found);
       for (const item of items) {
-        const record = (item.view as { record: SideRecord }).record;
+        const record = recordOf(item);
         if (pointsAt(run, item.side, record, found)) candidateIds.get(item.id)?.add(found.id);
       }
     }
@@ -114,7 +116,7 @@ async function matchUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask
 
   const tasks: PairTask[] = [];
   for (const item of items) {
-    const record = (item.view as { record: SideRecord }).record;
+    const record = recordOf(item);
     const ids = [...(candidateIds.get(item.id) ?? [])].filter((id) => records.has(id));
     const self = linkKey(item.side, item.id);
     const claimedByOther = (id: string) => run.claimed.has(linkKey(partner, id)) && run.claimed.get(linkKey(partner, id)) !== self;
@@ -166,7 +168,7 @@ async function remoteCandidates(run: Run, partner: Side, items: readonly UnitIte
     const fromPath = partner === "portal" ? key.meander : key.portal;
     const values = new Set<Scalar>();
     for (const item of items) {
-      const value = getPath((item.view as { record: SideRecord }).record.data, fromPath);
+      const value = getPath(recordOf(item).data, fromPath);
       for (const variant of keyVariants(key.normalize, value)) values.add(variant);
     }
     if (values.size > 0) lookups.push(side.findByField(entity, partner === "portal" ? key.portal : key.meander, [...values]));

@@ -7,17 +7,16 @@
  * its delta link is only handed out at the end of a feed).
  */
 import type { CompiledConfig } from "../core/compile.js";
-import type { PairPlan, Resolution, Side, SideRecord, SideView } from "../core/types.js";
+import type { PairPlan, Resolution, Side, SideRecord } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import { LeaseLostError, TransientError } from "../errors.js";
 import type { Link } from "../core/types.js";
 import type { ConfigControl, ConflictRecord, CursorState, LedgerEntry, Lease } from "../ports.js";
 import { applyUnit } from "./apply.js";
-import { ChangeSet, KeyIndex } from "./changeSet.js";
+import { ChangeSet, KeyIndex, viewOf } from "./changeSet.js";
 import type { EngineDeps } from "./deps.js";
 import { pairUnit, type UnitItem } from "./pairing.js";
 import type { RunTracker } from "./runRecord.js";
-import { inScope } from "../core/matching.js";
 
 export const linkKey = (side: Side, id: string) => `${side === "meander" ? "m" : "p"}:${id}`;
 export const pairKey = (meanderId: string, portalId: string) => `${linkKey("meander", meanderId)}|${linkKey("portal", portalId)}`;
@@ -132,11 +131,7 @@ export class Run {
       for (const r of missing) this.links.set(linkKey(r.side, r.id), null);
       return;
     }
-    const found = await this.deps.state.getLinks(this.configId, missing);
-    for (const link of found) {
-      this.links.set(linkKey("meander", link.meanderId), link);
-      this.links.set(linkKey("portal", link.portalId), link);
-    }
+    for (const link of await this.deps.state.getLinks(this.configId, missing)) this.rememberLink(link);
     for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
   }
 
@@ -228,13 +223,9 @@ export class Run {
       if (page.final) cursor = page.cursor;
     }
     set.full = fullResync;
-    const extra = extraIds.filter((id) => !set.has(id));
-    if (extra.length > 0) {
-      const records = await this.side(side).getByIds(this.entity(side), extra);
-      const found = new Set(records.map((r) => r.id));
-      for (const record of records) set.addRecord(record);
-      for (const id of extra) if (!found.has(id)) set.addDeleted(id);
-    }
+    const extra = await this.readByIds(side, extraIds.filter((id) => !set.has(id)));
+    for (const record of extra.records) set.addRecord(record);
+    for (const id of extra.gone) set.addDeleted(id);
     this.holdSet = set;
     await this.pause("after-read-held");
     return { cursor, fullResync };
@@ -248,13 +239,11 @@ export class Run {
     this.streamFull = from === undefined;
     if (this.streamFull && this.hold) this.streamIndex = new KeyIndex(this.compiled, side);
 
-    if (extraIds.length > 0) {
-      const records = await this.side(side).getByIds(this.entity(side), extraIds);
-      const found = new Set(records.map((r) => r.id));
-      const items = records.map((record) => this.itemOf(side, record));
-      for (const id of extraIds) if (!found.has(id)) items.push({ side, id, view: { state: "deleted", id } });
-      await this.processUnit(items);
-    }
+    const extra = await this.readByIds(side, extraIds);
+    await this.processUnit([
+      ...extra.records.map((record) => this.itemOf(side, record)),
+      ...extra.gone.map((id): UnitItem => ({ side, id, view: { state: "deleted", id } })),
+    ]);
 
     let finalCursor: string | undefined;
     const pages = this.side(side).readChanges(this.entity(side), from, { pageSize: this.deps.settings.pageSize });
@@ -281,19 +270,23 @@ export class Run {
     const set = this.holdSet;
     if (!set) return;
     const pageSize = this.deps.settings.pageSize;
-    for (;;) {
-      const chunk = set.remaining().slice(0, pageSize);
-      if (chunk.length === 0) return;
+    while (set.size > 0) {
       this.checkBudget();
-      for (const [id] of chunk) set.take(id);
-      await this.processUnit(chunk.map(([id, view]) => ({ side: set.side, id, view })));
+      await this.processUnit(set.takeSome(pageSize).map(([id, view]) => ({ side: set.side, id, view })));
     }
+  }
+
+  /** Records re-read by id (ledger entries, decided conflicts); ids no longer there were deleted. */
+  private async readByIds(side: Side, ids: readonly string[]): Promise<{ records: SideRecord[]; gone: string[] }> {
+    if (ids.length === 0) return { records: [], gone: [] };
+    const records = await this.side(side).getByIds(this.entity(side), ids);
+    const found = new Set(records.map((r) => r.id));
+    return { records, gone: ids.filter((id) => !found.has(id)) };
   }
 
   private itemOf(side: Side, record: SideRecord): UnitItem {
     this.streamIndex?.add(record);
-    const view: SideView = inScopeOf(this.compiled, side, record) ? { state: "present", record } : { state: "outOfScope", record };
-    return { side, id: record.id, view };
+    return { side, id: record.id, view: viewOf(this.compiled, side, record) };
   }
 
   private async processUnit(items: UnitItem[]): Promise<void> {
@@ -302,10 +295,6 @@ export class Run {
     await applyUnit(this, pairs);
     this.progress(items.length);
   }
-}
-
-function inScopeOf(compiled: CompiledConfig, side: Side, record: SideRecord): boolean {
-  return inScope(compiled.config[side].scope, record.data);
 }
 
 /** Transient failures that outlast the retries end the run early, keeping what was done. */
