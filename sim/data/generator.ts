@@ -227,6 +227,16 @@ export function generateDataset(options: DatasetOptions): Dataset {
     canaries: { names: [], emails: [], phones: [] },
     truth: { pairs: [], ambiguous: [], meanderOnly: [], portalOnly: [] },
   };
+  const addMeanderOnly = (p: Person) => {
+    const m = toMeander(p);
+    data.meander.likepersons.push(m);
+    data.truth.meanderOnly.push(m.id);
+  };
+  const addPortalOnly = (p: Person) => {
+    const c = toPortal(p, true);
+    data.portal.contacts.push(c);
+    data.truth.portalOnly.push(c.contactid);
+  };
   const addPair = (p: Person, kind: PairKind) => {
     const m = toMeander(p);
     const c = toPortal(p, true);
@@ -253,15 +263,8 @@ export function generateDataset(options: DatasetOptions): Dataset {
     } else if (rank < ambiguousCount + conflictCount) addPair(p, "conflict");
     else if (rank < ambiguousCount + conflictCount + noiseCount) addPair(p, "noise");
     else if (rank < both) addPair(p, "same");
-    else if (rank < both + meanderOnlyCount) {
-      const m = toMeander(p);
-      data.meander.likepersons.push(m);
-      data.truth.meanderOnly.push(m.id);
-    } else {
-      const c = toPortal(p, true);
-      data.portal.contacts.push(c);
-      data.truth.portalOnly.push(c.contactid);
-    }
+    else if (rank < both + meanderOnlyCount) addMeanderOnly(p);
+    else addPortalOnly(p);
   });
 
   for (let i = 0; i < o.canaries; i++) {
@@ -280,15 +283,8 @@ export function generateDataset(options: DatasetOptions): Dataset {
       data.meander.likepersons.push(m);
       data.portal.contacts.push(c);
       data.truth.pairs.push({ meanderId: m.id, portalId: c.contactid, kind: "conflict", matchBy: "memberNumber" });
-    } else if (i % 3 === 1) {
-      const m = toMeander(p);
-      data.meander.likepersons.push(m);
-      data.truth.meanderOnly.push(m.id);
-    } else {
-      const c = toPortal(p, true);
-      data.portal.contacts.push(c);
-      data.truth.portalOnly.push(c.contactid);
-    }
+    } else if (i % 3 === 1) addMeanderOnly(p);
+    else addPortalOnly(p);
   }
 
   for (let i = 0; i < o.portalOnlyMembers; i++) data.portal.contacts.push(toPortal(person(), false));
