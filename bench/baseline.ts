@@ -50,7 +50,11 @@ export async function measureBaseline(sample: number, costs: Costs): Promise<Bas
     const api = new DynamicsWebApi({ serverUrl: `${settings.DATAVERSE_URL}/`, dataApi: { version: "9.2" }, onTokenRefresh: async () => portalToken });
     const before = standIns.dataverse.counters().requests;
     const portal = await timed(portalNumbers.slice(0, sample), async (memberNumber, i) => {
-      const found = await api.retrieveMultiple<{ contactid: string }>({ collection: "contacts", select: ["contactid"], filter: `hlf_membernumber eq '${memberNumber}'` });
+      const found = await api.retrieveMultiple<{ contactid: string }>({
+        collection: "contacts",
+        select: ["contactid"],
+        filter: `hlf_membernumber eq '${memberNumber}'`,
+      });
       const id = found.value?.[0]?.contactid;
       if (!id) throw new Error("baseline: a portal lookup found nothing");
       await api.update({ collection: "contacts", key: id, data: { mobilephone: `+47 98${String(i).padStart(6, "0")}` } });

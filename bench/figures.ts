@@ -141,7 +141,12 @@ export function scenarioFigures(raw: ScenarioRaw, baseline: BaselineMeasurement,
     entraId: { token: c.token, metadata: c.metadata, keyvault: c.keyvault },
     dataverse,
     meander,
-    baseline: { wallS: baselineMs / 1000, sampleWallS: sampleWallMs / 1000, throttleFloorS: throttleFloorMs / 1000, speedup: baselineMs / Math.max(raw.run.wallMs, 1) },
+    baseline: {
+      wallS: baselineMs / 1000,
+      sampleWallS: sampleWallMs / 1000,
+      throttleFloorS: throttleFloorMs / 1000,
+      speedup: baselineMs / Math.max(raw.run.wallMs, 1),
+    },
     conflicts: raw.run.conflicts,
     errorCount: raw.run.errorCount,
     errorCodes: raw.run.errorCodes,
@@ -159,22 +164,42 @@ export function targets(figures: readonly ScenarioFigures[]): Target[] {
   for (const f of figures) {
     const whole = f.status !== "incomplete";
     const add = (scenario: ScenarioName, goal: string, measured: string, ok: boolean, needsWholeRun = true) =>
-      out.push(whole || !needsWholeRun ? { scenario, goal, measured, ok } : { scenario, goal, measured: `${measured}, partial run`, ok: false, notJudged: true });
+      out.push(
+        whole || !needsWholeRun ? { scenario, goal, measured, ok } : { scenario, goal, measured: `${measured}, partial run`, ok: false, notJudged: true },
+      );
     const { dataverse: dv, meander: m } = f;
     if (f.name === "idle" || f.name === "idle-again") {
-      add(f.name, "≤ 2 requests to each side (one page, at most one token)", `Dataverse ${dv.requests} + Meander ${m.requests}, tokens ${f.entraId.token} (both scopes)`, dv.requests <= 1 && m.requests <= 1 && f.entraId.token <= 2);
+      add(
+        f.name,
+        "≤ 2 requests to each side (one page, at most one token)",
+        `Dataverse ${dv.requests} + Meander ${m.requests}, tokens ${f.entraId.token} (both scopes)`,
+        dv.requests <= 1 && m.requests <= 1 && f.entraId.token <= 2,
+      );
       add(f.name, "≤ 5 Table Storage operations", String(f.tableOps.total), f.tableOps.total <= 5);
       add(f.name, "wall < 1 s", `${f.wallS.toFixed(2)} s`, f.wallS < 1);
     }
     if (f.name === "initial" || f.name === "incremental" || f.name === "scale") {
-      for (const [label, s] of [["Dataverse", dv], ["Meander", m]] as const) {
+      for (const [label, s] of [
+        ["Dataverse", dv],
+        ["Meander", m],
+      ] as const) {
         add(f.name, `${label} requests ≤ 1.1 × minimum (${s.minimum.requests})`, `${s.requests} (${s.ratio.toFixed(2)}×)`, s.requests <= requestBound(s));
       }
       add(f.name, "zero writes that change nothing", `Dataverse ${dv.noopWrites}, Meander ${m.noopWrites}`, dv.noopWrites + m.noopWrites === 0);
-      add(f.name, "zero retry-after violations", `Dataverse ${dv.retryAfterViolations}, Meander ${m.retryAfterViolations}`, dv.retryAfterViolations + m.retryAfterViolations === 0);
+      add(
+        f.name,
+        "zero retry-after violations",
+        `Dataverse ${dv.retryAfterViolations}, Meander ${m.retryAfterViolations}`,
+        dv.retryAfterViolations + m.retryAfterViolations === 0,
+      );
     }
     if (f.name === "initial") {
-      add(f.name, "≥ 20× faster than record-at-a-time", `${f.baseline.speedup.toFixed(0)}× (baseline ${f.baseline.wallS.toFixed(0)} s, extrapolated)`, f.baseline.speedup >= 20);
+      add(
+        f.name,
+        "≥ 20× faster than record-at-a-time",
+        `${f.baseline.speedup.toFixed(0)}× (baseline ${f.baseline.wallS.toFixed(0)} s, extrapolated)`,
+        f.baseline.speedup >= 20,
+      );
       add(f.name, "wall < 60 s", `${f.wallS.toFixed(1)} s`, f.wallS < 60);
     }
     if (f.name === "scale") {
@@ -184,7 +209,12 @@ export function targets(figures: readonly ScenarioFigures[]): Target[] {
       if (initial) {
         const growth = f.maxRssMB / initial.maxRssMB;
         const linear = f.perSide / initial.perSide;
-        add(f.name, `peak RSS grows less than linearly (< ${linear}× for ${linear}× the people)`, `${growth.toFixed(2)}× (${initial.maxRssMB.toFixed(0)} → ${f.maxRssMB.toFixed(0)} MB)`, growth < linear);
+        add(
+          f.name,
+          `peak RSS grows less than linearly (< ${linear}× for ${linear}× the people)`,
+          `${growth.toFixed(2)}× (${initial.maxRssMB.toFixed(0)} → ${f.maxRssMB.toFixed(0)} MB)`,
+          growth < linear,
+        );
       }
     }
   }

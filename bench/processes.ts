@@ -71,11 +71,17 @@ export const childRunner: Runner = {
 
   run: (scenario, env) => runChild<RunMeasurement>(scenario, env),
 
-  baseline: (sample, costs, certPath) => runChild<BaselineMeasurement>("baseline", {}, certPath, { BENCH_SAMPLE: String(sample), BENCH_COSTS: JSON.stringify(costs) }),
+  baseline: (sample, costs, certPath) =>
+    runChild<BaselineMeasurement>("baseline", {}, certPath, { BENCH_SAMPLE: String(sample), BENCH_COSTS: JSON.stringify(costs) }),
 };
 
 /** One measured run in a fresh process; it trusts the simulators' certificate from the start. */
-async function runChild<T>(name: string, settings: Record<string, string>, certPath = settings.NODE_EXTRA_CA_CERTS, extra: Record<string, string> = {}): Promise<T> {
+async function runChild<T>(
+  name: string,
+  settings: Record<string, string>,
+  certPath = settings.NODE_EXTRA_CA_CERTS,
+  extra: Record<string, string> = {},
+): Promise<T> {
   const child = fork(script("scenario"), [name], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...(certPath ? { NODE_EXTRA_CA_CERTS: certPath } : {}), BENCH_SETTINGS: JSON.stringify(settings), ...extra },

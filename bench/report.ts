@@ -1,6 +1,7 @@
 /** The benchmark's printed table: one block per scenario, each figure beside its minimum and the baseline, then the targets. */
-import type { ScenarioFigures, SideFigures, Target } from "./figures.js";
+
 import type { BaselineMeasurement } from "./baseline.js";
+import type { ScenarioFigures, SideFigures, Target } from "./figures.js";
 
 const n = (value: number) => Math.round(value).toLocaleString("en-US");
 const s = (seconds: number) => (seconds < 10 ? `${seconds.toFixed(2)} s` : `${seconds.toFixed(1)} s`);
@@ -12,7 +13,12 @@ const kinds = (byKind: Readonly<Record<string, number>>) =>
 
 function rows(f: ScenarioFigures): string[][] {
   const side = (label: string, x: SideFigures) => [
-    [`${label} requests`, n(x.requests), `${n(x.minimum.requests)} (${x.minimum.reads} read + ${x.minimum.writes} write); ${n(x.feedMinimum)} with echoes`, n(x.baselineRequests)],
+    [
+      `${label} requests`,
+      n(x.requests),
+      `${n(x.minimum.requests)} (${x.minimum.reads} read + ${x.minimum.writes} write); ${n(x.feedMinimum)} with echoes`,
+      n(x.baselineRequests),
+    ],
     [`  by kind`, kinds(x.byKind), "", ""],
     [`  records read (of which users' changes) / changed / written`, `${n(x.read)} (${n(x.sourceChanges)}) / ${n(x.changes)} / ${n(x.written)}`, "", ""],
   ];
@@ -60,7 +66,9 @@ export function renderReport(scenarios: readonly ScenarioFigures[], targets: rea
     const edits = f.edits
       ? `; edits: ${n(f.edits.meanderEdited)} Meander, ${n(f.edits.portalEdited)} portal, ${n(f.edits.bothEdited)} both, ${n(f.edits.meanderDeleted)} + ${n(f.edits.portalDeleted)} deleted`
       : "";
-    out.push(`\n${f.name}: ${n(f.perSide)} people per side (seeded ${n(f.seeded.meander)} Meander, ${n(f.seeded.portal)} portal)${edits}; ${f.runs === 1 ? "one run" : `${f.runs} runs (time budget)`}, ${f.status}, ${f.errorCount} errors`);
+    out.push(
+      `\n${f.name}: ${n(f.perSide)} people per side (seeded ${n(f.seeded.meander)} Meander, ${n(f.seeded.portal)} portal)${edits}; ${f.runs === 1 ? "one run" : `${f.runs} runs (time budget)`}, ${f.status}, ${f.errorCount} errors`,
+    );
     out.push(grid([f.name, "measured", "minimum", "record-at-a-time"], rows(f)));
   }
   const b = baseline;
@@ -70,6 +78,11 @@ export function renderReport(scenarios: readonly ScenarioFigures[], targets: rea
       `(${b.meander.msPerRecord.toFixed(1)} ms, ${b.meander.requestsPerRecord.toFixed(1)} requests each); page reads not timed (in its favour); ` +
       "never faster than Dataverse's 6,000 requests per 5 minutes allow.",
   );
-  out.push(`\n${grid(["scenario", "target", "measured", "met"], targets.map((t) => [t.scenario, t.goal, t.measured, t.notJudged ? "n/a" : t.ok ? "yes" : "NO"]))}`);
+  out.push(
+    `\n${grid(
+      ["scenario", "target", "measured", "met"],
+      targets.map((t) => [t.scenario, t.goal, t.measured, t.notJudged ? "n/a" : t.ok ? "yes" : "NO"]),
+    )}`,
+  );
   return out.join("\n");
 }

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { appRoot } from "../shared/config/settings.js";
 import { startAzurite } from "../sim/azurite.js";
-import { allFigures, type ScenarioFigures, targets as judge } from "./figures.js";
+import { allFigures, targets as judge, type ScenarioFigures } from "./figures.js";
 import { type BenchPlan, dataset, EDIT_SHARES, FULL_PLAN, SCENARIOS, SIZES } from "./params.js";
 import { childRunner } from "./processes.js";
 import { renderReport } from "./report.js";
@@ -33,7 +33,13 @@ const { values } = parseArgs({
     "max-runs": { type: "string", default: "10" },
   },
 });
-const plan: BenchPlan = { ...FULL_PLAN, perSide: Number(values["per-side"]), scalePerSide: Number(values.scale), baselineSample: Number(values.sample), maxRuns: Number(values["max-runs"]) };
+const plan: BenchPlan = {
+  ...FULL_PLAN,
+  perSide: Number(values["per-side"]),
+  scalePerSide: Number(values.scale),
+  baselineSample: Number(values.sample),
+  maxRuns: Number(values["max-runs"]),
+};
 
 const started = Date.now();
 const raw = await runSuite({
@@ -43,7 +49,10 @@ const raw = await runSuite({
   log: (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`),
 });
 const measured = allFigures(raw, plan).scenarios;
-const merged = (values.merge ?? []).map((file) => ({ file, ...(JSON.parse(readFileSync(file, "utf8")) as { commit: string; generatedAt: string; scenarios: ScenarioFigures[] }) }));
+const merged = (values.merge ?? []).map((file) => ({
+  file,
+  ...(JSON.parse(readFileSync(file, "utf8")) as { commit: string; generatedAt: string; scenarios: ScenarioFigures[] }),
+}));
 const earlier = merged.flatMap((m) => m.scenarios);
 const scenarios = SCENARIOS.flatMap((name) => [...measured, ...earlier].find((s) => s.name === name) ?? []);
 const targets = judge(scenarios);
@@ -68,7 +77,9 @@ const results = {
   scenarios,
   baseline: raw.baseline,
   // Scenarios measured by earlier runs, with the commit each was measured at.
-  ...(merged.length > 0 ? { mergedFrom: merged.map((m) => ({ file: m.file, commit: m.commit, generatedAt: m.generatedAt, scenarios: m.scenarios.map((f) => f.name) })) } : {}),
+  ...(merged.length > 0
+    ? { mergedFrom: merged.map((m) => ({ file: m.file, commit: m.commit, generatedAt: m.generatedAt, scenarios: m.scenarios.map((f) => f.name) })) }
+    : {}),
   targets,
 };
 writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);

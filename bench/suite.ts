@@ -99,7 +99,18 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
           : name === "idle" || name === "idle-again"
             ? { meander: 0, portal: 0 }
             : sims.info.seeded;
-        scenarios.push({ name, perSide, seeded: sims.info.seeded, ...(edits ? { edits } : {}), sourceChanges, runs, run, sims: counters, standInsMaxRssMB: after.maxRssMB, standInsCpuMs: after.cpuMs - before.cpuMs });
+        scenarios.push({
+          name,
+          perSide,
+          seeded: sims.info.seeded,
+          ...(edits ? { edits } : {}),
+          sourceChanges,
+          runs,
+          run,
+          sims: counters,
+          standInsMaxRssMB: after.maxRssMB,
+          standInsCpuMs: after.cpuMs - before.cpuMs,
+        });
       }
     } finally {
       await sims.close();

@@ -62,7 +62,12 @@ async function scenario(linkBuckets: number, concurrency: number) {
     const tables = createTables(options);
     await tables.ensureTables();
     const links = Array.from({ length: count }, (_, i) => link(i));
-    const write = await timed(() => tables.state.putLinks("likepersons", links).then(() => "ok", (e: Error & { code?: string }) => e.code ?? "failed"));
+    const write = await timed(() =>
+      tables.state.putLinks("likepersons", links).then(
+        () => "ok",
+        (e: Error & { code?: string }) => e.code ?? "failed",
+      ),
+    );
     Object.assign(row, { write: write.value, "write s": +(write.ms / 1000).toFixed(1), "entities/s": Math.round((2 * count) / (write.ms / 1000)) });
     Object.assign(row, { transactions: tables.counters.transactions, retries: JSON.stringify(retries) });
     if (write.value !== "ok") return row;

@@ -23,11 +23,7 @@ export function createHttpFunctions(deps: HttpDeps): HttpFunction[] {
     options: { route: routePath, methods: ALL_METHODS, authLevel: "function", handler },
   });
   return [
-    fn(
-      "syncConfigs",
-      "sync/configs",
-      route({ GET: async (_request, { service }) => json(200, { configs: (await service()).listConfigs() }) }, deps),
-    ),
+    fn("syncConfigs", "sync/configs", route({ GET: async (_request, { service }) => json(200, { configs: (await service()).listConfigs() }) }, deps)),
     fn(
       "syncRuns",
       "sync/{configId}/runs",

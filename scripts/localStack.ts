@@ -7,11 +7,11 @@ import { spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { appRoot, readLocalSettings } from "../shared/config/settings.js";
 import { startAzurite } from "../sim/azurite.js";
 import type { GenerateOptions } from "../sim/data/generator.js";
 import { type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
 import { ensureLocalCertificate } from "../sim/tls.js";
-import { appRoot, readLocalSettings } from "../shared/config/settings.js";
 
 export const LOCAL_DIR = join(appRoot(), ".local");
 
@@ -61,7 +61,15 @@ export interface LocalStack {
 
 const GROUPS: Record<string, readonly string[]> = {
   // The simulator's Key Vault holds the client secret, so the local stack reads it as Azure does.
-  DATAVERSE_URL: ["DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID", "DATAVERSE_CLIENT_SECRET", "DATAVERSE_CLIENT_SECRET_NAME", "DATAVERSE_AUTHORITY_HOST", "KEY_VAULT_URL"],
+  DATAVERSE_URL: [
+    "DATAVERSE_URL",
+    "DATAVERSE_TENANT_ID",
+    "DATAVERSE_CLIENT_ID",
+    "DATAVERSE_CLIENT_SECRET",
+    "DATAVERSE_CLIENT_SECRET_NAME",
+    "DATAVERSE_AUTHORITY_HOST",
+    "KEY_VAULT_URL",
+  ],
   MEANDER_API_URL: ["MEANDER_API_URL", "MEANDER_API_SCOPE"],
 };
 
@@ -112,7 +120,9 @@ export async function startLocalStack(options: {
   }
 
   // UseDevelopmentStorage=true means "the local emulator": that is the Azurite started here.
-  const storageConfigured = !blank(configured.SYNC_TABLES_URL) || !(blank(configured.AzureWebJobsStorage) || /^\s*UseDevelopmentStorage=true\s*;?\s*$/i.test(configured.AzureWebJobsStorage ?? ""));
+  const storageConfigured =
+    !blank(configured.SYNC_TABLES_URL) ||
+    !(blank(configured.AzureWebJobsStorage) || /^\s*UseDevelopmentStorage=true\s*;?\s*$/i.test(configured.AzureWebJobsStorage ?? ""));
   let azurite: Awaited<ReturnType<typeof startAzurite>> | undefined;
   let azuriteDir: string | undefined;
   const usingStandIn = {

@@ -28,7 +28,8 @@ export interface ServeOptions {
 
 export type FunctionLog = (level: string, functionName: string, line: string) => void;
 
-const stderrLog: FunctionLog = (level, functionName, line) => process.stderr.write(`${new Date().toISOString()} ${level.padEnd(11)} ${functionName}: ${line}\n`);
+const stderrLog: FunctionLog = (level, functionName, line) =>
+  process.stderr.write(`${new Date().toISOString()} ${level.padEnd(11)} ${functionName}: ${line}\n`);
 
 export interface LocalFunctionsServer {
   readonly url: string;
@@ -130,7 +131,10 @@ export async function serveFunctions(options: ServeOptions): Promise<LocalFuncti
     try {
       response = new HttpResponse(await found.r.fn.options.handler(request, context));
     } catch {
-      response = new HttpResponse({ status: 500, jsonBody: { error: { code: "INTERNAL", message: `unexpected error; quote invocation ${context.invocationId}` } } });
+      response = new HttpResponse({
+        status: 500,
+        jsonBody: { error: { code: "INTERNAL", message: `unexpected error; quote invocation ${context.invocationId}` } },
+      });
     }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => {

@@ -6,12 +6,12 @@
  */
 import { pathToFileURL } from "node:url";
 import { functionDefinitions } from "../functions/definitions.js";
-import type { GenerateOptions } from "../sim/data/generator.js";
 import { createService, getService, setServiceForProcess } from "../shared/composition.js";
 import { loadSettings } from "../shared/config/settings.js";
 import type { SideCounts, SyncResult } from "../shared/core/types.js";
 import { toErrorInfo } from "../shared/errors.js";
 import { createJsonLogger } from "../shared/logging.js";
+import type { GenerateOptions } from "../sim/data/generator.js";
 import { startStandIns } from "../sim/stack.js";
 import { LOCAL_DATASET, type LocalStack, STAND_IN_PORTS, startLocalStack, terminalLine, trustLocalCertificate } from "./localStack.js";
 import { type LocalFunctionsServer, resolveSetting, serveFunctions } from "./serve.js";

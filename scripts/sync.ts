@@ -30,7 +30,11 @@ export async function runSyncCli(argv: readonly string[], io: CliIo = processIo)
   let configId: string;
   let dryRun: boolean;
   try {
-    const { positionals, values } = parseArgs({ args: [...argv], options: { "dry-run": { type: "boolean" }, help: { type: "boolean", short: "h" } }, allowPositionals: true });
+    const { positionals, values } = parseArgs({
+      args: [...argv],
+      options: { "dry-run": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
     if (values.help || positionals.length !== 1) {
       io.stderr(`${USAGE}\n`);
       return values.help ? 0 : 2;

@@ -99,9 +99,7 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     });
 
   const tables = createTables({
-    ...(settings.tables.kind === "connectionString"
-      ? { connectionString: settings.tables.connectionString }
-      : { endpoint: settings.tables.url, credential }),
+    ...(settings.tables.kind === "connectionString" ? { connectionString: settings.tables.connectionString } : { endpoint: settings.tables.url, credential }),
     prefix: settings.tablePrefix,
     clock,
     events: throttleEvents("tables"),

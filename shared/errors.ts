@@ -24,12 +24,7 @@ export class SyncError extends Error {
   /** For throttling: how long the server asked us to wait. */
   readonly retryAfterMs?: number;
 
-  constructor(
-    kind: ErrorKind,
-    code: string,
-    message: string,
-    options: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
-  ) {
+  constructor(kind: ErrorKind, code: string, message: string, options: { status?: number; retryAfterMs?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.kind = kind;
@@ -135,12 +130,7 @@ export function kindOfStatus(status: number): ErrorKind {
 }
 
 /** Builds the typed error for an HTTP failure. `code` is the service's own error code when it sent one. */
-export function errorFromStatus(
-  status: number,
-  code: string | undefined,
-  message: string,
-  retryAfterMs?: number,
-): SyncError {
+export function errorFromStatus(status: number, code: string | undefined, message: string, retryAfterMs?: number): SyncError {
   const kind = kindOfStatus(status);
   const c = code ?? `HTTP_${status}`;
   if (kind === "transient") return new TransientError(c, message, { status, retryAfterMs });
@@ -153,7 +143,17 @@ export function isNetworkError(error: unknown): boolean {
   const code = (error as { code?: unknown; cause?: { code?: unknown } })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
   return (
     typeof code === "string" &&
-    ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "ENOTFOUND", "EAI_AGAIN"].includes(code)
+    [
+      "ECONNRESET",
+      "ECONNREFUSED",
+      "EPIPE",
+      "ETIMEDOUT",
+      "UND_ERR_SOCKET",
+      "UND_ERR_CONNECT_TIMEOUT",
+      "UND_ERR_HEADERS_TIMEOUT",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+    ].includes(code)
   );
 }
 

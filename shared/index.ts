@@ -5,11 +5,11 @@
 import { getService } from "./composition.js";
 import type { SyncResult, SyncRun } from "./core/types.js";
 
-export { authenticate } from "./adapters/auth/index.js";
 export type { AuthToken, PortalCredentials } from "./adapters/auth/index.js";
+export { authenticate } from "./adapters/auth/index.js";
+export { createService, getService, setServiceForProcess } from "./composition.js";
 export { applyFieldMappings } from "./core/mapping.js";
 export type { FieldMapping, SyncResult, SyncRun } from "./core/types.js";
-export { createService, getService, setServiceForProcess } from "./composition.js";
 export type { SyncService } from "./service.js";
 
 /** A scheduled run of one config. */

@@ -8,8 +8,10 @@ import type { Logger, LogProperties } from "./ports.js";
 export type LogLevel = "info" | "warn" | "error";
 
 export function createJsonLogger(write: (level: LogLevel, line: string) => void = defaultWrite): Logger {
-  const emit = (level: LogLevel) => (message: string, properties: LogProperties = {}) =>
-    write(level, JSON.stringify({ level, message, ...properties }));
+  const emit =
+    (level: LogLevel) =>
+    (message: string, properties: LogProperties = {}) =>
+      write(level, JSON.stringify({ level, message, ...properties }));
   return { info: emit("info"), warn: emit("warn"), error: emit("error") };
 }
 

@@ -14,8 +14,8 @@ import {
   ExponentialBackoff,
   handleType,
   type IBackoff,
-  retry,
   bulkhead as makeBulkhead,
+  retry,
   wrap,
 } from "cockatiel";
 import { TransientError } from "./errors.js";
@@ -83,25 +83,26 @@ export function createResilience(options: Partial<ResilienceOptions> = {}, event
   let gateOpensAt = 0;
 
   const jitter = new ExponentialBackoff({ initialDelay: o.baseDelayMs, maxDelay: o.maxDelayMs });
-  const backoff = new DelegateBackoff<{ attempt: number; result: unknown }, IBackoff<unknown> | undefined>(
-    (context, state) => {
-      const next = state ? state.next(undefined) : jitter.next();
-      const error = (context.result as { error?: unknown }).error;
-      const retryAfter = error instanceof TransientError ? error.retryAfterMs : undefined;
-      // The gate does the Retry-After wait; the backoff only adds jitter for 5xx/network errors.
-      return { delay: retryAfter !== undefined ? 0 : next.duration, state: next };
-    },
-  );
+  const backoff = new DelegateBackoff<{ attempt: number; result: unknown }, IBackoff<unknown> | undefined>((context, state) => {
+    const next = state ? state.next(undefined) : jitter.next();
+    const error = (context.result as { error?: unknown }).error;
+    const retryAfter = error instanceof TransientError ? error.retryAfterMs : undefined;
+    // The gate does the Retry-After wait; the backoff only adds jitter for 5xx/network errors.
+    return { delay: retryAfter !== undefined ? 0 : next.duration, state: next };
+  });
 
   const retryPolicy = retry(handleType(TransientError), { maxAttempts: o.maxAttempts - 1, backoff });
   retryPolicy.onRetry((event) => {
     const code = "error" in event && event.error instanceof TransientError ? event.error.code : "unknown";
     events.onRetry?.(event.attempt, event.delay, code);
   });
-  const breaker = circuitBreaker(handleType(TransientError, (e) => e.retryAfterMs === undefined), {
-    halfOpenAfter: o.halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(o.breakerThreshold),
-  });
+  const breaker = circuitBreaker(
+    handleType(TransientError, (e) => e.retryAfterMs === undefined),
+    {
+      halfOpenAfter: o.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(o.breakerThreshold),
+    },
+  );
   breaker.onBreak(() => events.onBreak?.());
   const bulkhead = makeBulkhead(o.concurrency, Number.MAX_SAFE_INTEGER);
   // The breaker sees calls, not attempts: a call that succeeds on a retry (a connection reset

@@ -3,8 +3,8 @@
  * `.local/azurite` for the local stack. Telemetry always off.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 
 const require = createRequire(import.meta.url);
 
@@ -64,4 +64,3 @@ export async function startAzurite(options: { location?: string } = {}): Promise
       }),
   };
 }
-

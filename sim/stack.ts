@@ -51,7 +51,10 @@ export async function startStandIns(options: StandInOptions = {}): Promise<Stand
   const dataset = options.dataset ? generateDataset(options.dataset) : undefined;
   if (dataset) {
     // The portal's rows were last changed before Meander's (seeded now): "newest" decides the same way every time.
-    dataverse.store.seed("contacts", dataset.portal.contacts.map((c) => ({ modifiedon: PORTAL_SEEDED_AT, ...c })));
+    dataverse.store.seed(
+      "contacts",
+      dataset.portal.contacts.map((c) => ({ modifiedon: PORTAL_SEEDED_AT, ...c })),
+    );
     meander.store.seed("likepersons", dataset.meander.likepersons);
     meander.store.seed("activities", dataset.meander.activities);
   }

@@ -4,7 +4,7 @@
  * the simulators do too; Node trusts the certificate through NODE_EXTRA_CA_CERTS.
  */
 import { execFileSync } from "node:child_process";
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";

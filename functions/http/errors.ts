@@ -4,15 +4,7 @@
  * no stack trace, secret or member data ever reaches a response body.
  */
 import type { HttpResponseInit, InvocationContext } from "@azure/functions";
-import {
-  AlreadyRunningError,
-  ConflictStateError,
-  NotFoundError,
-  SyncError,
-  toErrorInfo,
-  UnknownConfigError,
-  ValidationError,
-} from "../../shared/errors.js";
+import { AlreadyRunningError, ConflictStateError, NotFoundError, SyncError, toErrorInfo, UnknownConfigError, ValidationError } from "../../shared/errors.js";
 import { logEvent } from "./log.js";
 import { json } from "./respond.js";
 

@@ -8,7 +8,7 @@ import type { LogProperties } from "../../shared/ports.js";
 import type { SyncService } from "../../shared/service.js";
 import { errorResponse, HttpError } from "./errors.js";
 import { logEvent } from "./log.js";
-import { type Caller, authorize } from "./principal.js";
+import { authorize, type Caller } from "./principal.js";
 import { CONFIG_ID } from "./schemas.js";
 
 export interface HttpDeps {

@@ -114,14 +114,17 @@ export function tokenSourceFromCredential(credential: TokenCredential, now: () =
         const fetchedAt = now();
         pending = credential
           .getToken(scope)
-          .then((token: AccessToken | null) => {
-            if (!token) throw new FatalError("TOKEN_MISSING", `no token for scope ${scope}`);
-            const entry = { token: token.token, refreshAt: refreshAt(fetchedAt, token.expiresOnTimestamp) };
-            cache.set(scope, entry);
-            return entry;
-          }, (error: unknown) => {
-            throw tokenFailure(scope, error);
-          })
+          .then(
+            (token: AccessToken | null) => {
+              if (!token) throw new FatalError("TOKEN_MISSING", `no token for scope ${scope}`);
+              const entry = { token: token.token, refreshAt: refreshAt(fetchedAt, token.expiresOnTimestamp) };
+              cache.set(scope, entry);
+              return entry;
+            },
+            (error: unknown) => {
+              throw tokenFailure(scope, error);
+            },
+          )
           .finally(() => inflight.delete(scope));
         inflight.set(scope, pending);
       }

@@ -197,7 +197,10 @@ const schema = z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9]{0,29}$/, "must be letters and digits, starting with a letter, at most 30 characters")
       .default("sync"),
-    SYNC_ADMIN_ROLE: z.string().regex(/^\S{1,128}$/, "must be a role name without spaces").default("SyncAdmin"),
+    SYNC_ADMIN_ROLE: z
+      .string()
+      .regex(/^\S{1,128}$/, "must be a role name without spaces")
+      .default("SyncAdmin"),
     WEBSITE_AUTH_ENABLED: z.string().optional(),
   })
   .superRefine((s, ctx) => {
@@ -254,9 +257,7 @@ export function loadSettings(env: Env): Settings {
     },
     ...(s.KEY_VAULT_URL ? { keyVaultUrl: s.KEY_VAULT_URL } : {}),
     meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE },
-    tables: s.SYNC_TABLES_URL
-      ? { kind: "endpoint", url: s.SYNC_TABLES_URL }
-      : { kind: "connectionString", connectionString: s.AzureWebJobsStorage ?? "" },
+    tables: s.SYNC_TABLES_URL ? { kind: "endpoint", url: s.SYNC_TABLES_URL } : { kind: "connectionString", connectionString: s.AzureWebJobsStorage ?? "" },
     ...(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {}),
     schedule: s.SYNC_SCHEDULE,
     timeBudgetSeconds: s.SYNC_TIME_BUDGET_SECONDS,

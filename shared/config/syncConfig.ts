@@ -25,11 +25,15 @@ const column = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
 const meanderPath = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$/);
 
 const scopeFilter = (field: z.ZodString) =>
-  z.discriminatedUnion("op", [
-    z.strictObject({ field, op: z.literal("notNull") }),
-    z.strictObject({ field, op: z.literal("eq"), value: scalar }),
-    z.strictObject({ field, op: z.literal("in"), values: z.array(scalar).min(1) }),
-  ], { error: "a scope filter is { field, op: notNull } | { field, op: eq, value } | { field, op: in, values }" });
+  z.discriminatedUnion(
+    "op",
+    [
+      z.strictObject({ field, op: z.literal("notNull") }),
+      z.strictObject({ field, op: z.literal("eq"), value: scalar }),
+      z.strictObject({ field, op: z.literal("in"), values: z.array(scalar).min(1) }),
+    ],
+    { error: "a scope filter is { field, op: notNull } | { field, op: eq, value } | { field, op: in, values }" },
+  );
 
 const fieldSchema = z.strictObject({
   meander: meanderPath,

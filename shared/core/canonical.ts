@@ -65,7 +65,11 @@ export interface PayloadOptions {
 function lookupValue(f: CompiledField, value: Scalar, options: PayloadOptions): Scalar {
   if (value === null) return null;
   const portalId = options.lookups?.get(String(value));
-  if (!portalId) throw new RecordError("LOOKUP_UNRESOLVED", `${options.recordId ? `record ${options.recordId}: ` : ""}field ${f.meanderPath}: the referenced record has no portal partner yet`);
+  if (!portalId)
+    throw new RecordError(
+      "LOOKUP_UNRESOLVED",
+      `${options.recordId ? `record ${options.recordId}: ` : ""}field ${f.meanderPath}: the referenced record has no portal partner yet`,
+    );
   return `/${f.lookup!.entitySet}(${portalId})`;
 }
 

@@ -46,11 +46,7 @@ export function mapValue(value: unknown, mapping: FieldMapping, options: Mapping
   return result;
 }
 
-export function applyFieldMappings(
-  source: Record<string, unknown>,
-  mappings: FieldMapping[],
-  options: MappingOptions = {},
-): Record<string, unknown> {
+export function applyFieldMappings(source: Record<string, unknown>, mappings: FieldMapping[], options: MappingOptions = {}): Record<string, unknown> {
   const target: Record<string, unknown> = {};
   for (const mapping of mappings) {
     if (!isSafePath(mapping.source)) throw new MappingError(mapping.source, "source is not a valid path", options.recordId);

@@ -45,7 +45,12 @@ export function keyVariants(kind: KeyNormalizer, value: unknown): string[] {
     variants.push(`00${digits}`);
     if (digits.startsWith("47")) {
       const national = digits.slice(2);
-      variants.push(national, `+47 ${national}`, `${national.slice(0, 3)} ${national.slice(3, 5)} ${national.slice(5)}`, national.replace(/(\d{2})(?=\d)/g, "$1 "));
+      variants.push(
+        national,
+        `+47 ${national}`,
+        `${national.slice(0, 3)} ${national.slice(3, 5)} ${national.slice(5)}`,
+        national.replace(/(\d{2})(?=\d)/g, "$1 "),
+      );
     }
   }
   return [...new Set(variants)];

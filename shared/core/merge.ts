@@ -8,7 +8,7 @@ import { type CompiledField, lookupReadColumn } from "./compile.js";
 import { mapValue } from "./mapping.js";
 import { sameId } from "./matching.js";
 import { getPath } from "./paths.js";
-import type { PlanContext } from "./planner.js";
+import type { PlanContext } from "./planTypes.js";
 import { type FieldConflict, otherSide, type ResolvedConflict, type Scalar, type Side, type SideRecord } from "./types.js";
 
 export type Known = { readonly known: true; readonly value: Scalar } | { readonly known: false };

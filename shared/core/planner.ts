@@ -7,9 +7,12 @@ import { MappingError } from "../errors.js";
 import { canonicalFromMeander, canonicalFromPortal, canonicalValue, meanderPayload, portalPayload, sameValue } from "./canonical.js";
 import { type CompiledConfig, type CompiledField, writesTo } from "./compile.js";
 import { isMissing, mapValue } from "./mapping.js";
+import type { MatchResult } from "./matching.js";
 import { linkFieldOf, sameId } from "./matching.js";
 import { type Known, type MergeState, mergeBoth, mergeOneWay, UNKNOWN } from "./merge.js";
 import { getPath, holdsPath, setPath } from "./paths.js";
+import { ambiguousPlan } from "./planSummary.js";
+import type { PairInput, PlanContext } from "./planTypes.js";
 import {
   type Action,
   type Canonical,
@@ -23,18 +26,6 @@ import {
   type SideRecord,
   type SideView,
 } from "./types.js";
-
-export interface PairInput {
-  readonly link?: Link;
-  readonly meander: SideView;
-  readonly portal: SideView;
-  readonly resolutions?: readonly Resolution[];
-}
-
-export interface PlanContext {
-  /** Meander id of a referenced record -> its partner's portal id (lookup fields). */
-  readonly lookups?: ReadonlyMap<string, string>;
-}
 
 type Views = Record<Side, SideView>;
 type NextLink = Exclude<PairPlan["nextLink"], null | undefined>;
@@ -180,7 +171,9 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
   };
   // A resolution for a field the config no longer maps has nothing left to settle.
   const resolutions = new Map(
-    (input.resolutions ?? []).filter((r) => compiled.fieldByKey.has(r.field)).map((r) => [r.field, canonicalValue(compiled, r.field, r.value, ids.meander ?? ids.portal)]),
+    (input.resolutions ?? [])
+      .filter((r) => compiled.fieldByKey.has(r.field))
+      .map((r) => [r.field, canonicalValue(compiled, r.field, r.value, ids.meander ?? ids.portal)]),
   );
   const state: MergeState = { writes: { meander: {}, portal: {} }, baseline: {}, parkedNext: new Set(), parked: [], resolved: [] };
 
@@ -261,4 +254,10 @@ function sameLink(link: Link, next: NextLink): boolean {
   );
 }
 
-export { ambiguousPlan, linkBackAction, type MassDeleteVerdict, massDeleteGuard, planUnlinked, summarizePlans } from "./planHelpers.js";
+/** The plan for a record without a stored link, given what findPartner found for it. */
+export function planUnlinked(compiled: CompiledConfig, fromSide: Side, record: SideRecord, match: MatchResult, context: PlanContext = {}): PairPlan {
+  if (match.kind === "ambiguous") return ambiguousPlan(fromSide, record, match.candidates);
+  const other = match.kind === "one" ? ({ state: "present", record: match.partner } as const) : ({ state: "absent" } as const);
+  const mine = { state: "present", record } as const;
+  return planPair(compiled, fromSide === "meander" ? { meander: mine, portal: other } : { meander: other, portal: mine }, context);
+}

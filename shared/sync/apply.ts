@@ -3,22 +3,22 @@
  * batches, then save links, ledger entries and conflicts. A pair whose writes did not
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
  */
-import { ambiguousPlan, planPair } from "../core/planner.js";
-import { massDeleteGuard } from "../core/planner.js";
+
+import { getPath } from "../core/paths.js";
+import { planPair } from "../core/planner.js";
+import { ambiguousPlan, massDeleteGuard } from "../core/planSummary.js";
 import type { Action, Link, PairPlan, Side } from "../core/types.js";
 import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, LedgerEntry, WriteOp, WriteOutcome } from "../ports.js";
+import { ambiguousConflict, conflictsOf } from "./conflicts.js";
 import type { PairTask } from "./pairing.js";
 import type { Run } from "./run.js";
-import { ambiguousConflict, conflictsOf } from "./conflicts.js";
 import { ledgerKey, linkKey, StopRun } from "./run.js";
-import { getPath } from "../core/paths.js";
 
 interface Planned {
   readonly task: Extract<PairTask, { kind: "pair" }>;
   readonly plan: PairPlan;
 }
-
 
 export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<void> {
   const lookups = await resolveLookups(run, tasks);
@@ -34,11 +34,7 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
       conflicts.push(ambiguousConflict(run, task.item.side, task.item.id, task.candidates, now));
     } else {
       try {
-        const plan = planPair(
-          run.compiled,
-          { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions },
-          { lookups },
-        );
+        const plan = planPair(run.compiled, { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions }, { lookups });
         planned.push({ task, plan });
       } catch (error) {
         run.tracker.count(task.item.side, "failed");
@@ -49,7 +45,8 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
   if (run.dryRun) {
     for (const { plan } of planned) run.plans.push(plan);
     for (const task of tasks) {
-      if (task.kind === "ambiguous" && task.item.view.state === "present") run.plans.push(ambiguousPlan(task.item.side, task.item.view.record, task.candidates));
+      if (task.kind === "ambiguous" && task.item.view.state === "present")
+        run.plans.push(ambiguousPlan(task.item.side, task.item.view.record, task.candidates));
     }
     return;
   }
@@ -114,7 +111,10 @@ async function resolveLookups(run: Run, tasks: readonly PairTask[]): Promise<Map
       if (typeof value === "string" && value) ids.add(value);
     }
     if (ids.size === 0) continue;
-    const links = await run.deps.state.getLinks(field.lookup.config, [...ids].map((id) => ({ side: "meander" as const, id })));
+    const links = await run.deps.state.getLinks(
+      field.lookup.config,
+      [...ids].map((id) => ({ side: "meander" as const, id })),
+    );
     for (const link of links) lookups.set(link.meanderId, link.portalId);
   }
   return lookups;

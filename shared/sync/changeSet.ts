@@ -3,10 +3,9 @@
  * the normalised match keys so that partners are found without a request per record.
  */
 import type { CompiledConfig } from "../core/compile.js";
-import { normalizeKey } from "../core/matching.js";
-import type { Side, SideRecord, SideView } from "../core/types.js";
-import { inScope } from "../core/matching.js";
+import { inScope, normalizeKey } from "../core/matching.js";
 import { getPath } from "../core/paths.js";
+import type { Side, SideRecord, SideView } from "../core/types.js";
 
 export class ChangeSet {
   private readonly views = new Map<string, SideView>();

@@ -4,7 +4,7 @@
  * only past changes that were applied or put in the retry ledger.
  */
 import { randomUUID } from "node:crypto";
-import { summarizePlans } from "../core/planner.js";
+import { summarizePlans } from "../core/planSummary.js";
 import type { Side, SyncResult } from "../core/types.js";
 import { SIDES } from "../core/types.js";
 import { AlreadyRunningError, LeaseLostError, toErrorInfo, UnknownConfigError } from "../errors.js";
@@ -90,10 +90,16 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   tracker.finish(clock.now(), fatal);
 
   if (!dryRun) await finishRun(run, result);
-  const counts = Object.fromEntries(
-    SIDES.flatMap((side) => Object.entries(result.counts[side]).map(([k, v]) => [`${side}_${k}`, v])),
-  );
-  const line = { ...base, status: result.status, durationMs: result.durationMs, errorCount: result.errorCount, conflictsOpen: result.conflicts.open, ledgerSize: result.ledger.size, ...counts };
+  const counts = Object.fromEntries(SIDES.flatMap((side) => Object.entries(result.counts[side]).map(([k, v]) => [`${side}_${k}`, v])));
+  const line = {
+    ...base,
+    status: result.status,
+    durationMs: result.durationMs,
+    errorCount: result.errorCount,
+    conflictsOpen: result.conflicts.open,
+    ledgerSize: result.ledger.size,
+    ...counts,
+  };
   if (result.status === "failed") logger.error("sync run finished", { ...line, errorCode: result.errors.at(-1)?.code });
   else logger.info("sync run finished", line);
   if (result.conflicts.found > 0) logger.warn("sync run parked conflicts", { ...base, conflictsFound: result.conflicts.found });

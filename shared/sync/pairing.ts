@@ -5,11 +5,11 @@
  */
 import { conflictIdFor } from "../core/ids.js";
 import { findPartner, keyVariants } from "../core/matching.js";
+import { getPath } from "../core/paths.js";
 import type { Link, Resolution, Scalar, Side, SideRecord, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import type { Run } from "./run.js";
 import { linkKey } from "./run.js";
-import { getPath } from "../core/paths.js";
 
 export interface UnitItem {
   readonly side: Side;
@@ -122,13 +122,22 @@ async function matchUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask
     const claimedByOther = (id: string) => run.claimed.has(linkKey(partner, id)) && run.claimed.get(linkKey(partner, id)) !== self;
     const taken = new Set(ids.filter((id) => claimedByOther(id) || run.linkOf(partner, id) !== undefined));
     const forced = run.pendingPartner(item.side, item.id);
-    let result = findPartner(run.compiled, item.side, record, ids.map((id) => records.get(id)!), taken);
+    let result = findPartner(
+      run.compiled,
+      item.side,
+      record,
+      ids.map((id) => records.get(id)!),
+      taken,
+    );
     if (forced === null) result = { kind: "none" };
     else if (typeof forced === "string" && records.has(forced) && !taken.has(forced)) {
       result = { kind: "one", partner: records.get(forced)!, by: "resolution" };
     }
     // A person's decision on an ambiguous match: the pair carries the conflict so it is marked applied.
-    const decided = forced === undefined ? {} : { conflictId: conflictIdFor("ambiguous", item.side === "meander" ? item.id : undefined, item.side === "portal" ? item.id : undefined) };
+    const decided =
+      forced === undefined
+        ? {}
+        : { conflictId: conflictIdFor("ambiguous", item.side === "meander" ? item.id : undefined, item.side === "portal" ? item.id : undefined) };
     if (result.kind === "one") {
       run.claimed.set(linkKey(partner, result.partner.id), self);
       run.claimed.set(self, linkKey(partner, result.partner.id));
@@ -163,7 +172,14 @@ async function remoteCandidates(run: Run, partner: Side, items: readonly UnitIte
   const entity = run.entity(partner);
   const lookups: Promise<SideRecord[]>[] = [];
   const linkField = config[partner].linkField;
-  if (linkField) lookups.push(side.findByField(entity, linkField, items.map((i) => i.id)));
+  if (linkField)
+    lookups.push(
+      side.findByField(
+        entity,
+        linkField,
+        items.map((i) => i.id),
+      ),
+    );
   for (const key of config.matchKeys) {
     const fromPath = partner === "portal" ? key.meander : key.portal;
     const values = new Set<Scalar>();

@@ -7,11 +7,10 @@
  * its delta link is only handed out at the end of a feed).
  */
 import type { CompiledConfig } from "../core/compile.js";
-import type { PairPlan, Resolution, Side, SideRecord } from "../core/types.js";
+import type { Link, PairPlan, Resolution, Side, SideRecord } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import { LeaseLostError, TransientError } from "../errors.js";
-import type { Link } from "../core/types.js";
-import type { ConfigControl, ConflictRecord, CursorState, LedgerEntry, Lease } from "../ports.js";
+import type { ConfigControl, ConflictRecord, CursorState, Lease, LedgerEntry } from "../ports.js";
 import { applyUnit } from "./apply.js";
 import { ChangeSet, KeyIndex, viewOf } from "./changeSet.js";
 import type { EngineDeps } from "./deps.js";
@@ -223,7 +222,10 @@ export class Run {
       if (page.final) cursor = page.cursor;
     }
     set.full = fullResync;
-    const extra = await this.readByIds(side, extraIds.filter((id) => !set.has(id)));
+    const extra = await this.readByIds(
+      side,
+      extraIds.filter((id) => !set.has(id)),
+    );
     for (const record of extra.records) set.addRecord(record);
     for (const id of extra.gone) set.addDeleted(id);
     this.holdSet = set;

@@ -96,7 +96,11 @@ interface Person {
   trainingCompletedOn: string | null;
 }
 
-const STATUSES: readonly [LikepersonStatus, number][] = [["active", 75], ["paused", 15], ["retired", 10]];
+const STATUSES: readonly [LikepersonStatus, number][] = [
+  ["active", 75],
+  ["paused", 15],
+  ["retired", 10],
+];
 const KINDS: readonly MeanderActivity["kind"][] = ["conversation", "group", "phone", "event"];
 const DAY = 86_400_000;
 const TRAINING_FROM = Date.UTC(2015, 0, 1);
@@ -119,7 +123,10 @@ export class Draw {
     return this.int(0, 999_999) < p * 1_000_000;
   }
   weighted<T>(items: readonly [T, number][]): T {
-    let roll = this.int(1, items.reduce((sum, [, w]) => sum + w, 0));
+    let roll = this.int(
+      1,
+      items.reduce((sum, [, w]) => sum + w, 0),
+    );
     for (const [item, weight] of items) {
       roll -= weight;
       if (roll <= 0) return item;
@@ -146,7 +153,16 @@ export class Draw {
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function generateDataset(options: DatasetOptions): Dataset {
-  const o = { overlap: 0.8, portalOnlyMembers: 0, conflictingShare: 0.1, formatNoiseShare: 0.2, ambiguousShare: 0.02, activitiesPerPerson: 2, canaries: 0, ...options };
+  const o = {
+    overlap: 0.8,
+    portalOnlyMembers: 0,
+    conflictingShare: 0.1,
+    formatNoiseShare: 0.2,
+    ambiguousShare: 0.02,
+    activitiesPerPerson: 2,
+    canaries: 0,
+    ...options,
+  };
   const draw = new Draw(o.seed);
   const memberNumbers = new Set<string>();
   const emails = new Set<string>();
@@ -165,7 +181,12 @@ export function generateDataset(options: DatasetOptions): Dataset {
   const newEmail = (first: string, last: string) =>
     unique(emails, () => {
       const style = draw.int(0, 3);
-      const local = style === 0 ? `${asciiFold(first)}.${asciiFold(last)}` : style === 1 ? `${asciiFold(first)}${asciiFold(last)}${draw.int(1, 99)}` : `${asciiFold(first)[0]}${asciiFold(last)}${draw.int(1, 999)}`;
+      const local =
+        style === 0
+          ? `${asciiFold(first)}.${asciiFold(last)}`
+          : style === 1
+            ? `${asciiFold(first)}${asciiFold(last)}${draw.int(1, 99)}`
+            : `${asciiFold(first)[0]}${asciiFold(last)}${draw.int(1, 999)}`;
       return `${local}@${draw.pick(EMAIL_DOMAINS)}`;
     });
 

@@ -17,7 +17,10 @@ interface IssuedToken {
 
 /** Entra ID's error body: `{ error, error_description, error_codes, ... }`. */
 function aadError(status: number, error: string, code: number, description: string): SimResponse {
-  const now = new Date().toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const now = new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
   return {
     status,
     headers: { "Content-Type": "application/json; charset=utf-8" },
@@ -115,10 +118,25 @@ export class Authority {
       return fail(aadError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`));
     }
     if (form.get("client_secret") !== expected) {
-      return fail(aadError(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."));
+      return fail(
+        aadError(
+          401,
+          "invalid_client",
+          7000215,
+          "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+        ),
+      );
     }
     const scope = (form.get("scope") ?? "").split(" ").find((s) => s.endsWith("/.default"));
-    if (!scope) return fail(aadError(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."));
+    if (!scope)
+      return fail(
+        aadError(
+          400,
+          "invalid_scope",
+          1002012,
+          "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+        ),
+      );
     const resource = scope.slice(0, -"/.default".length).replace(/\/$/, "");
     const accessToken = randomBytes(32).toString("base64url");
     this.tokens.set(accessToken, { clientId, resource, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000 });

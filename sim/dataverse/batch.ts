@@ -6,7 +6,7 @@
  * first failure. Request line endings may be CRLF or LF; responses use CRLF.
  */
 import { randomUUID } from "node:crypto";
-import { DV, dvError, parseQuery, preferences, type SimRequest, type SimResponse, SimError, STATUS_TEXT } from "./http.js";
+import { DV, dvError, parseQuery, preferences, SimError, type SimRequest, type SimResponse, STATUS_TEXT } from "./http.js";
 import type { Journal } from "./store.js";
 import { handleOperation, type WebApiContext } from "./webapi.js";
 
@@ -57,7 +57,6 @@ function readHeaders(lines: readonly string[], from: number): { headers: Record<
   }
   return { headers, next: i };
 }
-
 
 /** `https://host/api/data/v9.2/contacts?x`, `/api/data/v9.2/contacts`, `contacts` or `$1` -> path below the API root. */
 function apiPath(url: string): { path: string; search: string } {

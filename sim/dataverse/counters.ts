@@ -1,16 +1,6 @@
 /** What the simulator has seen, for tests and the benchmark to assert on. */
 
-export type RequestKind =
-  | "token"
-  | "metadata"
-  | "get"
-  | "delta"
-  | "batch"
-  | "create"
-  | "update"
-  | "upsert"
-  | "delete"
-  | "keyvault";
+export type RequestKind = "token" | "metadata" | "get" | "delta" | "batch" | "create" | "update" | "upsert" | "delete" | "keyvault";
 
 export interface DataverseCounters {
   /** HTTP requests received (a $batch is one, whatever it holds). */

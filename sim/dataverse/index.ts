@@ -4,13 +4,14 @@
  * Plain node:https; the protocol follows Microsoft's documentation so the real
  * dynamics-web-api, msal-node and SecretClient code paths run against it.
  */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { Authority, VAULT_RESOURCE } from "./auth.js";
 import { executeBatch } from "./batch.js";
 import { copyCounters, type DataverseCounters, emptyCounters } from "./counters.js";
-import { DV, dvError, parseQuery, type SimRequest, type SimResponse, SimError } from "./http.js";
+import { DV, dvError, parseQuery, SimError, type SimRequest, type SimResponse } from "./http.js";
 import { Vault } from "./keyvault.js";
 import { type Fault, Faults, faultResponse, type Limits, Protection } from "./protection.js";
 import { DEFAULT_ENTITIES, type EntityConfig, type Row, Store } from "./store.js";

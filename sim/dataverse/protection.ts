@@ -103,7 +103,13 @@ export class Protection {
       this.windows.set(client, window);
       const concurrent = this.inFlight.get(client) ?? 0;
       if (concurrent >= limits.maxConcurrent) {
-        return this.reject(client, connection, DV.tooManyConcurrent, `Number of concurrent requests exceeded the limit of ${limits.maxConcurrent}.`, limits.retryAfterSeconds ?? 1);
+        return this.reject(
+          client,
+          connection,
+          DV.tooManyConcurrent,
+          `Number of concurrent requests exceeded the limit of ${limits.maxConcurrent}.`,
+          limits.retryAfterSeconds ?? 1,
+        );
       }
       if (window.length >= limits.requestsPerWindow) {
         const untilRoom = Math.ceil(((window[0] ?? now) + limits.windowMs - now) / 1000);

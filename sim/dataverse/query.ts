@@ -4,7 +4,7 @@
  * tracking (`Prefer: odata.track-changes`, `@odata.deltaLink`, `$deletedEntity` rows).
  */
 import { compareValues, compileFilter, parseFilter } from "./filter.js";
-import { DV, jsonResponse, preferences, type SimRequest, type SimResponse, SimError } from "./http.js";
+import { DV, jsonResponse, preferences, SimError, type SimRequest, type SimResponse } from "./http.js";
 import type { Row, Store } from "./store.js";
 
 export interface QueryContext {
@@ -72,9 +72,7 @@ export function contextUrl(ctx: QueryContext, entitySet: string, select: readonl
 
 function link(ctx: QueryContext, entitySet: string, params: [string, string][]): string {
   // Dataverse writes `$` and `,` literally in its links; everything else is encoded.
-  const query = params
-    .map(([name, value]) => `${name}=${encodeURIComponent(value).replace(/%2C/gi, ",").replace(/%24/gi, "$")}`)
-    .join("&");
+  const query = params.map(([name, value]) => `${name}=${encodeURIComponent(value).replace(/%2C/gi, ",").replace(/%24/gi, "$")}`).join("&");
   return `${ctx.baseUrl}${entitySet}${query ? `?${query}` : ""}`;
 }
 
@@ -185,9 +183,7 @@ function deltaPage(
   const deletedContext = `${ctx.baseUrl}$metadata#${entitySet}/$deletedEntity`;
   const body: Record<string, unknown> = {
     "@odata.context": contextUrl(ctx, entitySet, select, "/$delta"),
-    value: page.map((change) =>
-      change.row ? shapeRow(change.row, idField, select) : { "@odata.context": deletedContext, id: change.id, reason: "deleted" },
-    ),
+    value: page.map((change) => (change.row ? shapeRow(change.row, idField, select) : { "@odata.context": deletedContext, id: change.id, reason: "deleted" })),
   };
   const keep: [string, string][] = select ? [["$select", select.join(",")]] : [];
   const last = page[page.length - 1];

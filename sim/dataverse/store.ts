@@ -54,8 +54,7 @@ export interface WriteResult {
   readonly changed: boolean;
 }
 
-const keyValue = (value: unknown): string | undefined =>
-  value === undefined || value === null ? undefined : String(value).toLowerCase();
+const keyValue = (value: unknown): string | undefined => (value === undefined || value === null ? undefined : String(value).toLowerCase());
 
 export class Store {
   private readonly tables = new Map<string, Table>();
@@ -136,9 +135,7 @@ export class Store {
   redeemDeltaToken(entitySet: string, token: string): number {
     const entry = this.tokens.get(token);
     const expired =
-      !entry ||
-      entry.entitySet !== entitySet ||
-      (this.deltaTokenLifetimeMs !== undefined && Date.now() - entry.issuedAt > this.deltaTokenLifetimeMs);
+      !entry || entry.entitySet !== entitySet || (this.deltaTokenLifetimeMs !== undefined && Date.now() - entry.issuedAt > this.deltaTokenLifetimeMs);
     if (expired) {
       throw new SimError(400, DV.expiredVersionStamp, "Version stamp associated with the client has expired. Please perform a full sync.");
     }

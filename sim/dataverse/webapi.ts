@@ -4,8 +4,8 @@
  * and the operations inside a $batch alike.
  */
 import type { DataverseCounters, RequestKind } from "./counters.js";
-import { DV, dvError, emptyResponse, header, jsonResponse, preferences, type SimRequest, type SimResponse, SimError } from "./http.js";
-import { etagOf, type QueryContext, queryCollection, shapeRow, contextUrl } from "./query.js";
+import { DV, dvError, emptyResponse, header, jsonResponse, preferences, SimError, type SimRequest, type SimResponse } from "./http.js";
+import { contextUrl, etagOf, type QueryContext, queryCollection, shapeRow } from "./query.js";
 import { isGuid, type Journal, notFound, type Row, type WriteResult } from "./store.js";
 
 export interface WebApiContext extends QueryContext {

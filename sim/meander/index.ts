@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { loadContract } from "./contract.js";
 import { type FaultSpec, Faults, type RequestKind } from "./faults.js";
 import { Limiter, type LimiterOptions } from "./limiter.js";
-import { type BatchOperation, type Entity, ENTITIES, EntityStore, isEntity, LOOKUP_FIELDS, type Problem, problem, type WireRecord } from "./store.js";
+import { type BatchOperation, ENTITIES, type Entity, EntityStore, isEntity, LOOKUP_FIELDS, type Problem, problem, type WireRecord } from "./store.js";
 
 export type { FaultSpec, RequestKind } from "./faults.js";
 export type { Entity, WireRecord } from "./store.js";
@@ -93,7 +93,8 @@ const fail = (p: Problem, headers: Record<string, string> = {}): Reply => ({
 });
 
 // Opaque to clients; `g` is the retention generation, so expiring cursors never touches new ones.
-const encodeCursor = (entity: Entity, seq: number, generation: number) => Buffer.from(JSON.stringify({ e: entity, s: seq, g: generation })).toString("base64url");
+const encodeCursor = (entity: Entity, seq: number, generation: number) =>
+  Buffer.from(JSON.stringify({ e: entity, s: seq, g: generation })).toString("base64url");
 function decodeCursor(entity: Entity, cursor: string): { seq: number; generation: number } | undefined {
   try {
     const { e, s, g } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { e?: unknown; s?: unknown; g?: unknown };
@@ -159,13 +160,17 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
     const rawLimit = query.get("limit");
     const limit = rawLimit === null ? DOCUMENTED.pageSize : Number(rawLimit);
     if (!Number.isInteger(limit) || limit < 1 || limit > DOCUMENTED.maxPageSize) {
-      return fail(problem(400, "INVALID_REQUEST", `limit must be an integer from 1 to ${DOCUMENTED.maxPageSize}`, [{ parameter: "limit", detail: "out of range" }]));
+      return fail(
+        problem(400, "INVALID_REQUEST", `limit must be an integer from 1 to ${DOCUMENTED.maxPageSize}`, [{ parameter: "limit", detail: "out of range" }]),
+      );
     }
     const cursor = query.get("cursor");
     const store = stores[entity];
     const position = cursor === null ? { seq: 0, generation: store.cursorGeneration } : decodeCursor(entity, cursor);
-    if (position === undefined) return fail(problem(400, "CURSOR_INVALID", "the cursor was not issued for this entity", [{ parameter: "cursor", detail: "is not a valid cursor" }]));
-    if (position.generation !== store.cursorGeneration) return fail(problem(410, "CURSOR_EXPIRED", "the cursor is older than the retention: read from the start"));
+    if (position === undefined)
+      return fail(problem(400, "CURSOR_INVALID", "the cursor was not issued for this entity", [{ parameter: "cursor", detail: "is not a valid cursor" }]));
+    if (position.generation !== store.cursorGeneration)
+      return fail(problem(410, "CURSOR_EXPIRED", "the cursor is older than the retention: read from the start"));
     const page = store.changes(position.seq, Math.min(limit, maxPageSize));
     const items = page.items.map((r) => (r.data ? store.wire(r) : { id: r.id, version: r.version, modifiedAt: r.modifiedAt, deleted: true }));
     return json(200, { items, nextCursor: encodeCursor(entity, page.lastSeq, store.cursorGeneration), hasMore: page.hasMore });
@@ -176,11 +181,18 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
     if (bad) return bad;
     const operations = (body as { operations: BatchOperation[] }).operations;
     if (operations.length > maxBatchSize) {
-      return fail(problem(400, "BATCH_TOO_LARGE", `at most ${maxBatchSize} operations per batch`, [{ pointer: "/operations", detail: `more than ${maxBatchSize} items` }]));
+      return fail(
+        problem(400, "BATCH_TOO_LARGE", `at most ${maxBatchSize} operations per batch`, [
+          { pointer: "/operations", detail: `more than ${maxBatchSize} items` },
+        ]),
+      );
     }
     const refs = new Set<string>();
     for (const [index, op] of operations.entries()) {
-      if (refs.has(op.ref)) return fail(problem(400, "DUPLICATE_REF", "refs must be unique within a batch", [{ pointer: `/operations/${index}/ref`, detail: "repeats an earlier ref" }]));
+      if (refs.has(op.ref))
+        return fail(
+          problem(400, "DUPLICATE_REF", "refs must be unique within a batch", [{ pointer: `/operations/${index}/ref`, detail: "repeats an earlier ref" }]),
+        );
       refs.add(op.ref);
     }
     const cacheKey = idempotencyKey === undefined ? undefined : `${entity}:${idempotencyKey}`;
@@ -247,7 +259,11 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
     if (fault?.status) {
       if (fault.retryAfterSeconds !== undefined) limiter.hold(Date.now(), fault.retryAfterSeconds);
       const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) };
-      const injected = { ...problem(fault.status, fault.status === 429 ? "RATE_LIMITED" : "INJECTED_FAULT", "injected failure"), ...fault.problem, status: fault.status };
+      const injected = {
+        ...problem(fault.status, fault.status === 429 ? "RATE_LIMITED" : "INJECTED_FAULT", "injected failure"),
+        ...fault.problem,
+        status: fault.status,
+      };
       return { kind, fault, reply: fail(injected, headers) };
     }
     if (kind === "changes") {
@@ -264,7 +280,13 @@ export async function startMeanderSim(options: MeanderSimOptions = {}): Promise<
     if (body.error) return { kind, fault, reply: body.error };
     const key = req.headers["idempotency-key"];
     if (typeof key === "string" && (key.length === 0 || key.length > 100)) {
-      return { kind, fault, reply: fail(problem(400, "INVALID_REQUEST", "Idempotency-Key must have 1 to 100 characters", [{ parameter: "Idempotency-Key", detail: "wrong length" }])) };
+      return {
+        kind,
+        fault,
+        reply: fail(
+          problem(400, "INVALID_REQUEST", "Idempotency-Key must have 1 to 100 characters", [{ parameter: "Idempotency-Key", detail: "wrong length" }]),
+        ),
+      };
     }
     const reply =
       kind === "batch"

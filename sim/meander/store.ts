@@ -277,7 +277,10 @@ export class EntityStore {
     }
     const next = merge(target?.data ?? TEMPLATES[this.entity], data);
     const duplicate = this.duplicateMemberNumber(next, target?.id);
-    if (duplicate) return fail(409, "DUPLICATE_MEMBER_NUMBER", `memberNumber is in use by record ${duplicate}`, [{ pointer: `/operations/${index}/data/memberNumber`, detail: "is in use" }]);
+    if (duplicate)
+      return fail(409, "DUPLICATE_MEMBER_NUMBER", `memberNumber is in use by record ${duplicate}`, [
+        { pointer: `/operations/${index}/data/memberNumber`, detail: "is in use" },
+      ]);
     const externalRef = op.externalRef ?? target?.externalRef ?? null;
     if (target?.data && isDeepStrictEqual(next, target.data) && externalRef === target.externalRef) {
       return { result: { ref: op.ref, status: 200, id: target.id, version: target.version }, changed: false };

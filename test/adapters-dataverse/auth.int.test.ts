@@ -9,7 +9,10 @@ describe("authentication against the simulator's token endpoint and Key Vault", 
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    h.sim.store.seed("contacts", Array.from({ length: 30 }, (_, i) => ({ contactid: guid(i + 1), firstname: `F${i}`, hlf_meanderid: `m-${i}` })));
+    h.sim.store.seed(
+      "contacts",
+      Array.from({ length: 30 }, (_, i) => ({ contactid: guid(i + 1), firstname: `F${i}`, hlf_meanderid: `m-${i}` })),
+    );
   });
   afterAll(() => h.sim.close());
 
@@ -65,7 +68,13 @@ describe("authentication against the simulator's token endpoint and Key Vault", 
 
   it("a wrong secret is an AuthError naming tenant and client id, never the secret", async () => {
     const wrong = "wrong-secret-do-not-print";
-    const error = await authenticate({ tenantId: h.sim.tenantId, clientId: h.client.clientId, clientSecret: wrong, dataverseUrl: h.sim.url, authorityHost: h.sim.authorityHost }).catch((e: unknown) => e);
+    const error = await authenticate({
+      tenantId: h.sim.tenantId,
+      clientId: h.client.clientId,
+      clientSecret: wrong,
+      dataverseUrl: h.sim.url,
+      authorityHost: h.sim.authorityHost,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     const message = (error as Error).message;
     expect(message).toContain(h.sim.tenantId);
@@ -77,7 +86,13 @@ describe("authentication against the simulator's token endpoint and Key Vault", 
   it("a wrong tenant is an AuthError too", async () => {
     const tenant = "99999999-9999-9999-9999-999999999999";
     await expect(
-      authenticate({ tenantId: tenant, clientId: h.client.clientId, clientSecret: h.client.clientSecret, dataverseUrl: h.sim.url, authorityHost: h.sim.authorityHost }),
+      authenticate({
+        tenantId: tenant,
+        clientId: h.client.clientId,
+        clientSecret: h.client.clientSecret,
+        dataverseUrl: h.sim.url,
+        authorityHost: h.sim.authorityHost,
+      }),
     ).rejects.toThrow(AuthError);
   });
 

@@ -50,7 +50,9 @@ describe("batch size measured against the simulator's cost model", () => {
         expect(counters.byKind.upsert).toBe(n);
         // The bulkhead: never more than 8 requests in flight (Dataverse allows 52).
         expect(counters.maxConcurrentSeen).toBeLessThanOrEqual(8);
-        rows.push(`N=${n} size=${size}: ${Math.round(timings.get(size)!)} ms, ${counters.byKind.batch} requests, ${counters.maxConcurrentSeen} in flight at most`);
+        rows.push(
+          `N=${n} size=${size}: ${Math.round(timings.get(size)!)} ms, ${counters.byKind.batch} requests, ${counters.maxConcurrentSeen} in flight at most`,
+        );
       }
       const best = Math.min(...timings.values());
       rows.push(`N=${n}: default ${DEFAULT_BATCH_SIZE} at ${(timings.get(DEFAULT_BATCH_SIZE)! / best).toFixed(2)}x the fastest`);

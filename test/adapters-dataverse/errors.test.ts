@@ -3,7 +3,8 @@ import { mapDataverseError } from "../../shared/adapters/dataverse/errors.js";
 import { AuthError, FatalError, RecordError, TransientError } from "../../shared/errors.js";
 
 /** What dynamics-web-api leaves on a failed top-level response or batch part. */
-const libraryError = (status: number, extra: Record<string, unknown> = {}) => Object.assign(new Error("server text with a value: someone@example.com"), { status, ...extra });
+const libraryError = (status: number, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error("server text with a value: someone@example.com"), { status, ...extra });
 
 describe("mapDataverseError", () => {
   it.each([

@@ -60,7 +60,11 @@ export async function startHarness(options: Partial<DataverseSimOptions> = {}): 
         url: sim.url,
         tokenProvider: tokens,
         entities: {
-          contacts: { idField: "contactid", alternateKey: "hlf_meanderid", select: ["firstname", "lastname", "emailaddress1", "hlf_meanderid", "hlf_membernumber"] },
+          contacts: {
+            idField: "contactid",
+            alternateKey: "hlf_meanderid",
+            select: ["firstname", "lastname", "emailaddress1", "hlf_meanderid", "hlf_membernumber"],
+          },
           hlf_likepersonactivities: { idField: "hlf_likepersonactivityid", alternateKey: "hlf_meanderid" },
         },
         // Tests use short waits; production keeps the defaults.

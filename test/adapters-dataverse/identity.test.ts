@@ -9,7 +9,9 @@ import { AuthError, FatalError, TransientError } from "../../shared/errors.js";
 describe("createAzureCredential", () => {
   it("picks managed identity, then client secret, then the default chain", () => {
     expect(createAzureCredential({ managedIdentityClientId: "00000000-0000-0000-0000-000000000001" })).toBeInstanceOf(ManagedIdentityCredential);
-    expect(createAzureCredential({ tenantId: "t", clientId: "c", clientSecret: "s", authorityHost: "https://127.0.0.1:1" })).toBeInstanceOf(ClientSecretCredential);
+    expect(createAzureCredential({ tenantId: "t", clientId: "c", clientSecret: "s", authorityHost: "https://127.0.0.1:1" })).toBeInstanceOf(
+      ClientSecretCredential,
+    );
     expect(createAzureCredential({})).toBeInstanceOf(DefaultAzureCredential);
     expect(() => createAzureCredential({ clientSecret: "s" })).toThrow(FatalError);
   });
@@ -35,7 +37,11 @@ describe("tokenSourceFromCredential failures", () => {
   it("a refused credential is fatal, an unavailable endpoint transient, and the next call tries again", async () => {
     const refused = Object.assign(new Error("AADSTS7000215 long text"), { name: "AuthenticationError", statusCode: 400 });
     const down = Object.assign(new Error("down"), { name: "AuthenticationError", statusCode: 503 });
-    const getToken = vi.fn().mockRejectedValueOnce(refused).mockRejectedValueOnce(down).mockResolvedValueOnce({ token: "t", expiresOnTimestamp: Date.now() + 3600_000 });
+    const getToken = vi
+      .fn()
+      .mockRejectedValueOnce(refused)
+      .mockRejectedValueOnce(down)
+      .mockResolvedValueOnce({ token: "t", expiresOnTimestamp: Date.now() + 3600_000 });
     const source = tokenSourceFromCredential({ getToken } as TokenCredential);
     const first = await source.getToken("api://m/.default").catch((e: unknown) => e);
     expect(first).toBeInstanceOf(FatalError);

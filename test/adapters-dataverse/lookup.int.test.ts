@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guid, type Harness, startHarness } from "./harness.js";
 
-const TRICKY = ["o'brien@example.no", "100%sure@example.no", "hash#tag@example.no", "rock&roll@example.no", "plus+tag@example.no", "slash/name@example.no", "blåbær.ærlig@example.no", "Øyvind@EXAMPLE.no"];
+const TRICKY = [
+  "o'brien@example.no",
+  "100%sure@example.no",
+  "hash#tag@example.no",
+  "rock&roll@example.no",
+  "plus+tag@example.no",
+  "slash/name@example.no",
+  "blåbær.ærlig@example.no",
+  "Øyvind@EXAMPLE.no",
+];
 
 describe("findByField and getByIds against the simulator", () => {
   let h: Harness;

@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { alternateKeySegment, CLIENT_PATH_LIMIT, chunkFilters, composedPath, equalsClause, isSafeKeyValue, stringLiteral } from "../../shared/adapters/dataverse/odata.js";
+import {
+  alternateKeySegment,
+  CLIENT_PATH_LIMIT,
+  chunkFilters,
+  composedPath,
+  equalsClause,
+  isSafeKeyValue,
+  stringLiteral,
+} from "../../shared/adapters/dataverse/odata.js";
 import { columnsFor, coversColumns } from "../../shared/adapters/dataverse/read.js";
 import { columns, deletedId, fromCursor, toCursor, toSideRecord } from "../../shared/adapters/dataverse/records.js";
 

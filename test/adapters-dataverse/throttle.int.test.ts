@@ -14,7 +14,10 @@ describe("service protection limits", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ limits: { requestsPerWindow: 5, windowMs: 500, maxConcurrent: 52 } });
-    h.sim.store.seed("contacts", Array.from({ length: 40 }, (_, i) => ({ contactid: guid(i + 1), firstname: `F${i}` })));
+    h.sim.store.seed(
+      "contacts",
+      Array.from({ length: 40 }, (_, i) => ({ contactid: guid(i + 1), firstname: `F${i}` })),
+    );
   });
   afterAll(() => h.sim.close());
 
@@ -22,7 +25,10 @@ describe("service protection limits", () => {
     const throttled: number[] = [];
     const side = h.side({ batchSize: 10, resilience: { concurrency, baseDelayMs: 10, maxDelayMs: 200 }, events: { onThrottle: (ms) => throttled.push(ms) } });
     h.sim.resetCounters();
-    const [outcomes, pages] = await Promise.all([side.write("hlf_likepersonactivities", upserts(60, prefix)), collect(side.readChanges("contacts", undefined, { pageSize: 5 }))]);
+    const [outcomes, pages] = await Promise.all([
+      side.write("hlf_likepersonactivities", upserts(60, prefix)),
+      collect(side.readChanges("contacts", undefined, { pageSize: 5 })),
+    ]);
     const counters = h.sim.counters();
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(pages.flatMap((p) => p.records)).toHaveLength(40);
@@ -52,7 +58,10 @@ describe("injected faults", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    h.sim.store.seed("contacts", Array.from({ length: 10 }, (_, i) => ({ contactid: guid(i + 1), firstname: `F${i}` })));
+    h.sim.store.seed(
+      "contacts",
+      Array.from({ length: 10 }, (_, i) => ({ contactid: guid(i + 1), firstname: `F${i}` })),
+    );
   });
   afterAll(() => h.sim.close());
 

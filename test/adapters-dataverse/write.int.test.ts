@@ -35,7 +35,10 @@ describe("DataverseSide.write against the simulator", () => {
 
   it("an ETag mismatch fails that record only: no overwrite, the rest of the batch applied", async () => {
     const side = h.side();
-    h.sim.store.seed("contacts", [1, 2, 3].map((n) => ({ contactid: guid(n), firstname: `F${n}`, lastname: "L" })));
+    h.sim.store.seed(
+      "contacts",
+      [1, 2, 3].map((n) => ({ contactid: guid(n), firstname: `F${n}`, lastname: "L" })),
+    );
     const read = (await collect(side.readChanges("contacts", undefined))).flatMap((p) => p.records);
     const version = (id: string) => read.find((r) => r.id === id)!.version!;
     // Someone edits record 2 in the portal after we read it.
@@ -56,7 +59,10 @@ describe("DataverseSide.write against the simulator", () => {
 
   it("sends only the given columns, deletes with If-Match, and reports bad records without failing the others", async () => {
     const side = h.side();
-    h.sim.store.seed("contacts", [{ contactid: guid(10), firstname: "Keep", lastname: "Me", emailaddress1: "x@example.no" }, { contactid: guid(11), firstname: "Gone" }]);
+    h.sim.store.seed("contacts", [
+      { contactid: guid(10), firstname: "Keep", lastname: "Me", emailaddress1: "x@example.no" },
+      { contactid: guid(11), firstname: "Gone" },
+    ]);
     const [ten] = await side.getByIds("contacts", [guid(10)]);
     const [eleven] = await side.getByIds("contacts", [guid(11)]);
     const outcomes = await side.write("contacts", [

@@ -10,7 +10,8 @@ import { writeOps } from "../../shared/adapters/dataverse/write.js";
 import type { WriteOp } from "../../shared/ports.js";
 
 const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-const partError = (status: number, headers: Record<string, string> = {}) => Object.assign(new Error("part failed"), { status, headers, error: { code: "0x80072322" } });
+const partError = (status: number, headers: Record<string, string> = {}) =>
+  Object.assign(new Error("part failed"), { status, headers, error: { code: "0x80072322" } });
 
 /** Answers each executeBatch with the next scripted list; records which keys each batch held. */
 function fakeClient(script: ((keys: string[]) => unknown[])[], rows: Record<string, unknown>[] = []) {
@@ -93,8 +94,19 @@ describe("writeOps", () => {
       { contactid: ID(3), emailaddress1: "b@x.no" },
     ];
     const { client, sent, lookups } = fakeClient([ok], rows);
-    const byEmail = (ref: string, email: string): WriteOp => ({ op: "create", ref, data: { firstname: ref }, upsertKey: { field: "emailaddress1", value: email } });
-    const outcomes = await writeOps(client, "contacts", { idField: "contactid" }, [byEmail("one", "A@x.no"), byEmail("two", "b@x.no"), byEmail("none", "c@x.no")], SIZES);
+    const byEmail = (ref: string, email: string): WriteOp => ({
+      op: "create",
+      ref,
+      data: { firstname: ref },
+      upsertKey: { field: "emailaddress1", value: email },
+    });
+    const outcomes = await writeOps(
+      client,
+      "contacts",
+      { idField: "contactid" },
+      [byEmail("one", "A@x.no"), byEmail("two", "b@x.no"), byEmail("none", "c@x.no")],
+      SIZES,
+    );
     expect(lookups).toHaveLength(1);
     expect(sent[0]).toEqual([ID(1), "c@x.no"]);
     expect(outcomes.map((o) => (o.ok ? o.id : o.error.code))).toEqual([ID(1), "AMBIGUOUS_KEY", "c@x.no"]);
@@ -103,7 +115,13 @@ describe("writeOps", () => {
   it("upserts by a safe alternate key and refuses duplicate refs", async () => {
     const ok = (keys: string[]) => keys.map((_, i) => ({ contactid: ID(100 + i) }));
     const { client, sent } = fakeClient([ok]);
-    await writeOps(client, "contacts", entity, [{ op: "create", ref: "a", data: { hlf_meanderid: "m-1" }, upsertKey: { field: "hlf_meanderid", value: "m-1" } }], SIZES);
+    await writeOps(
+      client,
+      "contacts",
+      entity,
+      [{ op: "create", ref: "a", data: { hlf_meanderid: "m-1" }, upsertKey: { field: "hlf_meanderid", value: "m-1" } }],
+      SIZES,
+    );
     expect(sent[0]).toEqual(["hlf_meanderid='m-1'"]);
     await expect(writeOps(client, "contacts", entity, [update(1), update(1)], SIZES)).rejects.toThrow(/ref r1 is used twice/);
   });

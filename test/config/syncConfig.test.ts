@@ -58,7 +58,14 @@ const invalid: [string, string, (string | number)[], unknown, string, string][] 
   ["an unknown scope operator", "likepersons", ["portal", "scope", 0, "op"], "greaterZq", "portal.scope[0].op", "greaterZq"],
   ["an unknown owner", "likepersons", ["fields", 3, "owner"], "coinflipZq", "fields[3].owner", "coinflipZq"],
   ["a default the value map does not know", "likepersons", ["fields", 8, "default"], "dormantZq", "fields[8].default", "dormantZq"],
-  ["a delete policy towards a side the config never writes", "activities", ["deletePolicy", "portalDeleted"], "delete", "deletePolicy.portalDeleted", "activities"],
+  [
+    "a delete policy towards a side the config never writes",
+    "activities",
+    ["deletePolicy", "portalDeleted"],
+    "delete",
+    "deletePolicy.portalDeleted",
+    "activities",
+  ],
   ["a lookup with a value map", "activities", ["fields", 0, "valueMap"], { a: "bZq" }, "fields[0].lookup", "bZq"],
   ["a portal column with a dot", "likepersons", ["fields", 5, "portal"], "address1.cityZq", "fields[5].portal", "address1.cityZq"],
   ["a prototype path", "likepersons", ["fields", 5, "meander"], "address.__proto__", "fields[5].meander", "__proto__"],
@@ -86,10 +93,21 @@ describe("sync config validation", () => {
 
   it("fills defaults for optional parts", () => {
     const config = parseConfig(
-      { id: "tiny", direction: "toPortal", meander: { entity: "things" }, portal: { entity: "things", idField: "thingid" }, fields: [{ meander: "a", portal: "b" }] },
+      {
+        id: "tiny",
+        direction: "toPortal",
+        meander: { entity: "things" },
+        portal: { entity: "things", idField: "thingid" },
+        fields: [{ meander: "a", portal: "b" }],
+      },
       "tiny.json",
     );
-    expect(config).toMatchObject({ enabled: true, conflictPolicy: "manual", matchKeys: [], deletePolicy: { meanderDeleted: "unlink", portalDeleted: "unlink" } });
+    expect(config).toMatchObject({
+      enabled: true,
+      conflictPolicy: "manual",
+      matchKeys: [],
+      deletePolicy: { meanderDeleted: "unlink", portalDeleted: "unlink" },
+    });
     expect(config.massDeleteGuard).toEqual({ maxDeletes: 50, maxPercent: 5 });
   });
 });

@@ -89,7 +89,9 @@ describe("applyFieldMappings", () => {
   });
 
   it("keeps an OData annotation with its property instead of nesting it", () => {
-    expect(applyFieldMappings({ a: { b: "/contacts(1)" } }, [{ source: "a.b", target: "hlf_contactid@odata.bind" }])).toEqual({ "hlf_contactid@odata.bind": "/contacts(1)" });
+    expect(applyFieldMappings({ a: { b: "/contacts(1)" } }, [{ source: "a.b", target: "hlf_contactid@odata.bind" }])).toEqual({
+      "hlf_contactid@odata.bind": "/contacts(1)",
+    });
   });
 
   it("does not match value-map keys inherited from Object.prototype", () => {

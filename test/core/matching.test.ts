@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { findPartner, inScope, keyVariants, normalizeKey } from "../../shared/core/matching.js";
-import { ambiguousPlan, linkBackAction, massDeleteGuard, planPair, planUnlinked, summarizePlans } from "../../shared/core/planner.js";
+import { planPair, planUnlinked } from "../../shared/core/planner.js";
+import { ambiguousPlan, linkBackAction, massDeleteGuard, summarizePlans } from "../../shared/core/planSummary.js";
 import type { PairPlan, SideRecord } from "../../shared/core/types.js";
 import { kari, likepersons, meanderData, portalData } from "./fixtures.js";
 
@@ -68,13 +69,28 @@ describe("findPartner", () => {
   });
 
   it("matches member numbers across leading zeros, then e-mail case-insensitively", () => {
-    expect(findPartner(likepersons, "meander", profile("m-1", { memberNumber: "0012345" }), [contact("p-1")], none)).toMatchObject({ kind: "one", by: "memberNumber" });
-    const byEmail = findPartner(likepersons, "portal", contact("p-1", { hlf_membernumber: null, emailaddress1: "KARI.NORDMANN@example.no" }), [profile("m-1", { memberNumber: "999" })], none);
+    expect(findPartner(likepersons, "meander", profile("m-1", { memberNumber: "0012345" }), [contact("p-1")], none)).toMatchObject({
+      kind: "one",
+      by: "memberNumber",
+    });
+    const byEmail = findPartner(
+      likepersons,
+      "portal",
+      contact("p-1", { hlf_membernumber: null, emailaddress1: "KARI.NORDMANN@example.no" }),
+      [profile("m-1", { memberNumber: "999" })],
+      none,
+    );
     expect(byEmail).toMatchObject({ kind: "one", by: "contact.email" });
   });
 
   it("lets the first key with any candidate decide", () => {
-    const result = findPartner(likepersons, "meander", profile("m-1"), [contact("p-1", { emailaddress1: "other@x.no" }), contact("p-2", { hlf_membernumber: "5" })], none);
+    const result = findPartner(
+      likepersons,
+      "meander",
+      profile("m-1"),
+      [contact("p-1", { emailaddress1: "other@x.no" }), contact("p-2", { hlf_membernumber: "5" })],
+      none,
+    );
     expect(result).toMatchObject({ kind: "one", by: "memberNumber", partner: { id: "p-1" } });
   });
 
@@ -84,7 +100,10 @@ describe("findPartner", () => {
   });
 
   it("never offers a candidate that is linked elsewhere or whose link field names another record", () => {
-    expect(findPartner(likepersons, "meander", profile("m-1"), [contact("p-1"), contact("p-2")], new Set(["p-1"]))).toMatchObject({ kind: "one", partner: { id: "p-2" } });
+    expect(findPartner(likepersons, "meander", profile("m-1"), [contact("p-1"), contact("p-2")], new Set(["p-1"]))).toMatchObject({
+      kind: "one",
+      partner: { id: "p-2" },
+    });
     expect(findPartner(likepersons, "meander", profile("m-1"), [contact("p-1", { hlf_meanderid: "m-7" })], none)).toEqual({ kind: "none" });
   });
 
@@ -108,7 +127,13 @@ describe("plans around matching", () => {
 
   it("linkBackAction writes the new id into the source's link field", () => {
     const plan = planPair(likepersons, { meander: { state: "present", record: { ...profile("m-1"), version: "4" } }, portal: { state: "absent" } });
-    expect(linkBackAction(likepersons, plan, "p-new")).toEqual({ kind: "update", side: "meander", id: "m-1", ifMatch: "4", fields: { portalContactId: "p-new" } });
+    expect(linkBackAction(likepersons, plan, "p-new")).toEqual({
+      kind: "update",
+      side: "meander",
+      id: "m-1",
+      ifMatch: "4",
+      fields: { portalContactId: "p-new" },
+    });
     const coupled = planPair(likepersons, { meander: { state: "present", record: profile("m-1") }, portal: { state: "present", record: contact("p-1") } });
     expect(linkBackAction(likepersons, coupled, "x")).toBeUndefined();
   });

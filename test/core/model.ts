@@ -3,9 +3,10 @@
  * the way the run engine does (writes, new versions, the link stored from nextLink, the
  * link-back write after a create) and builds the next run's views.
  */
-import { linkBackAction } from "../../shared/core/planner.js";
+
 import type { CompiledConfig } from "../../shared/core/compile.js";
-import type { PairInput } from "../../shared/core/planner.js";
+import { linkBackAction } from "../../shared/core/planSummary.js";
+import type { PairInput } from "../../shared/core/planTypes.js";
 import type { Action, Link, PairPlan, Side, SideRecord, SideView } from "../../shared/core/types.js";
 
 export interface World {

@@ -6,7 +6,8 @@ import { activities, kari, likepersons, linkOf, meanderData, meanderRecord, type
 
 const unchanged: SideView = { state: "unchanged" };
 const edit = (changes: Partial<Person>): Person => ({ ...kari, ...changes });
-const update = (actions: readonly Action[], side: "meander" | "portal") => actions.find((a) => a.kind === "update" && a.side === side) as Extract<Action, { kind: "update" }> | undefined;
+const update = (actions: readonly Action[], side: "meander" | "portal") =>
+  actions.find((a) => a.kind === "update" && a.side === side) as Extract<Action, { kind: "update" }> | undefined;
 
 describe("planPair with a link: one side changed", () => {
   it("sends a Meander edit to the portal, only the changed column, with the version we know", () => {
@@ -24,7 +25,9 @@ describe("planPair with a link: one side changed", () => {
       meander: unchanged,
       portal: present(portalRecord(edit({ mobile: "  98 76 54 32 ", status: "paused" }), { version: 'W/"101"' })),
     });
-    expect(plan.actions).toEqual([{ kind: "update", side: "meander", id: "m-1", ifMatch: "7", fields: { contact: { mobile: "+4798765432" }, status: "paused" } }]);
+    expect(plan.actions).toEqual([
+      { kind: "update", side: "meander", id: "m-1", ifMatch: "7", fields: { contact: { mobile: "+4798765432" }, status: "paused" } },
+    ]);
   });
 
   it("treats formatting the transforms normalise as no change", () => {
@@ -56,7 +59,11 @@ describe("planPair with a link: one side changed", () => {
     const { address1_postalcode: _gone, ...partial } = portal.data;
     const meander = meanderRecord(kari);
     const { address: _address, ...noAddress } = meander.data;
-    const plan = planPair(likepersons, { link: linkOf(kari), meander: present({ ...meander, data: noAddress }), portal: present({ ...portal, data: partial }) });
+    const plan = planPair(likepersons, {
+      link: linkOf(kari),
+      meander: present({ ...meander, data: noAddress }),
+      portal: present({ ...portal, data: partial }),
+    });
     expect(plan.actions).toEqual([]);
     // The portal's city changed while Meander's is unknown: no longer "agreed", settled when both are read.
     expect(Object.hasOwn(plan.nextLink!.baseline, "address.city")).toBe(false);
@@ -156,22 +163,36 @@ describe("planPair: owner policies when both sides changed a field differently",
   it("a resolution is normalised like any value, and one the field cannot hold is a MappingError", () => {
     const link = linkOf(kari, { parked: ["contact.mobile"] });
     const m = present(meanderRecord(edit({ mobile: "+4798765432" })));
-    const plan = planPair(likepersons, { link, meander: m, portal: present(portalRecord(kari)), resolutions: [{ field: "contact.mobile", value: "987 65 432" }] });
+    const plan = planPair(likepersons, {
+      link,
+      meander: m,
+      portal: present(portalRecord(kari)),
+      resolutions: [{ field: "contact.mobile", value: "987 65 432" }],
+    });
     expect(plan.actions).toEqual([expect.objectContaining({ side: "portal", fields: { mobilephone: "+4798765432" } })]);
     expect(plan.nextLink?.baseline["contact.mobile"]).toBe("+4798765432");
     expect(() => planPair(likepersons, { link, meander: m, portal: unchanged, resolutions: [{ field: "status", value: "dormant" }] })).toThrow(MappingError);
-    expect(planPair(likepersons, { link: linkOf(kari), meander: unchanged, portal: unchanged, resolutions: [{ field: "gone", value: "x" }] }).actions).toEqual([]);
+    expect(planPair(likepersons, { link: linkOf(kari), meander: unchanged, portal: unchanged, resolutions: [{ field: "gone", value: "x" }] }).actions).toEqual(
+      [],
+    );
   });
 
   it("a resolution with an unchanged side writes to it too (its value is unknown)", () => {
-    const plan = planPair(likepersons, { link: linkOf(kari, { parked: ["chapter"] }), meander: unchanged, portal: unchanged, resolutions: [{ field: "chapter", value: "Moss" }] });
+    const plan = planPair(likepersons, {
+      link: linkOf(kari, { parked: ["chapter"] }),
+      meander: unchanged,
+      portal: unchanged,
+      resolutions: [{ field: "chapter", value: "Moss" }],
+    });
     expect(plan.actions.map((a) => a.side).sort()).toEqual(["meander", "portal"]);
   });
 });
 
 describe("planPair: first coupling and creates", () => {
   it("couples two existing records: agreed fields, owners for the rest, link fields written", () => {
-    const meander = meanderRecord(edit({ memberNumber: "0012345", lastName: "Nordman" }), { data: meanderData("m-1", edit({ memberNumber: "0012345", lastName: "Nordman" })) });
+    const meander = meanderRecord(edit({ memberNumber: "0012345", lastName: "Nordman" }), {
+      data: meanderData("m-1", edit({ memberNumber: "0012345", lastName: "Nordman" })),
+    });
     const portal = portalRecord(kari, { data: portalData("p-1", kari) });
     const plan = planPair(likepersons, { meander: present(meander), portal: present(portal) });
     expect(plan.outcome).toBe("couple");
@@ -238,7 +259,11 @@ describe("planPair: first coupling and creates", () => {
 
 describe("planPair: deletes and scope", () => {
   it("meanderDeleted: delete → deletes the portal partner with If-Match and removes the link", () => {
-    const plan = planPair(likepersons, { link: linkOf(kari), meander: { state: "deleted", id: "m-1" }, portal: present(portalRecord(kari, { version: 'W/"101"' })) });
+    const plan = planPair(likepersons, {
+      link: linkOf(kari),
+      meander: { state: "deleted", id: "m-1" },
+      portal: present(portalRecord(kari, { version: 'W/"101"' })),
+    });
     expect(plan.outcome).toBe("delete");
     expect(plan.actions).toEqual([{ kind: "delete", side: "portal", id: "p-1", ifMatch: 'W/"101"' }]);
     expect(plan.nextLink).toBeNull();
@@ -255,12 +280,20 @@ describe("planPair: deletes and scope", () => {
   });
 
   it("edit vs delete: a survivor edited since the baseline is unlinked, never deleted", () => {
-    const plan = planPair(likepersons, { link: linkOf(kari), meander: { state: "deleted", id: "m-1" }, portal: present(portalRecord(edit({ lastName: "Hansen" }))) });
+    const plan = planPair(likepersons, {
+      link: linkOf(kari),
+      meander: { state: "deleted", id: "m-1" },
+      portal: present(portalRecord(edit({ lastName: "Hansen" }))),
+    });
     expect(plan).toMatchObject({ outcome: "unlink", actions: [], nextLink: null });
   });
 
   it("edit vs delete: a survivor with a parked conflict is kept", () => {
-    const plan = planPair(likepersons, { link: linkOf(kari, { parked: ["chapter"] }), meander: { state: "deleted", id: "m-1" }, portal: present(portalRecord(kari)) });
+    const plan = planPair(likepersons, {
+      link: linkOf(kari, { parked: ["chapter"] }),
+      meander: { state: "deleted", id: "m-1" },
+      portal: present(portalRecord(kari)),
+    });
     expect(plan.outcome).toBe("unlink");
   });
 
@@ -340,7 +373,13 @@ const activityPortal = (changes: Record<string, unknown> = {}) => ({
   },
 });
 const lookups = new Map([["m-1", "p-1"]]);
-const activityLink = { meanderId: "a-1", portalId: "pa-1", baseline: { likepersonId: "m-1", date: "2025-02-03", kind: "group", hours: 2, peopleReached: 8, chapter: "Oslo" }, meanderVersion: "3", portalVersion: 'W/"5"' };
+const activityLink = {
+  meanderId: "a-1",
+  portalId: "pa-1",
+  baseline: { likepersonId: "m-1", date: "2025-02-03", kind: "group", hours: 2, peopleReached: 8, chapter: "Oslo" },
+  meanderVersion: "3",
+  portalVersion: 'W/"5"',
+};
 
 describe("planPair: a one-way config (activities)", () => {
   it("creates the portal row with the lookup bound to the contact and the link field set", () => {
@@ -363,12 +402,18 @@ describe("planPair: a one-way config (activities)", () => {
   });
 
   it("never writes to Meander: a portal edit is not read back, a portal record alone creates nothing", () => {
-    expect(planPair(activities, { link: activityLink, meander: unchanged, portal: present(activityPortal({ hlf_hours: 5 })) }, { lookups }).actions).toEqual([]);
+    expect(planPair(activities, { link: activityLink, meander: unchanged, portal: present(activityPortal({ hlf_hours: 5 })) }, { lookups }).actions).toEqual(
+      [],
+    );
     expect(planPair(activities, { meander: { state: "absent" }, portal: present(activityPortal()) }, { lookups }).outcome).toBe("skip");
   });
 
   it("sends a changed lookup as a new binding", () => {
-    const plan = planPair(activities, { link: activityLink, meander: present(activity({ likepersonId: "m-2" })), portal: unchanged }, { lookups: new Map([["m-2", "p-2"]]) });
+    const plan = planPair(
+      activities,
+      { link: activityLink, meander: present(activity({ likepersonId: "m-2" })), portal: unchanged },
+      { lookups: new Map([["m-2", "p-2"]]) },
+    );
     expect(plan.actions).toEqual([{ kind: "update", side: "portal", id: "pa-1", ifMatch: 'W/"5"', fields: { "hlf_contactid@odata.bind": "/contacts(p-2)" } }]);
   });
 
@@ -381,6 +426,9 @@ describe("planPair: a one-way config (activities)", () => {
     expect(planPair(activities, { link: activityLink, meander: { state: "deleted", id: "a-1" }, portal: unchanged }).actions).toEqual([
       { kind: "delete", side: "portal", id: "pa-1", ifMatch: 'W/"5"' },
     ]);
-    expect(planPair(activities, { link: activityLink, meander: present(activity()), portal: { state: "deleted", id: "pa-1" } })).toMatchObject({ outcome: "unlink", actions: [] });
+    expect(planPair(activities, { link: activityLink, meander: present(activity()), portal: { state: "deleted", id: "pa-1" } })).toMatchObject({
+      outcome: "unlink",
+      actions: [],
+    });
   });
 });

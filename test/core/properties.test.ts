@@ -8,11 +8,12 @@ import { compileConfig } from "../../shared/config/syncConfig.js";
 import { canonicalFromMeander, canonicalFromPortal, meanderPayload, portalPayload } from "../../shared/core/canonical.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
 import { applyFieldMappings } from "../../shared/core/mapping.js";
-import { MappingError } from "../../shared/errors.js";
 import { findPartner, inScope, normalizeKey } from "../../shared/core/matching.js";
 import { getPath } from "../../shared/core/paths.js";
-import { type PairInput, planPair, planUnlinked } from "../../shared/core/planner.js";
+import { planPair, planUnlinked } from "../../shared/core/planner.js";
+import type { PairInput } from "../../shared/core/planTypes.js";
 import type { Canonical, Side, SideRecord, SideView } from "../../shared/core/types.js";
+import { MappingError } from "../../shared/errors.js";
 import { baselineOf, likepersons, meanderData, type Person, portalData } from "./fixtures.js";
 import { apply, nextInput, type World } from "./model.js";
 
@@ -35,7 +36,9 @@ const KEYS = Object.keys(pools) as (keyof Person)[];
 /** A few fields at a time, and often none, so "unchanged" sides and one-sided edits are common. */
 const edits: fc.Arbitrary<Partial<Person>> = fc.oneof(
   fc.constant({}),
-  fc.tuple(fc.subarray(KEYS, { minLength: 1, maxLength: 3 }), person).map(([keys, values]) => Object.fromEntries(keys.map((k) => [k, values[k]])) as Partial<Person>),
+  fc
+    .tuple(fc.subarray(KEYS, { minLength: 1, maxLength: 3 }), person)
+    .map(([keys, values]) => Object.fromEntries(keys.map((k) => [k, values[k]])) as Partial<Person>),
 );
 const time = fc.constantFrom("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", undefined);
 
@@ -127,10 +130,21 @@ const withoutChapter = ({ chapter: _, ...rest }: Canonical): Canonical => rest;
 const viewOf = (world: World, side: Side, read: ReadonlySet<Side>): SideView =>
   read.has(side) ? { state: "present", record: world[side]! } : { state: "unchanged" };
 
-const inputOf = (world: World, read: ReadonlySet<Side>): PairInput => ({ link: world.link, meander: viewOf(world, "meander", read), portal: viewOf(world, "portal", read) });
+const inputOf = (world: World, read: ReadonlySet<Side>): PairInput => ({
+  link: world.link,
+  meander: viewOf(world, "meander", read),
+  portal: viewOf(world, "portal", read),
+});
 
 /** Unlinked pairs: two records meeting for the first time, or one record alone. */
-const unlinkedScenario = fc.record({ m: fc.option(person, { nil: undefined }), p: fc.option(person, { nil: undefined }), mStyle: style, pStyle: style, mTime: time, pTime: time });
+const unlinkedScenario = fc.record({
+  m: fc.option(person, { nil: undefined }),
+  p: fc.option(person, { nil: undefined }),
+  mStyle: style,
+  pStyle: style,
+  mTime: time,
+  pTime: time,
+});
 
 /** A linked pair where one side was deleted or left scope. */
 const goneScenario = fc.record({
@@ -215,12 +229,15 @@ describe("properties of the planner", () => {
           return f.sources.includes(survivor) && s.edit[k as keyof Person] !== s.base[k as keyof Person];
         });
         if (s.how === "outOfScope") world[s.gone] = leaveScope(s.gone, world[s.gone]!);
-        const goneView: SideView =
-          s.how === "deleted" ? { state: "deleted", id: world[s.gone]!.id } : { state: "outOfScope", record: world[s.gone]! };
+        const goneView: SideView = s.how === "deleted" ? { state: "deleted", id: world[s.gone]!.id } : { state: "outOfScope", record: world[s.gone]! };
         if (s.how === "deleted") world[s.gone] = undefined;
         const seen: SideView = s.readSurvivor || edited ? { state: "present", record: world[survivor]! } : { state: "unchanged" };
         const survivorView = scoped(compiled, { meander: seen, portal: seen })[survivor];
-        const input: PairInput = { link: world.link, meander: s.gone === "meander" ? goneView : survivorView, portal: s.gone === "portal" ? goneView : survivorView };
+        const input: PairInput = {
+          link: world.link,
+          meander: s.gone === "meander" ? goneView : survivorView,
+          portal: s.gone === "portal" ? goneView : survivorView,
+        };
         const plan = planPair(compiled, input);
         const survivorRecord = world[survivor];
         apply(compiled, world, plan);
@@ -250,7 +267,7 @@ describe("properties of the planner", () => {
           const f = likepersons.fieldByKey.get(key)!;
           const byM = name in s.m && s.m[name] !== s.mBefore[name];
           const byP = name in s.p && s.p[name] !== s.pBefore[name];
-          if (byM === byP || s.parked && key === "chapter") continue;
+          if (byM === byP || (s.parked && key === "chapter")) continue;
           const from: Side = byM ? "meander" : "portal";
           if (!f.sources.includes(from)) continue;
           const value = (byM ? s.m : s.p)[name];
@@ -459,4 +476,3 @@ describe("round trips on bidirectional fields", () => {
     );
   });
 });
-

@@ -59,14 +59,20 @@ describe("synthetic HLF data", () => {
       if (pair.matchBy === "memberNumber") expect(memberKey(c.hlf_membernumber)).toBe(memberKey(m.memberNumber));
       else expect(c.hlf_membernumber).toBeNull();
       expect(emailKey(c.emailaddress1)).toBe(emailKey(m.contact.email));
-      if (pair.kind === "same") expect([c.firstname, c.lastname, c.address1_city, c.mobilephone]).toEqual([m.firstName, m.lastName, m.address.city, m.contact.mobile]);
+      if (pair.kind === "same")
+        expect([c.firstname, c.lastname, c.address1_city, c.mobilephone]).toEqual([m.firstName, m.lastName, m.address.city, m.contact.mobile]);
       if (pair.kind === "noise") {
         expect(c.emailaddress1).not.toBe(m.contact.email);
         expect(c.mobilephone).not.toBe(m.contact.mobile);
         expect(digits(c.mobilephone)).toBe(digits(m.contact.mobile));
       }
       if (pair.kind === "conflict") {
-        const differs = [c.lastname !== m.lastName, c.address1_city !== m.address.city || c.address1_postalcode !== m.address.postalCode, digits(c.mobilephone) !== digits(m.contact.mobile), c.hlf_likepersonstatus !== { active: 100000000, paused: 100000001, retired: 100000002 }[m.status]];
+        const differs = [
+          c.lastname !== m.lastName,
+          c.address1_city !== m.address.city || c.address1_postalcode !== m.address.postalCode,
+          digits(c.mobilephone) !== digits(m.contact.mobile),
+          c.hlf_likepersonstatus !== { active: 100000000, paused: 100000001, retired: 100000002 }[m.status],
+        ];
         expect(differs.filter(Boolean)).toHaveLength(1);
       }
     }
@@ -87,7 +93,9 @@ describe("synthetic HLF data", () => {
     expect(new Set(numbers).size).toBe(numbers.length);
     const emails = [
       ...data.meander.likepersons.map((m) => m.contact.email),
-      ...data.portal.contacts.filter((c) => !pairedContacts.has(c.contactid) && !data.truth.ambiguous.some((a) => a.portalIds.includes(c.contactid))).map((c) => c.emailaddress1),
+      ...data.portal.contacts
+        .filter((c) => !pairedContacts.has(c.contactid) && !data.truth.ambiguous.some((a) => a.portalIds.includes(c.contactid)))
+        .map((c) => c.emailaddress1),
     ].map(emailKey);
     expect(new Set(emails).size).toBe(emails.length);
     expect(twins.size).toBe(data.truth.ambiguous.length);

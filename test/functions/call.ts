@@ -1,8 +1,8 @@
 /** Calls the registered HTTP handlers directly, as the Functions host would. */
 import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
+import { createHttpFunctions } from "../../functions/syncHttp.js";
 import type { AuthSettings } from "../../shared/config/settings.js";
 import type { SyncService } from "../../shared/service.js";
-import { createHttpFunctions } from "../../functions/syncHttp.js";
 
 export interface Called {
   status: number;

@@ -126,7 +126,9 @@ describe("the admin API on the real service", () => {
     expect(ambiguous.length).toBeGreaterThanOrEqual(2);
     const [target, other] = ambiguous as [ConflictRecord, ConflictRecord];
 
-    const wrongChoice = await api<{ error: { field: string } }>("POST", `sync/likepersons/conflicts/${other.conflictId}/resolution`, RESOLUTION, { choice: "meander" });
+    const wrongChoice = await api<{ error: { field: string } }>("POST", `sync/likepersons/conflicts/${other.conflictId}/resolution`, RESOLUTION, {
+      choice: "meander",
+    });
     expect([wrongChoice.status, wrongChoice.body.error.field]).toEqual([400, "choice"]);
     const notCandidate = await api<{ error: { field: string } }>("POST", `sync/likepersons/conflicts/${other.conflictId}/resolution`, RESOLUTION, {
       choice: "value",

@@ -32,7 +32,9 @@ export function result(configId: string, trigger: Trigger, runId: string, status
     errors: status === "failed" ? [{ code: "AUTH_FAILED", message: "authentication failed" }] : [],
     errorCount: status === "failed" ? 1 : 0,
     notes: [],
-    ...(dryRun ? { plan: { creates: [], updates: [{ side: "portal", id: "p-1", fields: ["email"] }], deletes: [], conflicts: [], massDeleteBlocked: false } } : {}),
+    ...(dryRun
+      ? { plan: { creates: [], updates: [{ side: "portal", id: "p-1", fields: ["email"] }], deletes: [], conflicts: [], massDeleteBlocked: false } }
+      : {}),
   };
 }
 
@@ -97,11 +99,17 @@ export class FakeService implements SyncService {
     if (!conflict || conflict.configId !== configId) throw new NotFoundError("conflict");
     if (conflict.status !== "open") throw new ConflictStateError(`conflict ${conflictId} is already resolved`);
     const fields = new Set(conflict.fields.map((f) => f.field));
-    for (const field of Object.keys(input.values ?? {})) if (!fields.has(field)) throw new ValidationError(`values.${field}`, "is not a field of this conflict");
+    for (const field of Object.keys(input.values ?? {}))
+      if (!fields.has(field)) throw new ValidationError(`values.${field}`, "is not a field of this conflict");
     const resolved: ConflictRecord = {
       ...conflict,
       status: "resolved",
-      resolution: { choice: input.choice, values: input.values ?? {}, resolvedAt: "2026-11-26T11:00:00.000Z", ...(input.resolvedBy ? { resolvedBy: input.resolvedBy } : {}) },
+      resolution: {
+        choice: input.choice,
+        values: input.values ?? {},
+        resolvedAt: "2026-11-26T11:00:00.000Z",
+        ...(input.resolvedBy ? { resolvedBy: input.resolvedBy } : {}),
+      },
     };
     this.conflicts.set(conflictId, resolved);
     return resolved;

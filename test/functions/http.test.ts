@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, test } from "vitest";
 import { createHttpFunctions } from "../../functions/syncHttp.js";
 import { SettingsError } from "../../shared/errors.js";
-import { caller, type Called } from "./call.js";
+import { type Called, caller } from "./call.js";
 import { FakeService, SECRET_CANARY } from "./fakeService.js";
 
 let service: FakeService;
@@ -35,7 +35,17 @@ describe("routes", () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ configId: "likepersons", trigger: "manual", dryRun: false, status: "succeeded" });
     expect(service.calls).toEqual([{ configId: "likepersons", options: { trigger: "manual", dryRun: false } }]);
-    expect(r.logs).toContainEqual({ level: "information", line: expect.objectContaining({ message: "sync.http", function: "syncRuns", configId: "likepersons", runId: "run-1", runStatus: "succeeded", status: 200 }) });
+    expect(r.logs).toContainEqual({
+      level: "information",
+      line: expect.objectContaining({
+        message: "sync.http",
+        function: "syncRuns",
+        configId: "likepersons",
+        runId: "run-1",
+        runStatus: "succeeded",
+        status: 200,
+      }),
+    });
   });
 
   test('POST runs with {"dryRun": true} returns the plan', async () => {
@@ -131,7 +141,11 @@ describe("bad input is a 4xx naming the problem", () => {
     expect(errorOf(r)).toMatchObject({ code: "VALIDATION_FAILED", field: "values.email" });
   });
 
-  test.each([[{ dryRun: "yes" }, "body.dryRun"], [{ dryrun: true }, "body.dryrun"], [null, "body"]])("run body %j → 400 naming %s", async (json, field) => {
+  test.each([
+    [{ dryRun: "yes" }, "body.dryRun"],
+    [{ dryrun: true }, "body.dryrun"],
+    [null, "body"],
+  ])("run body %j → 400 naming %s", async (json, field) => {
     const r = await call("syncRuns", { method: "POST", params: lp, json });
     expect(r.status).toBe(400);
     expect(errorOf(r).field).toBe(field);
@@ -187,7 +201,9 @@ describe("bad input is a 4xx naming the problem", () => {
   test("unknown conflict → 404; bad run and conflict ids → 400", async () => {
     expect((await call("syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "c-404" }, json: { choice: "meander" } })).status).toBe(404);
     expect(errorOf(await call("syncRun", { params: { ...lp, runId: "a/b" } })).field).toBe("runId");
-    expect(errorOf(await call("syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "'" }, json: { choice: "meander" } })).field).toBe("conflictId");
+    expect(errorOf(await call("syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "'" }, json: { choice: "meander" } })).field).toBe(
+      "conflictId",
+    );
   });
 
   test.each([
@@ -220,7 +236,13 @@ describe("bad input is a 4xx naming the problem", () => {
         fc.option(fc.oneof(fc.string(), fc.json()), { nil: undefined }),
         fc.constantFrom("application/json", "text/plain", "application/merge-patch+json", ""),
         async ([name, method], configId, limit, body, type) => {
-          const r = await call(name, { method, params: { configId, runId: limit, conflictId: limit }, query: { limit, status: limit }, headers: type ? { "content-type": type } : {}, body });
+          const r = await call(name, {
+            method,
+            params: { configId, runId: limit, conflictId: limit },
+            query: { limit, status: limit },
+            headers: type ? { "content-type": type } : {},
+            body,
+          });
           expect(r.status).toBeGreaterThanOrEqual(200);
           expect(r.status).toBeLessThan(500);
           if (r.status >= 400) expect(errorOf(r).code).toMatch(/^[A-Z_]+$/);
@@ -240,7 +262,10 @@ describe("unexpected errors", () => {
     expect(r.text).not.toContain("c4n4ry");
     expect(r.text).not.toMatch(/at .*\.ts:\d+/);
     expect(JSON.stringify(r.logs)).not.toContain("c4n4ry");
-    expect(r.logs).toContainEqual({ level: "error", line: expect.objectContaining({ message: "sync.http.unexpected", code: "UNEXPECTED", invocationId: "inv-0001" }) });
+    expect(r.logs).toContainEqual({
+      level: "error",
+      line: expect.objectContaining({ message: "sync.http.unexpected", code: "UNEXPECTED", invocationId: "inv-0001" }),
+    });
     expect(SECRET_CANARY).toContain("c4n4ry");
   });
 });
@@ -261,7 +286,12 @@ test("a service that cannot be built (a bad setting) → 500; the log names the 
 describe("the client principal", () => {
   test("auth off: a forged header is ignored entirely", async () => {
     const forged = principal([{ typ: "roles", val: "Nobody" }]);
-    const r = await call("syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "c-1" }, headers: { "x-ms-client-principal": forged, "x-ms-client-principal-id": "forged-id" }, json: { choice: "portal" } });
+    const r = await call("syncConflictResolution", {
+      method: "POST",
+      params: { ...lp, conflictId: "c-1" },
+      headers: { "x-ms-client-principal": forged, "x-ms-client-principal-id": "forged-id" },
+      json: { choice: "portal" },
+    });
     expect(r.status).toBe(200);
     expect((r.body as { resolution: { resolvedBy?: string } }).resolution.resolvedBy).toBeUndefined();
     expect((await call("syncConfigs", { headers: { "x-ms-client-principal": "%%%garbage" } })).status).toBe(200);
@@ -283,8 +313,15 @@ describe("the client principal", () => {
     });
 
     test("an identity without the admin role → 403, on every route, before any input is read", async () => {
-      const reader = principal([{ typ: "roles", val: "Reader" }, { typ: "name", val: "SyncAdmin" }]);
-      for (const [name, method] of [["syncConfigs", "GET"], ["syncRuns", "POST"], ["syncConflictResolution", "POST"]] as const) {
+      const reader = principal([
+        { typ: "roles", val: "Reader" },
+        { typ: "name", val: "SyncAdmin" },
+      ]);
+      for (const [name, method] of [
+        ["syncConfigs", "GET"],
+        ["syncRuns", "POST"],
+        ["syncConflictResolution", "POST"],
+      ] as const) {
         const r = await call(name, { method, params: { configId: "a/b", conflictId: "c-1" }, headers: { "x-ms-client-principal": reader }, body: "{" });
         expect(r.status).toBe(403);
         expect(errorOf(r).code).toBe("FORBIDDEN");
@@ -294,13 +331,23 @@ describe("the client principal", () => {
 
     test("the admin role → served, and the resolution records the caller's object id", async () => {
       expect((await call("syncConfigs", { headers: { "x-ms-client-principal": ADMIN } })).status).toBe(200);
-      const r = await call("syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "c-1" }, headers: { "x-ms-client-principal": ADMIN }, json: { choice: "meander" } });
+      const r = await call("syncConflictResolution", {
+        method: "POST",
+        params: { ...lp, conflictId: "c-1" },
+        headers: { "x-ms-client-principal": ADMIN },
+        json: { choice: "meander" },
+      });
       expect(r.status).toBe(200);
       expect((r.body as { resolution: { resolvedBy?: string } }).resolution.resolvedBy).toBe("0b7a1c44-0000-4000-8000-000000000001");
     });
 
     test("a custom role claim type (role_typ) is honoured", async () => {
-      const header = Buffer.from(JSON.stringify({ role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role", claims: [{ typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role", val: "SyncAdmin" }] })).toString("base64");
+      const header = Buffer.from(
+        JSON.stringify({
+          role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+          claims: [{ typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role", val: "SyncAdmin" }],
+        }),
+      ).toString("base64");
       expect((await call("syncConfigs", { headers: { "x-ms-client-principal": header } })).status).toBe(200);
     });
   });

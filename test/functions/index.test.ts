@@ -1,7 +1,10 @@
 /** functions/index.ts registers every definition with the host, as func start and Azure load it. */
 import { expect, test, vi } from "vitest";
 
-const registered = vi.hoisted(() => ({ http: [] as [string, { route?: string; authLevel?: string; methods?: string[] }][], timer: [] as [string, { schedule: string; runOnStartup?: boolean }][] }));
+const registered = vi.hoisted(() => ({
+  http: [] as [string, { route?: string; authLevel?: string; methods?: string[] }][],
+  timer: [] as [string, { schedule: string; runOnStartup?: boolean }][],
+}));
 
 vi.mock("@azure/functions", async (importOriginal) => {
   const actual = await importOriginal<typeof import("@azure/functions")>();

@@ -2,12 +2,13 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { afterAll, describe, expect, test } from "vitest";
 import { createHttpFunctions } from "../../functions/syncHttp.js";
-import { type CallInit, caller } from "./call.js";
 import { oas31Schema } from "../meander/oas31.schema.js";
+import { type CallInit, caller } from "./call.js";
 import { FakeService } from "./fakeService.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-import { checkResponse, docPath, doc, documentedStatuses, operationsOf, requestValidator } from "./openapi.js";
+
+import { checkResponse, doc, docPath, documentedStatuses, operationsOf, requestValidator } from "./openapi.js";
 
 const routeOf = Object.fromEntries(createHttpFunctions({ getService: async () => new FakeService() }).map((f) => [f.name, f.options.route!]));
 const seen = new Set<string>();

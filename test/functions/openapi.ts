@@ -5,7 +5,16 @@ import addFormatsModule from "ajv-formats";
 import { parse } from "yaml";
 
 type Doc = {
-  paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }>; requestBody?: { content: Record<string, { schema: unknown }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }>;
+        requestBody?: { content: Record<string, { schema: unknown }> };
+      }
+    >
+  >;
   components: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
 };
 
@@ -39,7 +48,10 @@ function responseSchema(path: string, method: string, status: number): unknown {
 }
 
 /** The documented methods of a path, upper case. */
-export const operationsOf = (path: string) => Object.keys(doc.paths[path] ?? {}).filter((k) => k !== "parameters").map((m) => m.toUpperCase());
+export const operationsOf = (path: string) =>
+  Object.keys(doc.paths[path] ?? {})
+    .filter((k) => k !== "parameters")
+    .map((m) => m.toUpperCase());
 
 /**
  * Throws with ajv's errors when the body does not match what the document promises.
@@ -65,5 +77,7 @@ export function requestValidator(path: string, method: string): ValidateFunction
 }
 
 export function documentedStatuses(): string[] {
-  return Object.keys(doc.paths).flatMap((path) => operationsOf(path).flatMap((op) => Object.keys(doc.paths[path]![op.toLowerCase()]!.responses).map((s) => `${op} ${path} ${s}`)));
+  return Object.keys(doc.paths).flatMap((path) =>
+    operationsOf(path).flatMap((op) => Object.keys(doc.paths[path]![op.toLowerCase()]!.responses).map((s) => `${op} ${path} ${s}`)),
+  );
 }

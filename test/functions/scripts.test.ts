@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { STAND_IN_PORTS, startLocalStack } from "../../scripts/localStack.js";
-import { DEFAULT_TENANT_ID } from "../../sim/dataverse/index.js";
-import { LOCAL_CLIENT, LOCAL_SECRET_NAME, MEANDER_SCOPE } from "../../sim/stack.js";
 import { type RunningStack, startLocal } from "../../scripts/start.js";
 import { runSyncCli } from "../../scripts/sync.js";
+import { DEFAULT_TENANT_ID } from "../../sim/dataverse/index.js";
+import { LOCAL_CLIENT, LOCAL_SECRET_NAME, MEANDER_SCOPE } from "../../sim/stack.js";
 
 const dataset = { seed: 5, people: 24, overlap: 0.7, conflictingShare: 0.2, ambiguousShare: 0.1, activitiesPerPerson: 1 };
 /** The test run's Azurite, own tables: the scripts start their own Azurite only when none is configured. */

@@ -10,7 +10,12 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   service = new FakeService();
-  server = await serveFunctions({ definitions: functionDefinitions(async () => service), port: 0, schedule: "* * * * * *", log: (level, fn, line) => logs.push(`${level} ${fn} ${line}`) });
+  server = await serveFunctions({
+    definitions: functionDefinitions(async () => service),
+    port: 0,
+    schedule: "* * * * * *",
+    log: (level, fn, line) => logs.push(`${level} ${fn} ${line}`),
+  });
 });
 afterAll(() => server.close());
 
@@ -41,7 +46,11 @@ test("bad input over the wire: still a JSON 4xx", async () => {
   expect(limit.status).toBe(400);
   const type = await api("sync/likepersons/runs", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
   expect(type.status).toBe(415);
-  const big = await api("sync/likepersons/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ x: "y".repeat(100_000) }) });
+  const big = await api("sync/likepersons/runs", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ x: "y".repeat(100_000) }),
+  });
   expect(big.status).toBe(413);
 });
 

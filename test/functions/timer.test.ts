@@ -69,5 +69,8 @@ test("an already-running config is logged and skipped, not a failure", async () 
   const { run, logs } = fire(service);
   await run;
   expect(service.calls.map((c) => c.configId)).toEqual(["activities"]);
-  expect(logs).toContainEqual({ level: "warning", line: expect.objectContaining({ message: "sync.timer.skipped", configId: "likepersons", runningRunId: "run-other" }) });
+  expect(logs).toContainEqual({
+    level: "warning",
+    line: expect.objectContaining({ message: "sync.timer.skipped", configId: "likepersons", runningRunId: "run-other" }),
+  });
 });

@@ -74,7 +74,9 @@ describe("the same settings everywhere", () => {
       readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
         .filter((e) => e.isFile() && e.name.endsWith(".ts"))
         .map((e) => join(e.parentPath, e.name));
-    const read = [...sources("functions"), ...sources("shared")].flatMap((file) => [...readFileSync(file, "utf8").matchAll(/process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([^"']+)["']\s*\])/g)].map((m) => m[1] ?? m[2]!));
+    const read = [...sources("functions"), ...sources("shared")].flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([^"']+)["']\s*\])/g)].map((m) => m[1] ?? m[2]!),
+    );
     expect(read.filter((name) => !allowed.has(name))).toEqual([]);
   });
 
@@ -128,7 +130,15 @@ describe("infra", () => {
   });
 
   test("no keys, no connection strings with keys, no access policies", () => {
-    for (const forbidden of [/listKeys\(/i, /AccountKey=/i, /SharedAccessSignature/i, /listConnectionStrings/i, /accessPolicies/i, /primaryKey/i, /^\s*AzureWebJobsStorage\s*:/m]) {
+    for (const forbidden of [
+      /listKeys\(/i,
+      /AccountKey=/i,
+      /SharedAccessSignature/i,
+      /listConnectionStrings/i,
+      /accessPolicies/i,
+      /primaryKey/i,
+      /^\s*AzureWebJobsStorage\s*:/m,
+    ]) {
       expect(infraText).not.toMatch(forbidden);
     }
     expect(read("infra/modules/storage.bicep")).toMatch(/allowSharedKeyAccess: false/);

@@ -49,7 +49,11 @@ test("the settings table lists every setting, with the defaults the code applies
 test("the HTTP API table names exactly the documented operations", () => {
   const doc = parse(readFileSync(join(root, "api/admin.openapi.yaml"), "utf8")) as { paths: Record<string, Record<string, unknown>> };
   const documented = Object.entries(doc.paths)
-    .flatMap(([path, ops]) => Object.keys(ops).filter((k) => k !== "parameters").map((m) => `${m.toUpperCase()} /api${path}`))
+    .flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((k) => k !== "parameters")
+        .map((m) => `${m.toUpperCase()} /api${path}`),
+    )
     .sort();
   const listed = [...section("HTTP API").matchAll(/^\| `(GET|POST) ([^`?]+)(?:\?[^`]*)?` \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
   expect(listed).toEqual(documented);

@@ -25,7 +25,10 @@ const raw = (path: string, init: RequestInit = {}) =>
 
 beforeAll(async () => {
   sim = await startMeanderSim({ limits: false, acceptToken: (t) => t === TOKEN, observe: checker.observe });
-  sim.store.seed("likepersons", Array.from({ length: 230 }, (_, i) => likeperson(i)));
+  sim.store.seed(
+    "likepersons",
+    Array.from({ length: 230 }, (_, i) => likeperson(i)),
+  );
   sim.store.seed("activities", [activity(1, "lp-0000"), activity(2, "lp-0001")]);
   side = new MeanderSide({ baseUrl: sim.url, tokenSource: tokens, scope: SCOPE, pageSize: 100, resilience: fastRetries });
 });
@@ -65,7 +68,12 @@ describe("Meander client against the simulator", () => {
 
   it("creates idempotently by external reference and merges only the given fields", async () => {
     const portalId = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
-    const create = { op: "create" as const, ref: "c1", data: { firstName: "Åse", lastName: "Ødegård", "contact.email": "ase@example.com" }, upsertKey: { field: "portalContactId", value: portalId } };
+    const create = {
+      op: "create" as const,
+      ref: "c1",
+      data: { firstName: "Åse", lastName: "Ødegård", "contact.email": "ase@example.com" },
+      upsertKey: { field: "portalContactId", value: portalId },
+    };
     const [first] = await side.write("likepersons", [create]);
     expect(first).toMatchObject({ ok: true, ref: "c1" });
     const before = sim.counters();
@@ -73,15 +81,23 @@ describe("Meander client against the simulator", () => {
     expect(second).toMatchObject({ ok: true, id: first!.ok ? first!.id : "" });
     expect(sim.counters().noopWrites - before.noopWrites).toBe(1);
     const id = first!.ok ? first!.id : "";
-    expect(sim.store.get("likepersons", id)).toMatchObject({ externalRef: portalId, data: { portalContactId: portalId, contact: { email: "ase@example.com", mobile: null }, status: "active" } });
+    expect(sim.store.get("likepersons", id)).toMatchObject({
+      externalRef: portalId,
+      data: { portalContactId: portalId, contact: { email: "ase@example.com", mobile: null }, status: "active" },
+    });
     const byLink = await side.findByField("likepersons", "portalContactId", [portalId.toUpperCase()]);
     expect(byLink.map((r) => r.id)).toEqual([id]);
 
     const version = sim.store.get("likepersons", "lp-0007")!.version;
-    const [updated] = await side.write("likepersons", [{ op: "update", ref: "u1", id: "lp-0007", ifMatch: version, data: { id: "lp-0007", contact: { mobile: "+4799999999" } } }]);
+    const [updated] = await side.write("likepersons", [
+      { op: "update", ref: "u1", id: "lp-0007", ifMatch: version, data: { id: "lp-0007", contact: { mobile: "+4799999999" } } },
+    ]);
     expect(updated).toMatchObject({ ok: true, id: "lp-0007" });
     expect(updated!.ok && updated!.version).not.toBe(version);
-    expect(sim.store.get("likepersons", "lp-0007")!.data).toMatchObject({ contact: { email: "Test.Person7@Example.com", mobile: "+4799999999" }, lastName: "Person7" });
+    expect(sim.store.get("likepersons", "lp-0007")!.data).toMatchObject({
+      contact: { email: "Test.Person7@Example.com", mobile: "+4799999999" },
+      lastName: "Person7",
+    });
 
     const [deleted] = await side.write("likepersons", [{ op: "delete", ref: "d1", id: "lp-0008" }]);
     expect(deleted).toEqual({ ref: "d1", ok: true, id: "lp-0008" });
@@ -103,7 +119,10 @@ describe("Meander client against the simulator", () => {
   it("lives with a server that pages and batches smaller than the document allows", async () => {
     const strict = await startMeanderSim({ limits: false, maxPageSize: 7, maxBatchSize: 10, observe: checker.observe });
     try {
-      strict.store.seed("likepersons", Array.from({ length: 20 }, (_, i) => likeperson(i)));
+      strict.store.seed(
+        "likepersons",
+        Array.from({ length: 20 }, (_, i) => likeperson(i)),
+      );
       const client = new MeanderSide({ baseUrl: strict.url, tokenSource: tokens, scope: SCOPE, batchSize: 10, resilience: fastRetries });
       const pages = await drain(client.readChanges("likepersons", undefined));
       expect(pages.map((p) => p.records.length)).toEqual([7, 7, 6]);
@@ -157,7 +176,11 @@ describe("Meander client against the simulator", () => {
     const byMobile = await side.findByField("likepersons", "contact.mobile", ["0047 90000017"]);
     expect(byMobile.map((r) => r.id)).toEqual(["lp-0017"]);
     const before = sim.counters().byKind.lookup;
-    const many = await side.findByField("likepersons", "memberNumber", Array.from({ length: 150 }, (_, i) => String(1000 + i)));
+    const many = await side.findByField(
+      "likepersons",
+      "memberNumber",
+      Array.from({ length: 150 }, (_, i) => String(1000 + i)),
+    );
     expect(many).toHaveLength(150 - 2); // lp-0006 and lp-0008 are deleted
     expect(sim.counters().byKind.lookup - before).toBe(2);
     const activities = await side.findByField("activities", "likepersonId", ["lp-0001"]);
@@ -168,7 +191,10 @@ describe("Meander client against the simulator", () => {
     const records = await side.getByIds("likepersons", ["lp-0001", "lp-0006", "nope", "lp-0001"]);
     expect(records.map((r) => r.id)).toEqual(["lp-0001"]);
     const before = sim.counters().byKind.records;
-    const many = await side.getByIds("likepersons", Array.from({ length: 150 }, (_, i) => likeperson(i).id));
+    const many = await side.getByIds(
+      "likepersons",
+      Array.from({ length: 150 }, (_, i) => likeperson(i).id),
+    );
     expect(many).toHaveLength(148);
     expect(sim.counters().byKind.records - before).toBe(2);
     const viaPost = await raw("/sync/v1/activities/records", { method: "POST", body: JSON.stringify({ ids: ["act-1"] }) });
@@ -231,10 +257,16 @@ describe("Meander client against the simulator", () => {
   it("the checker itself rejects answers that break the document", () => {
     const base = { method: "GET", path: "/sync/v1/likepersons/changes", kind: "changes" as const, headers: { "content-type": "application/json" } };
     expect(checker.check({ ...base, status: 200, body: { items: [], hasMore: false } })).toHaveLength(1);
-    expect(checker.check({ ...base, status: 200, body: { items: [{ id: "a", version: "1", modifiedAt: "2025-01-01T00:00:00Z", data: activity(1, "lp") }], nextCursor: "c", hasMore: false } })).toHaveLength(2);
-    expect(checker.check({ ...base, status: 429, headers: { "content-type": "application/problem+json" }, body: { type: "t", title: "t", status: 429 } })).toEqual([
-      "GET /sync/v1/likepersons/changes 429: header Retry-After missing",
-    ]);
+    expect(
+      checker.check({
+        ...base,
+        status: 200,
+        body: { items: [{ id: "a", version: "1", modifiedAt: "2025-01-01T00:00:00Z", data: activity(1, "lp") }], nextCursor: "c", hasMore: false },
+      }),
+    ).toHaveLength(2);
+    expect(
+      checker.check({ ...base, status: 429, headers: { "content-type": "application/problem+json" }, body: { type: "t", title: "t", status: 429 } }),
+    ).toEqual(["GET /sync/v1/likepersons/changes 429: header Retry-After missing"]);
     expect(checker.check({ ...base, path: "/sync/v2/x", status: 200, body: {} })).toHaveLength(1);
   });
 });

@@ -87,7 +87,10 @@ describe("Meander change feed cursors", () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 25 }), fc.array(command, { maxLength: 40 }), async (seeded, commands) =>
         withSim(async (sim, side) => {
-          sim.store.seed("likepersons", Array.from({ length: seeded }, (_, i) => likeperson(i)));
+          sim.store.seed(
+            "likepersons",
+            Array.from({ length: seeded }, (_, i) => likeperson(i)),
+          );
           const reader = new Reader(side);
           let edits = 0;
           for (const c of commands) {
@@ -99,8 +102,7 @@ describe("Meander change feed cursors", () => {
               // One replay at a time: a feed that keeps replaying is refused (see below), not survived.
               sim.faults.clear();
               sim.faults.failNext(1, { duplicatePage: true, match: "changes" });
-            }
-            else if (target && c.kind === "edit") sim.store.edit("likepersons", target.id, { chapter: `HLF ${++edits}` });
+            } else if (target && c.kind === "edit") sim.store.edit("likepersons", target.id, { chapter: `HLF ${++edits}` });
             else if (target && c.kind === "remove") sim.store.remove("likepersons", target.id);
           }
           sim.faults.clear();
@@ -118,7 +120,10 @@ describe("Meander change feed cursors", () => {
 
   it("a run that starts from the saved cursor sees only later changes", async () => {
     await withSim(async (sim, side) => {
-      sim.store.seed("likepersons", Array.from({ length: 10 }, (_, i) => likeperson(i)));
+      sim.store.seed(
+        "likepersons",
+        Array.from({ length: 10 }, (_, i) => likeperson(i)),
+      );
       const reader = new Reader(side);
       await reader.drain();
       const before = new Map(reader.last);
@@ -132,7 +137,10 @@ describe("Meander change feed cursors", () => {
 
   it("ignores an old page replayed at the start of the next run", async () => {
     await withSim(async (sim, side) => {
-      sim.store.seed("likepersons", Array.from({ length: 6 }, (_, i) => likeperson(i)));
+      sim.store.seed(
+        "likepersons",
+        Array.from({ length: 6 }, (_, i) => likeperson(i)),
+      );
       const first: ChangePage[] = [];
       for await (const page of side.readChanges("likepersons", undefined)) first.push(page);
       sim.store.edit("likepersons", "lp-0002", { lastName: "Endret" });
@@ -148,7 +156,10 @@ describe("Meander change feed cursors", () => {
 
   it("gives up with a transient error when the feed keeps replaying", async () => {
     await withSim(async (sim, side) => {
-      sim.store.seed("likepersons", Array.from({ length: 12 }, (_, i) => likeperson(i)));
+      sim.store.seed(
+        "likepersons",
+        Array.from({ length: 12 }, (_, i) => likeperson(i)),
+      );
       const read = async () => {
         for await (const page of side.readChanges("likepersons", undefined, { pageSize: 5 })) {
           if (page.records[0]?.id === "lp-0000") sim.faults.failNext(3, { duplicatePage: true, match: "changes" });
@@ -160,7 +171,10 @@ describe("Meander change feed cursors", () => {
 
   it("a page replayed in the middle of a run hands nothing over twice", async () => {
     await withSim(async (sim, side) => {
-      sim.store.seed("likepersons", Array.from({ length: 12 }, (_, i) => likeperson(i)));
+      sim.store.seed(
+        "likepersons",
+        Array.from({ length: 12 }, (_, i) => likeperson(i)),
+      );
       const pages: ChangePage[] = [];
       for await (const page of side.readChanges("likepersons", undefined, { pageSize: 5 })) {
         pages.push(page);

@@ -119,7 +119,11 @@ export const oas31Schema = {
     requestBody: {
       type: "object",
       required: ["content"],
-      properties: { description: { type: "string" }, content: { type: "object", additionalProperties: { $ref: "#/$defs/mediaType" } }, required: { type: "boolean" } },
+      properties: {
+        description: { type: "string" },
+        content: { type: "object", additionalProperties: { $ref: "#/$defs/mediaType" } },
+        required: { type: "boolean" },
+      },
       ...extensible,
       unevaluatedProperties: false,
     },
@@ -150,7 +154,13 @@ export const oas31Schema = {
     },
     header: {
       type: "object",
-      properties: { description: { type: "string" }, required: { type: "boolean" }, deprecated: { type: "boolean" }, schema: { $ref: "#/$defs/schema" }, content: { type: "object" } },
+      properties: {
+        description: { type: "string" },
+        required: { type: "boolean" },
+        deprecated: { type: "boolean" },
+        schema: { $ref: "#/$defs/schema" },
+        content: { type: "object" },
+      },
       ...extensible,
       unevaluatedProperties: false,
     },

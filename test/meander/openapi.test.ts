@@ -78,7 +78,10 @@ describe("the Meander sync contract document", () => {
     const ids = operations.map((o) => o.operation.operationId);
     expect(new Set(ids).size).toBe(ids.length);
     for (const { path, operation } of operations) {
-      const declared = ((operation.parameters ?? []) as Json[]).map(deref).filter((p) => p.in === "path").map((p) => p.name);
+      const declared = ((operation.parameters ?? []) as Json[])
+        .map(deref)
+        .filter((p) => p.in === "path")
+        .map((p) => p.name);
       const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       expect(declared.sort(), path).toEqual(templated.sort());
     }
@@ -86,7 +89,10 @@ describe("the Meander sync contract document", () => {
 
   it("documents one success and describes every failure as RFC 9457 problem details and 429 with Retry-After", () => {
     for (const { path, method, operation } of operations) {
-      expect(Object.keys(operation.responses as Json).filter((s) => s.startsWith("2")), `${method} ${path}`).toHaveLength(1);
+      expect(
+        Object.keys(operation.responses as Json).filter((s) => s.startsWith("2")),
+        `${method} ${path}`,
+      ).toHaveLength(1);
       for (const [status, response] of Object.entries(operation.responses as Json)) {
         if (status.startsWith("2")) continue;
         const content = deref(response as Json).content as Json;

@@ -60,7 +60,12 @@ describe("Meander client and personal data", () => {
         { op: "update", ref: "invalid", id: first!, data: { status: data.canaries.names[0], address: { postalCode: data.canaries.phones[0] } } },
         { op: "update", ref: "stale", id: first!, ifMatch: "v0", data: { lastName: data.canaries.names[1] } },
         { op: "update", ref: "duplicate", id: second!, data: { memberNumber: lp.data.memberNumber } },
-        { op: "create", ref: "created", data: { firstName: data.canaries.names[2], lastName: data.canaries.names[3] }, upsertKey: { field: "portalContactId", value: "b5d1f0c2-0000-4000-8000-000000000001" } },
+        {
+          op: "create",
+          ref: "created",
+          data: { firstName: data.canaries.names[2], lastName: data.canaries.names[3] },
+          upsertKey: { field: "portalContactId", value: "b5d1f0c2-0000-4000-8000-000000000001" },
+        },
       ]),
     );
     record(await side.write("likepersons", [{ op: "delete", ref: "gone", id: "no-such-record" }]));
@@ -69,7 +74,11 @@ describe("Meander client and personal data", () => {
     sim.faults.failNext(1, {
       status: 422,
       match: "lookup",
-      problem: { detail: `${data.canaries.emails[0]} is not allowed`, code: "VALUE_REFUSED", errors: [{ pointer: "/values/0", detail: data.canaries.emails[0] }] },
+      problem: {
+        detail: `${data.canaries.emails[0]} is not allowed`,
+        code: "VALUE_REFUSED",
+        errors: [{ pointer: "/values/0", detail: data.canaries.emails[0] }],
+      },
     });
     await side.findByField("likepersons", "contact.email", [data.canaries.emails[0]!]).catch((error: Error) => reported.push(error.message));
     expect(reported.at(-1)).toBe("meander lookup likepersons: HTTP 422 VALUE_REFUSED (fields: /values/0)");

@@ -14,7 +14,10 @@ const checker = contractChecker();
 
 async function setup(simOptions: MeanderSimOptions = {}, sideOptions: Partial<MeanderSideOptions> = {}) {
   sim = await startMeanderSim({ limits: false, observe: checker.observe, ...simOptions });
-  sim.store.seed("likepersons", Array.from({ length: 40 }, (_, i) => likeperson(i)));
+  sim.store.seed(
+    "likepersons",
+    Array.from({ length: 40 }, (_, i) => likeperson(i)),
+  );
   const retries: number[] = [];
   const codes: string[] = [];
   const throttles: number[] = [];
@@ -51,7 +54,13 @@ describe("Meander client resilience", () => {
   it("waits out 429 Retry-After under load and never sends early", async () => {
     const { sim, side, throttles } = await setup({ limits: { requestsPerWindow: 3, windowMs: 1000 } }, { concurrency: 4, pageSize: 5 });
     const started = Date.now();
-    const [pages, records] = await Promise.all([drain(side.readChanges("likepersons", undefined)), side.getByIds("likepersons", Array.from({ length: 40 }, (_, i) => likeperson(i).id))]);
+    const [pages, records] = await Promise.all([
+      drain(side.readChanges("likepersons", undefined)),
+      side.getByIds(
+        "likepersons",
+        Array.from({ length: 40 }, (_, i) => likeperson(i).id),
+      ),
+    ]);
     expect(pages.flatMap((p) => p.records)).toHaveLength(40);
     expect(records).toHaveLength(40);
     const counters = sim.counters();

@@ -10,7 +10,11 @@ import type { World } from "./world.js";
 export interface Served {
   readonly server: LocalFunctionsServer;
   /** One request; the body is read as text and kept. */
-  call(method: string, path: string, init?: { body?: string | Uint8Array; headers?: Record<string, string> }): Promise<{ status: number; text: string; ms: number }>;
+  call(
+    method: string,
+    path: string,
+    init?: { body?: string | Uint8Array; headers?: Record<string, string> },
+  ): Promise<{ status: number; text: string; ms: number }>;
 }
 
 export async function serve(w: World): Promise<Served> {

@@ -65,7 +65,13 @@ describe("bad input: settings, config files and records", () => {
       }),
       { numRuns: 300, seed },
     );
-    summary.add("bad input: settings and config files", `${tried} hostile settings`, { ok: leaked === 0, tried, refused, leakedValues: leaked, fiveHundreds: 0 });
+    summary.add("bad input: settings and config files", `${tried} hostile settings`, {
+      ok: leaked === 0,
+      tried,
+      refused,
+      leakedValues: leaked,
+      fiveHundreds: 0,
+    });
   });
 
   it("hostile config files: refused at start-up naming the file and field, never the value", () => {
@@ -122,7 +128,13 @@ describe("bad input: settings, config files and records", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    summary.add("bad input: settings and config files", `${tried} hostile config files`, { ok: leaked === 0, tried, refused, leakedValues: leaked, fiveHundreds: 0 });
+    summary.add("bad input: settings and config files", `${tried} hostile config files`, {
+      ok: leaked === 0,
+      tried,
+      refused,
+      leakedValues: leaked,
+      fiveHundreds: 0,
+    });
   });
 
   it("bad records: each synced or in the ledger with its id and a code; no run fails; no value leaks", { timeout: 60_000 }, async () => {
@@ -130,7 +142,15 @@ describe("bad input: settings, config files and records", () => {
     try {
       const base = w.dataset!.portal.contacts.find((c) => c.hlf_likepersonstatus !== null)!;
       const contact = (n: number, patch: Record<string, unknown>) =>
-        w.dataverse.store.create("contacts", { ...base, contactid: undefined, hlf_membernumber: String(9_100_000 + n), emailaddress1: `bad${n}@example.no`, mobilephone: `4${String(1_000_000 + n)}`, hlf_meanderid: null, ...patch });
+        w.dataverse.store.create("contacts", {
+          ...base,
+          contactid: undefined,
+          hlf_membernumber: String(9_100_000 + n),
+          emailaddress1: `bad${n}@example.no`,
+          mobilephone: `4${String(1_000_000 + n)}`,
+          hlf_meanderid: null,
+          ...patch,
+        });
       const marker = (n: number) => `${MARK}${n}`;
       const portalBad = [
         contact(1, { firstname: `${marker(1)}${"x".repeat(300)}` }),
@@ -144,7 +164,14 @@ describe("bad input: settings, config files and records", () => {
       ];
       const person = w.dataset!.meander.likepersons[0]!;
       const likeperson = (n: number, patch: Record<string, unknown>) =>
-        w.meander.store.create("likepersons", { ...person, id: undefined, memberNumber: null, portalContactId: null, contact: { email: `mbad${n}@example.no`, mobile: `9${String(1_000_000 + n)}` }, ...patch });
+        w.meander.store.create("likepersons", {
+          ...person,
+          id: undefined,
+          memberNumber: null,
+          portalContactId: null,
+          contact: { email: `mbad${n}@example.no`, mobile: `9${String(1_000_000 + n)}` },
+          ...patch,
+        });
       const meanderBad = [
         likeperson(11, { contact: { email: `${marker(11)}@@`, mobile: "12" } }),
         likeperson(12, { firstName: `${marker(12)}\u0001\u0002` }),
@@ -161,7 +188,9 @@ describe("bad input: settings, config files and records", () => {
       const links = [];
       for await (const link of w.service.deps.state.listLinks(L)) links.push(link);
       const linked = new Set(links.flatMap((l) => [`portal:${l.portalId}`, `meander:${l.meanderId}`]));
-      const unaccounted = [...portalBad.map((id) => `portal:${id}`), ...meanderBad.map((id) => `meander:${id}`)].filter((k) => !linked.has(k) && !inLedger.has(k));
+      const unaccounted = [...portalBad.map((id) => `portal:${id}`), ...meanderBad.map((id) => `meander:${id}`)].filter(
+        (k) => !linked.has(k) && !inLedger.has(k),
+      );
       const state = await audit(w);
       const leaked = leaks(await exposedText(w), [...(await secretsOf(w)), MARK]);
       const failedRuns = all.filter((r) => r.status === "failed").length;

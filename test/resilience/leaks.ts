@@ -36,7 +36,16 @@ export async function secretsOf(w: World, extraSecrets: readonly string[] = []):
   } catch {
     // The secret was rotated in this world: the rotated one is among extraSecrets.
   }
-  return [...canaries.names, ...canaries.emails, ...phones, LOCAL_CLIENT.clientSecret, IDENTITY.clientSecret, ...extraSecrets, ...portalToken, ...w.meanderTokens];
+  return [
+    ...canaries.names,
+    ...canaries.emails,
+    ...phones,
+    LOCAL_CLIENT.clientSecret,
+    IDENTITY.clientSecret,
+    ...extraSecrets,
+    ...portalToken,
+    ...w.meanderTokens,
+  ];
 }
 
 /** How many of `secrets` occur in `text` (case-insensitive), with the first few for the failure message. */

@@ -9,8 +9,8 @@
  * reference run; this adds at least 100 kills in the steady state.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
 import type { ComposedService } from "../../shared/composition.js";
+import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
 import type { RecordSide } from "../../shared/ports.js";
 import { exposedText, leaks, secretsOf } from "./leaks.js";
 import { Summary } from "./summary.js";
@@ -164,7 +164,12 @@ describe("process faults: runs killed at seeded points, resumed by the next run"
       const state = await audit(w);
       const lost = await arrived(list);
       const ok = state.duplicates + state.dropped + state.lostEdits + lost === 0;
-      summary.add("process faults", `round ${round}: killed at ${point}`, { ok, duplicates: state.duplicates, dropped: state.dropped, lostEdits: state.lostEdits + lost });
+      summary.add("process faults", `round ${round}: killed at ${point}`, {
+        ok,
+        duplicates: state.duplicates,
+        dropped: state.dropped,
+        lostEdits: state.lostEdits + lost,
+      });
       expect({ round, point, ...state, lost }).toMatchObject({ round, point, duplicates: 0, dropped: 0, lostEdits: 0, lost: 0 });
     }
     expect(kills).toBeGreaterThanOrEqual(KILLS);

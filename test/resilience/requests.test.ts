@@ -61,12 +61,7 @@ const path = fc.oneof(
   {
     weight: 8,
     arbitrary: fc
-      .tuple(
-        fc.constantFrom("configs", "{c}/runs", "{c}/runs/{id}", "{c}/conflicts", "{c}/conflicts/{id}/resolution"),
-        configId,
-        id,
-        query,
-      )
+      .tuple(fc.constantFrom("configs", "{c}/runs", "{c}/runs/{id}", "{c}/conflicts", "{c}/conflicts/{id}/resolution"), configId, id, query)
       .map(([route, c, i, q]) => `/api/sync/${route.replace("{c}", c).replace("{id}", i)}${q}`),
   },
   {
@@ -85,8 +80,18 @@ const method = fc.oneof(
 const headerValue = fc.string({ maxLength: 200 }).map((s) => s.replace(/[^\x20-\x7e]/g, ""));
 const headers = fc.record(
   {
-    "content-type": fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "application/merge-patch+json", "multipart/form-data; boundary=x", ""),
-    "x-ms-client-principal": fc.oneof(headerValue, fc.json().map((j) => Buffer.from(j).toString("base64"))),
+    "content-type": fc.constantFrom(
+      "application/json",
+      "application/json; charset=utf-8",
+      "text/plain",
+      "application/merge-patch+json",
+      "multipart/form-data; boundary=x",
+      "",
+    ),
+    "x-ms-client-principal": fc.oneof(
+      headerValue,
+      fc.json().map((j) => Buffer.from(j).toString("base64")),
+    ),
     "x-forwarded-for": headerValue,
     accept: headerValue,
   },
@@ -95,7 +100,12 @@ const headers = fc.record(
 const body = fc.oneof(
   { weight: 3, arbitrary: fc.constant(undefined) },
   { weight: 4, arbitrary: fc.json({ maxDepth: 4 }).map((j) => new TextEncoder().encode(j)) },
-  { weight: 2, arbitrary: fc.constantFrom('{"dryRun":true}', "{}", '{"choice":"portal"}', '{"choice":"value","values":{"chapter":"x"}}', "null", "[]", '"x"').map((j) => new TextEncoder().encode(j)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom('{"dryRun":true}', "{}", '{"choice":"portal"}', '{"choice":"value","values":{"chapter":"x"}}', "null", "[]", '"x"')
+      .map((j) => new TextEncoder().encode(j)),
+  },
   // Invalid UTF-8: lone continuation bytes, truncated sequences, overlongs.
   { weight: 3, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 512 }) },
   { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 1_048_576 }).map((n) => new TextEncoder().encode(`{"dryRun":true,"pad":"${"a".repeat(n)}"}`)) },

@@ -39,10 +39,22 @@ export function edit(w: World): void {
   const contacts = w.dataset!.portal.contacts.filter((c) => c.hlf_likepersonstatus !== null);
   w.meander.store.edit("likepersons", people[0]!.id, { address: { city: "Vardø" } });
   w.meander.store.edit("likepersons", people[1]!.id, { status: "retired" });
-  w.meander.store.create("likepersons", { ...people[2]!, id: undefined, memberNumber: "7777777", contact: { email: "ny.person@example.no", mobile: "90000001" }, portalContactId: null });
+  w.meander.store.create("likepersons", {
+    ...people[2]!,
+    id: undefined,
+    memberNumber: "7777777",
+    contact: { email: "ny.person@example.no", mobile: "90000001" },
+    portalContactId: null,
+  });
   w.dataverse.store.edit("contacts", contacts[0]!.contactid, { address1_city: "Kirkenes" });
   w.dataverse.store.edit("contacts", contacts[1]!.contactid, { mobilephone: "+47 400 00 002" });
-  w.dataverse.store.create("contacts", { ...contacts[2]!, contactid: undefined, hlf_membernumber: "8888888", emailaddress1: "ny.kontakt@example.no", mobilephone: "40000003" });
+  w.dataverse.store.create("contacts", {
+    ...contacts[2]!,
+    contactid: undefined,
+    hlf_membernumber: "8888888",
+    emailaddress1: "ny.kontakt@example.no",
+    mobilephone: "40000003",
+  });
   w.meander.store.remove("likepersons", people[3]!.id);
 }
 

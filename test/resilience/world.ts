@@ -9,12 +9,12 @@ import type { ServiceOverrides } from "../../shared/composition.js";
 import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
 import { inScope, normalizeKey } from "../../shared/core/matching.js";
 import type { SyncResult } from "../../shared/core/types.js";
-import type { DatasetOptions } from "../../sim/data/generator.js";
+import { createJsonLogger } from "../../shared/logging.js";
 import { freePort } from "../../sim/azurite.js";
-import { DEFAULT_TENANT_ID, type DataverseSimOptions } from "../../sim/dataverse/index.js";
+import type { DatasetOptions } from "../../sim/data/generator.js";
+import { type DataverseSimOptions, DEFAULT_TENANT_ID } from "../../sim/dataverse/index.js";
 import type { MeanderSimOptions } from "../../sim/meander/index.js";
 import { LOCAL_CLIENT } from "../../sim/stack.js";
-import { createJsonLogger } from "../../shared/logging.js";
 import { type Harness, shiftableClock, startHarness } from "../sync/harness.js";
 import { deadlineSides } from "./deadlines.js";
 
@@ -153,9 +153,7 @@ export async function snapshot(w: Harness, configId = L) {
   const meander = w.meander.store
     .list("likepersons")
     .map((r) => JSON.stringify({ ...canonicalFromMeander(compiled, r.data as Record<string, unknown>), linked: linked.has(`m:${r.id}`) }));
-  const portal = w.dataverse.store
-    .list("contacts")
-    .map((c) => JSON.stringify({ ...canonicalFromPortal(compiled, c), linked: linked.has(`p:${c.contactid}`) }));
+  const portal = w.dataverse.store.list("contacts").map((c) => JSON.stringify({ ...canonicalFromPortal(compiled, c), linked: linked.has(`p:${c.contactid}`) }));
   return { meander: meander.sort(), portal: portal.sort() };
 }
 
@@ -229,7 +227,12 @@ export async function audit(w: Harness, configId = L): Promise<Audit> {
   const duplicates =
     dupes(meander.map((r) => normalizeKey("email", (r.data as { contact?: { email?: unknown } }).contact?.email)).filter(Boolean)) +
     dupes(meander.map((r) => normalizeKey("memberNumber", (r.data as { memberNumber?: unknown }).memberNumber)).filter(Boolean)) +
-    dupes(portal.filter((c) => !twins.has(String(c.contactid))).map((c) => normalizeKey("email", c.emailaddress1)).filter(Boolean)) +
+    dupes(
+      portal
+        .filter((c) => !twins.has(String(c.contactid)))
+        .map((c) => normalizeKey("email", c.emailaddress1))
+        .filter(Boolean),
+    ) +
     dupes(portal.map((c) => normalizeKey("memberNumber", c.hlf_membernumber)).filter(Boolean));
   return { duplicates, dropped, lostEdits, ledger: ledger.length, openConflicts: conflicts.length, droppedIds };
 }

@@ -28,7 +28,11 @@ function settingsError(env: Record<string, string | undefined>): SettingsError {
 describe("loadSettings", () => {
   test("applies the documented defaults", () => {
     const s = loadSettings(base);
-    expect(s.dataverse).toMatchObject({ url: "https://hlf.crm4.dynamics.com", authorityHost: "https://login.microsoftonline.com", clientSecretName: "dataverse-client-secret" });
+    expect(s.dataverse).toMatchObject({
+      url: "https://hlf.crm4.dynamics.com",
+      authorityHost: "https://login.microsoftonline.com",
+      clientSecretName: "dataverse-client-secret",
+    });
     expect(s).toMatchObject({
       schedule: "0 */15 * * * *",
       timeBudgetSeconds: 480,
@@ -65,7 +69,12 @@ describe("loadSettings", () => {
     expect(s.keyVaultUrl).toBe("https://kv-hlf.vault.azure.net");
     expect(s.dataverse.clientSecret).toBeUndefined();
     expect(s.tables).toEqual({ kind: "endpoint", url: "https://sthlf.table.core.windows.net" });
-    expect(s).toMatchObject({ managedIdentityClientId: "33333333-3333-4333-8333-333333333333", schedule: "0 0 */2 * * *", pageSize: 250, configDir: "/srv/configs" });
+    expect(s).toMatchObject({
+      managedIdentityClientId: "33333333-3333-4333-8333-333333333333",
+      schedule: "0 0 */2 * * *",
+      pageSize: 250,
+      configDir: "/srv/configs",
+    });
     expect(s.auth).toEqual({ enabled: true, adminRole: "Sync.Admin" });
   });
 
@@ -146,7 +155,10 @@ describe("loadAuthSettings", () => {
 describe("readLocalSettings", () => {
   test("local.settings.json Values fill in; the environment wins", () => {
     const dir = mkdtempSync(join(tmpdir(), "settings-"));
-    writeFileSync(join(dir, "local.settings.json"), JSON.stringify({ IsEncrypted: false, Values: { SYNC_PAGE_SIZE: "100", SYNC_LEASE_SECONDS: 30, MEANDER_API_SCOPE: "from-file" } }));
+    writeFileSync(
+      join(dir, "local.settings.json"),
+      JSON.stringify({ IsEncrypted: false, Values: { SYNC_PAGE_SIZE: "100", SYNC_LEASE_SECONDS: 30, MEANDER_API_SCOPE: "from-file" } }),
+    );
     const merged = readLocalSettings(dir, { MEANDER_API_SCOPE: "from-env" });
     expect(merged).toMatchObject({ SYNC_PAGE_SIZE: "100", SYNC_LEASE_SECONDS: "30", MEANDER_API_SCOPE: "from-env" });
   });

@@ -76,7 +76,10 @@ describe("Dataverse simulator: token endpoint and Key Vault", () => {
       expect((await api(rotating, token, "GET", "contacts")).status).toBe(200);
       rotating.rotateClientSecret(CLIENT.clientId, "new-secret");
       expect((await api(rotating, token, "GET", "contacts")).status).toBe(401);
-      const old = await fetch(`${rotating.authorityHost}/${rotating.tenantId}/oauth2/v2.0/token`, form({ ...credentials(CLIENT.clientSecret, `${rotating.url}/.default`) }));
+      const old = await fetch(
+        `${rotating.authorityHost}/${rotating.tenantId}/oauth2/v2.0/token`,
+        form({ ...credentials(CLIENT.clientSecret, `${rotating.url}/.default`) }),
+      );
       expect(old.status).toBe(401);
       const fresh = await getToken(rotating, `${rotating.url}/.default`, { clientId: CLIENT.clientId, clientSecret: "new-secret" });
       expect((await api(rotating, fresh, "GET", "contacts")).status).toBe(200);
@@ -89,9 +92,7 @@ describe("Dataverse simulator: token endpoint and Key Vault", () => {
     const url = `${sim.keyVaultUrl}/secrets/dataverse-client-secret/?api-version=7.6`;
     const challenge = await fetch(url);
     expect(challenge.status).toBe(401);
-    expect(challenge.headers.get("www-authenticate")).toBe(
-      `Bearer authorization="${sim.authorityHost}/${sim.tenantId}", resource="https://vault.azure.net"`,
-    );
+    expect(challenge.headers.get("www-authenticate")).toBe(`Bearer authorization="${sim.authorityHost}/${sim.tenantId}", resource="https://vault.azure.net"`);
     const token = await getToken(sim, "https://vault.azure.net/.default");
     const auth = { headers: { Authorization: `Bearer ${token}` } };
     const first = (await (await fetch(url, auth)).json()) as { value: string; id: string; attributes: { enabled: boolean } };

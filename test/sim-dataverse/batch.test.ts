@@ -87,7 +87,12 @@ describe("Dataverse simulator: $batch", () => {
       expect(response.text).toContain('"firstname":"Ann"');
       expect(statuses(response.text)).toEqual([200, 204, 204]);
       expect(response.text).toMatch(/Content-ID: 2\r\n\r\nHTTP\/1\.1 204 No Content/);
-      expect(sim.store.list("contacts").map((r) => r.firstname).sort()).toEqual(["Ann", "Bo", "Cy"]);
+      expect(
+        sim.store
+          .list("contacts")
+          .map((r) => r.firstname)
+          .sort(),
+      ).toEqual(["Ann", "Bo", "Cy"]);
       const counters = sim.counters();
       expect(counters.requests).toBe(1);
       expect(counters.byKind).toMatchObject({ batch: 1, get: 1, create: 1, upsert: 1 });
@@ -137,7 +142,12 @@ describe("Dataverse simulator: $batch", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("preference-applied")).toBe("odata.continue-on-error");
     expect(statuses(response.text)).toEqual([412, 204, 404, 204]);
-    expect(sim.store.list("contacts").map((r) => r.firstname).sort()).toEqual(["Ann", "Fourth", "Second"]);
+    expect(
+      sim.store
+        .list("contacts")
+        .map((r) => r.firstname)
+        .sort(),
+    ).toEqual(["Ann", "Fourth", "Second"]);
     expect(sim.counters().recordsWritten).toBe(2);
   });
 

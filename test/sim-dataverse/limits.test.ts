@@ -66,7 +66,15 @@ describe("Dataverse simulator: service protection and faults", () => {
     sim = await startSim({ limits: { requestsPerWindow: 2, windowMs: 60_000, maxConcurrent: 10, retryAfterSeconds: 7 } });
     const token = await getToken(sim);
     const ops = Array.from({ length: 5 }, (_, i) =>
-      ["--b", "Content-Type: application/http", "", `POST contacts HTTP/1.1`, "Content-Type: application/json", "", JSON.stringify({ firstname: `n${i}` })].join("\r\n"),
+      [
+        "--b",
+        "Content-Type: application/http",
+        "",
+        `POST contacts HTTP/1.1`,
+        "Content-Type: application/json",
+        "",
+        JSON.stringify({ firstname: `n${i}` }),
+      ].join("\r\n"),
     );
     const body = `${ops.join("\r\n")}\r\n--b--\r\n`;
     const batch = await api(sim, token, "POST", "$batch", { body, headers: { "Content-Type": "multipart/mixed;boundary=b" } });
@@ -134,7 +142,15 @@ describe("Dataverse simulator: service protection and faults", () => {
     await api(sim, token, "GET", "contacts");
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
     const ops = Array.from({ length: 4 }, (_, i) =>
-      ["--b", "Content-Type: application/http", "", "POST contacts HTTP/1.1", "Content-Type: application/json", "", JSON.stringify({ firstname: `n${i}` })].join("\n"),
+      [
+        "--b",
+        "Content-Type: application/http",
+        "",
+        "POST contacts HTTP/1.1",
+        "Content-Type: application/json",
+        "",
+        JSON.stringify({ firstname: `n${i}` }),
+      ].join("\n"),
     );
     started = Date.now();
     await api(sim, token, "POST", "$batch", { body: `${ops.join("\n")}\n--b--\n`, headers: { "Content-Type": "multipart/mixed;boundary=b" } });

@@ -53,7 +53,10 @@ describe("Dataverse simulator: queries", () => {
     const capped = await startSim({ maxPageSize: 7 });
     try {
       const t = await getToken(capped);
-      capped.store.seed("contacts", Array.from({ length: 9 }, (_, i) => ({ firstname: `x${i}` })));
+      capped.store.seed(
+        "contacts",
+        Array.from({ length: 9 }, (_, i) => ({ firstname: `x${i}` })),
+      );
       const first = await api(capped, t, "GET", "contacts");
       expect(first.json.value).toHaveLength(7);
       expect(first.json["@odata.nextLink"]).toBeTruthy();
@@ -76,7 +79,12 @@ describe("Dataverse simulator: queries", () => {
 
   it("answers a long or-chain of lookups (the adapter's chunked findByField) exactly", async () => {
     const wanted = [3, 7, 11, 19].map((n) => `m-${n}`);
-    const filter = [...wanted.map((id) => `hlf_meanderid eq '${id.toUpperCase()}'`), "hlf_meanderid eq 'm-none'", "lastname eq 'o''brien'", "hlf_membernumber eq 1000"].join(" or ");
+    const filter = [
+      ...wanted.map((id) => `hlf_meanderid eq '${id.toUpperCase()}'`),
+      "hlf_meanderid eq 'm-none'",
+      "lastname eq 'o''brien'",
+      "hlf_membernumber eq 1000",
+    ].join(" or ");
     const response = await api(sim, token, "GET", `contacts?$select=hlf_meanderid&$filter=${encodeURIComponent(filter)}`);
     expect(response.json.value.map((r: { hlf_meanderid: string }) => r.hlf_meanderid).sort()).toEqual(["m-1", "m-11", "m-19", "m-3", "m-7", "m-obrien"]);
   });

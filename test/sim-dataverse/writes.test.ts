@@ -33,7 +33,10 @@ describe("Dataverse simulator: writes", () => {
   it("updates with PATCH, moving versionnumber and modifiedon", async () => {
     const before = sim.store.get("contacts", guid(1))!;
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const response = await api(sim, token, "PATCH", `contacts(${guid(1)})`, { body: { lastname: "Lie" }, headers: { "If-Match": `W/"${before.versionnumber}"` } });
+    const response = await api(sim, token, "PATCH", `contacts(${guid(1)})`, {
+      body: { lastname: "Lie" },
+      headers: { "If-Match": `W/"${before.versionnumber}"` },
+    });
     expect(response.status).toBe(204);
     const after = sim.store.get("contacts", guid(1))!;
     expect(after.lastname).toBe("Lie");

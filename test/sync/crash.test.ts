@@ -20,7 +20,13 @@ function edit(h: Harness): void {
   const contacts = h.dataset!.portal.contacts.filter((c) => c.hlf_likepersonstatus !== null);
   h.meander.store.edit("likepersons", people[0]!.id, { address: { city: "Vardø" } });
   h.meander.store.edit("likepersons", people[1]!.id, { status: "retired" });
-  h.meander.store.create("likepersons", { ...people[2]!, id: undefined, memberNumber: "7777777", contact: { email: "ny@example.no", mobile: "90000001" }, portalContactId: null });
+  h.meander.store.create("likepersons", {
+    ...people[2]!,
+    id: undefined,
+    memberNumber: "7777777",
+    contact: { email: "ny@example.no", mobile: "90000001" },
+    portalContactId: null,
+  });
   h.dataverse.store.edit("contacts", contacts[0]!.contactid, { address1_city: "Kirkenes" });
   h.dataverse.store.edit("contacts", contacts[1]!.contactid, { mobilephone: "+47 400 00 002" });
   h.meander.store.remove("likepersons", people[3]!.id);
@@ -38,9 +44,7 @@ async function snapshot(h: Harness) {
   const meander = h.meander.store
     .list("likepersons")
     .map((r) => JSON.stringify({ ...canonicalFromMeander(compiled, r.data as Record<string, unknown>), linked: linked.has(`m:${r.id}`) }));
-  const portal = h.dataverse.store
-    .list("contacts")
-    .map((c) => JSON.stringify({ ...canonicalFromPortal(compiled, c), linked: linked.has(`p:${c.contactid}`) }));
+  const portal = h.dataverse.store.list("contacts").map((c) => JSON.stringify({ ...canonicalFromPortal(compiled, c), linked: linked.has(`p:${c.contactid}`) }));
   return { meander: meander.sort(), portal: portal.sort() };
 }
 

@@ -6,9 +6,9 @@ import { randomBytes } from "node:crypto";
 import { type ComposedService, createService, type ServiceOverrides } from "../../shared/composition.js";
 import { loadSettings } from "../../shared/config/settings.js";
 import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
-import type { Clock } from "../../shared/ports.js";
 import { createJsonLogger } from "../../shared/logging.js";
-import { type StandInOptions, startStandIns, type StandIns } from "../../sim/stack.js";
+import type { Clock } from "../../shared/ports.js";
+import { type StandInOptions, type StandIns, startStandIns } from "../../sim/stack.js";
 
 export interface Harness extends StandIns {
   readonly service: ComposedService;
@@ -29,9 +29,7 @@ export function shiftableClock(): Clock & { shift(ms: number): void } {
   };
 }
 
-export async function startHarness(
-  options: StandInOptions & { settings?: Record<string, string>; overrides?: ServiceOverrides } = {},
-): Promise<Harness> {
+export async function startHarness(options: StandInOptions & { settings?: Record<string, string>; overrides?: ServiceOverrides } = {}): Promise<Harness> {
   const standIns = await startStandIns(options);
   const logs: string[] = [];
   const env = {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { emptyCounts, type SyncRun } from "../../shared/core/types.js";
 import { createTables, type Tables, type TablesOptions } from "../../shared/adapters/tables/index.js";
+import { emptyCounts, type SyncRun } from "../../shared/core/types.js";
 
 /** Fresh tables on the test run's Azurite, under a prefix no other test file uses. */
 export async function freshTables(options: Partial<TablesOptions> = {}): Promise<Tables> {

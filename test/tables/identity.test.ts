@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTables } from "../../shared/adapters/tables/index.js";
 import { FatalError } from "../../shared/errors.js";
-import { fakeIdentity, startOAuthAzurite } from "./oauthAzurite.js";
 import { sampleRun } from "./helpers.js";
+import { fakeIdentity, startOAuthAzurite } from "./oauthAzurite.js";
 
 let azurite: Awaited<ReturnType<typeof startOAuthAzurite>>;
 beforeAll(async () => {

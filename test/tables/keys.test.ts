@@ -3,10 +3,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { chunkByPartition, mapTableError } from "../../shared/adapters/tables/access.js";
 import { bucketOf, decodeKey, encodeKey, invertedTime, key, timeFromInverted } from "../../shared/adapters/tables/keys.js";
-import { conflictIdFor } from "../../shared/core/ids.js";
 import { getText, MAX_TEXT_CHARS, putText } from "../../shared/adapters/tables/props.js";
 import { newRunId } from "../../shared/adapters/tables/runId.js";
 import { fitRun } from "../../shared/adapters/tables/runs.js";
+import { conflictIdFor } from "../../shared/core/ids.js";
 import { FatalError, RecordError, TransientError } from "../../shared/errors.js";
 import { sampleRun } from "./helpers.js";
 
@@ -87,7 +87,13 @@ describe("long text properties", () => {
 });
 
 describe("fitting a run record", () => {
-  const errors = Array.from({ length: 5_000 }, (_, i) => ({ side: "portal" as const, recordId: `id-${i}`, code: "HTTP_412", status: 412, message: "version mismatch on field emailaddress1" }));
+  const errors = Array.from({ length: 5_000 }, (_, i) => ({
+    side: "portal" as const,
+    recordId: `id-${i}`,
+    code: "HTTP_412",
+    status: 412,
+    message: "version mismatch on field emailaddress1",
+  }));
 
   it("drops the error tail to fit, keeps errorCount true and says so", () => {
     const fitted = fitRun(sampleRun({ errors, errorCount: 5_000, status: "partial" }), 50_000);

@@ -26,9 +26,15 @@ describe.each([1, 16])("links on Azurite with %i partition(s) per config", (link
     // 500 rows: more than one transaction even in a single partition.
     expect(tables.counters.transactions).toBeGreaterThanOrEqual(linkBuckets === 1 ? 5 : 16);
 
-    const byMeander = await tables.state.getLinks("cfg", links.map((l) => ({ side: "meander", id: l.meanderId })));
+    const byMeander = await tables.state.getLinks(
+      "cfg",
+      links.map((l) => ({ side: "meander", id: l.meanderId })),
+    );
     expect(sort(byMeander)).toEqual(sort(links));
-    const byPortal = await tables.state.getLinks("cfg", links.slice(0, 40).map((l) => ({ side: "portal", id: l.portalId })));
+    const byPortal = await tables.state.getLinks(
+      "cfg",
+      links.slice(0, 40).map((l) => ({ side: "portal", id: l.portalId })),
+    );
     expect(sort(byPortal)).toEqual(sort(links.slice(0, 40)));
     // Both ids of one link, plus an unknown id: the link appears once, the unknown is absent.
     const mixed = await tables.state.getLinks("cfg", [
@@ -92,11 +98,22 @@ describe.each([1, 16])("links on Azurite with %i partition(s) per config", (link
     const changed = { ...odd, baseline: { firstName: "changed" }, portalVersion: undefined };
     await tables.state.putLinks("cfg/æ", [changed]);
     const [stored] = await tables.state.getLinks("cfg/æ", [{ side: "meander", id: odd.meanderId }]);
-    expect(stored).toEqual({ meanderId: odd.meanderId, portalId: odd.portalId, baseline: { firstName: "changed" }, meanderVersion: "v1", syncedAt: odd.syncedAt });
+    expect(stored).toEqual({
+      meanderId: odd.meanderId,
+      portalId: odd.portalId,
+      baseline: { firstName: "changed" },
+      meanderVersion: "v1",
+      syncedAt: odd.syncedAt,
+    });
 
     // Deleting one that exists with one that never did: no error, both rows of the first gone.
     await tables.state.deleteLinks("cfg/æ", [odd, { meanderId: "never", portalId: "stored" }]);
-    expect(await tables.state.getLinks("cfg/æ", [{ side: "portal", id: odd.portalId }, { side: "meander", id: odd.meanderId }])).toEqual([]);
+    expect(
+      await tables.state.getLinks("cfg/æ", [
+        { side: "portal", id: odd.portalId },
+        { side: "meander", id: odd.meanderId },
+      ]),
+    ).toEqual([]);
     expect(await collect(tables.state.listLinks("cfg/æ"))).toEqual([link(2)]);
   });
 

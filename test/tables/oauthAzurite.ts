@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { ensureLocalCertificate } from "../../sim/tls.js";
 import { freePort } from "../../sim/azurite.js";
+import { ensureLocalCertificate } from "../../sim/tls.js";
 
 const require = createRequire(import.meta.url);
 

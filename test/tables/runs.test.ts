@@ -18,7 +18,12 @@ const rawRows = async (configId: string) => {
 
 describe("run records on Azurite", () => {
   it("round-trips a run and finds it by id alone", async () => {
-    const run = sampleRun({ configId: "rt", runId: "r-roundtrip", errors: [{ code: "HTTP_412", message: "stale version", side: "portal", recordId: "p/1" }], errorCount: 1 });
+    const run = sampleRun({
+      configId: "rt",
+      runId: "r-roundtrip",
+      errors: [{ code: "HTTP_412", message: "stale version", side: "portal", recordId: "p/1" }],
+      errorCount: 1,
+    });
     await tables.runs.saveRun(run);
     expect(await tables.runs.getRun("rt", "r-roundtrip")).toEqual(run);
     expect(await tables.runs.getRun("rt", "missing")).toBeUndefined();
@@ -54,7 +59,12 @@ describe("run records on Azurite", () => {
 
   it("lists newest first, with two runs started in the same millisecond, and honours the limit", async () => {
     const at = (s: string) => `2026-02-01T10:00:${s}.000Z`;
-    for (const [runId, startedAt] of [["a", at("01")], ["b", at("03")], ["c", at("02")], ["d", at("03")]] as const) {
+    for (const [runId, startedAt] of [
+      ["a", at("01")],
+      ["b", at("03")],
+      ["c", at("02")],
+      ["d", at("03")],
+    ] as const) {
       await tables.runs.saveRun(sampleRun({ configId: "order", runId, startedAt }));
     }
     const runs = await tables.runs.listRuns("order", 10);
@@ -72,7 +82,12 @@ describe("run records on Azurite", () => {
   });
 
   it("truncates a huge error list to stay under the entity limit, keeping errorCount true", async () => {
-    const errors = Array.from({ length: 20_000 }, (_, i) => ({ side: "meander" as const, recordId: `lp-${i}`, code: "MAPPING_FAILED", message: `field contact.mobilephone: not a phone number (${i})` }));
+    const errors = Array.from({ length: 20_000 }, (_, i) => ({
+      side: "meander" as const,
+      recordId: `lp-${i}`,
+      code: "MAPPING_FAILED",
+      message: `field contact.mobilephone: not a phone number (${i})`,
+    }));
     await tables.runs.saveRun(sampleRun({ configId: "big", runId: "r-big", status: "partial", errors, errorCount: 20_000 }));
     const stored = await tables.runs.getRun("big", "r-big");
     expect(stored?.errorCount).toBe(20_000);
@@ -89,7 +104,12 @@ describe("run records on Azurite", () => {
   });
 
   it("purges runs that started before a date, with their index rows", async () => {
-    for (const [runId, startedAt] of [["old1", "2025-01-01T00:00:00.000Z"], ["old2", "2025-06-30T23:59:59.999Z"], ["edge", "2025-07-01T00:00:00.000Z"], ["new", "2025-08-01T00:00:00.000Z"]] as const) {
+    for (const [runId, startedAt] of [
+      ["old1", "2025-01-01T00:00:00.000Z"],
+      ["old2", "2025-06-30T23:59:59.999Z"],
+      ["edge", "2025-07-01T00:00:00.000Z"],
+      ["new", "2025-08-01T00:00:00.000Z"],
+    ] as const) {
       await tables.runs.saveRun(sampleRun({ configId: "purge", runId, startedAt }));
     }
     expect(await tables.runs.purgeRuns("purge", new Date("2025-07-01T00:00:00.000Z"))).toBe(2);

@@ -37,7 +37,10 @@ describe("the retry ledger on Azurite", () => {
     expect(listed.map(byKey).sort()).toEqual(entries.map(byKey).sort());
     expect(listed.find((e) => e.side === "portal")).toEqual(entry("portal", "p/1#?", 2));
 
-    await tables.state.deleteLedger("cfg", [{ side: "portal", recordId: "p/1#?" }, { side: "portal", recordId: "never-there" }]);
+    await tables.state.deleteLedger("cfg", [
+      { side: "portal", recordId: "p/1#?" },
+      { side: "portal", recordId: "never-there" },
+    ]);
     const left = await tables.state.listLedger("cfg");
     expect(left).toHaveLength(13);
     expect(left.some((e) => e.side === "portal")).toBe(false);

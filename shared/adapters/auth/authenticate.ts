@@ -6,7 +6,7 @@
  * makes a run cost one token request. Concurrent first calls share one request.
  */
 import { createHash } from "node:crypto";
-import { AuthError as MsalAuthError, ConfidentialClientApplication, ServerError } from "@azure/msal-node";
+import { ConfidentialClientApplication, AuthError as MsalAuthError, ServerError } from "@azure/msal-node";
 import { AuthError, TransientError } from "../../errors.js";
 
 export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
@@ -26,12 +26,7 @@ export interface AuthToken {
   readonly expiresOn: Date;
 }
 
-const MICROSOFT_HOSTS = new Set([
-  "login.microsoftonline.com",
-  "login.microsoftonline.us",
-  "login.chinacloudapi.cn",
-  "login.partner.microsoftonline.cn",
-]);
+const MICROSOFT_HOSTS = new Set(["login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn", "login.partner.microsoftonline.cn"]);
 
 const apps = new Map<string, ConfidentialClientApplication>();
 const inflight = new Map<string, Promise<AuthToken>>();

@@ -6,7 +6,16 @@
  * violations), so only the status and Dataverse's error code travel; the message
  * is built from the operation's context (entity, op, id).
  */
-import { AuthError, FatalError, isNetworkError, parseRetryAfter, RecordError, type SyncError, SyncError as SyncErrorClass, TransientError } from "../../errors.js";
+import {
+  AuthError,
+  FatalError,
+  isNetworkError,
+  parseRetryAfter,
+  RecordError,
+  type SyncError,
+  SyncError as SyncErrorClass,
+  TransientError,
+} from "../../errors.js";
 
 /** Dataverse: the delta token is expired or no longer valid for change tracking. */
 export const EXPIRED_DELTA_TOKEN = "0x80044352";

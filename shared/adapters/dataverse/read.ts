@@ -3,7 +3,7 @@ import type { Scalar, SideRecord } from "../../core/types.js";
 import { FatalError, SyncError } from "../../errors.js";
 import type { ChangePage } from "../../ports.js";
 import type { DataverseClient } from "./client.js";
-import { EXPIRED_DELTA_TOKEN, dataverseCode } from "./errors.js";
+import { dataverseCode, EXPIRED_DELTA_TOKEN } from "./errors.js";
 import { chunkFilters, equalsClause, isGuidColumn } from "./odata.js";
 import { deletedId, fromCursor, toCursor, toSideRecord } from "./records.js";
 
@@ -63,7 +63,8 @@ export async function* readChangePages(
     try {
       page = await client.call(
         `read changes of ${collection}`,
-        (api, signal) => api.retrieveMultiple({ collection, ...(select ? { select } : {}), trackChanges: true, maxPageSize: options.pageSize, signal }, link) as Promise<Page>,
+        (api, signal) =>
+          api.retrieveMultiple({ collection, ...(select ? { select } : {}), trackChanges: true, maxPageSize: options.pageSize, signal }, link) as Promise<Page>,
         options.signal,
       );
     } catch (error) {
@@ -114,7 +115,8 @@ export async function readWhere(
       do {
         const page: Page = await client.call(
           `find ${collection} by ${field}`,
-          (api, signal) => api.retrieveMultiple({ collection, ...(select ? { select } : {}), filter, maxPageSize: options.pageSize, signal }, link) as Promise<Page>,
+          (api, signal) =>
+            api.retrieveMultiple({ collection, ...(select ? { select } : {}), filter, maxPageSize: options.pageSize, signal }, link) as Promise<Page>,
           options.signal,
         );
         rows.push(...page.value);

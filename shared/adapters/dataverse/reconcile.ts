@@ -10,21 +10,30 @@ import type { WriteOp } from "../../ports.js";
 import type { DataverseClient } from "./client.js";
 import { type EntitySettings, readWhere } from "./read.js";
 
-export type Settled = { readonly ok: true; readonly id: string; readonly version?: string } | { readonly ok: false; readonly error: TransientError } | { readonly resend: true };
+export type Settled =
+  | { readonly ok: true; readonly id: string; readonly version?: string }
+  | { readonly ok: false; readonly error: TransientError }
+  | { readonly resend: true };
 
 /** Columns we can compare; lookups (`x@odata.bind`) are written under another name. */
 const comparable = (data: Readonly<Record<string, unknown>>) => Object.entries(data).filter(([key]) => !key.includes("@"));
 
-const same = (a: unknown, b: unknown) => a === b || (a == null && b == null) || (typeof a === "object" && a !== null && JSON.stringify(a) === JSON.stringify(b));
+const same = (a: unknown, b: unknown) =>
+  a === b || (a == null && b == null) || (typeof a === "object" && a !== null && JSON.stringify(a) === JSON.stringify(b));
 
 function holds(record: SideRecord | undefined, data: Readonly<Record<string, unknown>>): boolean {
   return record !== undefined && comparable(data).every(([key, value]) => same(record.data[key], value));
 }
 
-const keyOf = (op: WriteOp): { field: string; value: string } | undefined =>
-  op.op === "create" ? (op.upsertKey ?? undefined) : undefined;
+const keyOf = (op: WriteOp): { field: string; value: string } | undefined => (op.op === "create" ? (op.upsertKey ?? undefined) : undefined);
 
-export async function reconcile(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[], pageSize: number): Promise<Settled[]> {
+export async function reconcile(
+  client: DataverseClient,
+  collection: string,
+  entity: EntitySettings,
+  ops: readonly WriteOp[],
+  pageSize: number,
+): Promise<Settled[]> {
   const columns = [...new Set(ops.flatMap((op) => (op.op === "delete" ? [] : comparable(op.data).map(([key]) => key))))];
   const ids = ops.flatMap((op) => (op.op === "create" ? [] : [op.id]));
   const byId = new Map((await readWhere(client, collection, entity, entity.idField, ids, { pageSize, select: columns })).map((r) => [r.id, r]));

@@ -64,31 +64,42 @@ function partResult(response: unknown, op: WriteOp, collection: string, entity: 
 }
 
 /** The answers of one batch, or `lost` when it went out and no answer came back. */
-async function sendBatch(client: DataverseClient, collection: string, entity: EntitySettings, ops: readonly WriteOp[], round: number): Promise<PartResult[] | "lost"> {
+async function sendBatch(
+  client: DataverseClient,
+  collection: string,
+  entity: EntitySettings,
+  ops: readonly WriteOp[],
+  round: number,
+): Promise<PartResult[] | "lost"> {
   const context = `batch of ${ops.length} writes to ${collection}`;
-  return client.call<PartResult[] | "lost">(context, async (api, signal) => {
-    api.startBatch();
-    const queued = ops.map((op) => queue(api, collection, entity, op));
-    let responses: unknown;
-    try {
-      responses = await api.executeBatch({ continueOnError: true, inChangeSet: false, signal });
-    } catch (error) {
-      // A batch answered with an error status but per-part bodies arrives as an array.
-      if (!Array.isArray(error)) throw error;
-      responses = error;
-    } finally {
-      await Promise.allSettled(queued);
-    }
-    if (!Array.isArray(responses) || responses.length !== ops.length) {
-      throw new FatalError("BATCH_MISMATCH", `batch to ${collection}: ${ops.length} parts sent, ${Array.isArray(responses) ? responses.length : 0} answered`);
-    }
-    return ops.map((op, i) => partResult(responses[i], op, collection, entity));
-  }, undefined, {
-    onLostAnswer: (code) => {
-      client.noteLostAnswer(context, round, code);
-      return "lost";
+  return client.call<PartResult[] | "lost">(
+    context,
+    async (api, signal) => {
+      api.startBatch();
+      const queued = ops.map((op) => queue(api, collection, entity, op));
+      let responses: unknown;
+      try {
+        responses = await api.executeBatch({ continueOnError: true, inChangeSet: false, signal });
+      } catch (error) {
+        // A batch answered with an error status but per-part bodies arrives as an array.
+        if (!Array.isArray(error)) throw error;
+        responses = error;
+      } finally {
+        await Promise.allSettled(queued);
+      }
+      if (!Array.isArray(responses) || responses.length !== ops.length) {
+        throw new FatalError("BATCH_MISMATCH", `batch to ${collection}: ${ops.length} parts sent, ${Array.isArray(responses) ? responses.length : 0} answered`);
+      }
+      return ops.map((op, i) => partResult(responses[i], op, collection, entity));
     },
-  });
+    undefined,
+    {
+      onLostAnswer: (code) => {
+        client.noteLostAnswer(context, round, code);
+        return "lost";
+      },
+    },
+  );
 }
 
 /** One batch: sends, then re-sends only the parts that failed transiently (after any Retry-After they carried). */

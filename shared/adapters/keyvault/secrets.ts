@@ -29,7 +29,10 @@ export class KeyVaultSecretSource implements SecretSource {
     this.client = new SecretClient(vaultUrl, credential, {
       ...(local ? { disableChallengeResourceVerification: true } : {}),
       ...options,
-      additionalPolicies: [...(options.additionalPolicies ?? []), ...(logger ? [{ policy: retryLogPolicy(logger, "keyvault"), position: "perRetry" as const }] : [])],
+      additionalPolicies: [
+        ...(options.additionalPolicies ?? []),
+        ...(logger ? [{ policy: retryLogPolicy(logger, "keyvault"), position: "perRetry" as const }] : []),
+      ],
     });
   }
 

@@ -50,7 +50,10 @@ function toContractData(data: Readonly<Record<string, unknown>>): Record<string,
   for (const [key, value] of Object.entries(data)) {
     if (key === "id" || value === undefined) continue;
     const leaf = isPlainObject(value) ? toContractData(value) : value;
-    mergeInto(out, key.split(".").reduceRight<Record<string, unknown>>((inner, part) => ({ [part]: inner }), leaf as Record<string, unknown>));
+    mergeInto(
+      out,
+      key.split(".").reduceRight<Record<string, unknown>>((inner, part) => ({ [part]: inner }), leaf as Record<string, unknown>),
+    );
   }
   return out;
 }
@@ -88,7 +91,10 @@ export class MeanderSide implements RecordSide {
       let page: ChangesPage;
       try {
         const query = new URLSearchParams({ limit: String(limit), ...(current === undefined ? {} : { cursor: current }) });
-        page = await this.http.call<ChangesPage>(`changes ${entity}`, "GET", `/sync/v1/${encodeURIComponent(entity)}/changes`, { query: query.toString(), signal: options.signal });
+        page = await this.http.call<ChangesPage>(`changes ${entity}`, "GET", `/sync/v1/${encodeURIComponent(entity)}/changes`, {
+          query: query.toString(),
+          signal: options.signal,
+        });
       } catch (error) {
         if (error instanceof SyncError && error.code === "CURSOR_EXPIRED" && current !== undefined && !fullResync) {
           this.options.logger?.warn("meander change-feed cursor expired: full read", { entity });
@@ -141,7 +147,10 @@ export class MeanderSide implements RecordSide {
     const wanted = [...new Set(values.filter((v) => v !== null && v !== "").map(String))].filter((v) => v.length <= 200);
     const pages = await Promise.all(
       chunk(wanted, CONTRACT_LIMITS.lookupValues).map((part) =>
-        this.http.call<RecordList>(`lookup ${entity}`, "POST", `/sync/v1/${encodeURIComponent(entity)}/lookup`, { body: { field, values: part }, signal: options.signal }),
+        this.http.call<RecordList>(`lookup ${entity}`, "POST", `/sync/v1/${encodeURIComponent(entity)}/lookup`, {
+          body: { field, values: part },
+          signal: options.signal,
+        }),
       ),
     );
     const byId = new Map<string, SideRecord>();

@@ -5,7 +5,7 @@
  * 404): those come back as outcomes, are never retried and never trip the breaker.
  */
 import { RestError, type TableClient, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
-import { FatalError, errorFromStatus, isNetworkError, parseRetryAfter, SyncError, TransientError } from "../../errors.js";
+import { errorFromStatus, FatalError, isNetworkError, parseRetryAfter, SyncError, TransientError } from "../../errors.js";
 import type { Resilience } from "../../resilience.js";
 
 /** Requests sent to Table Storage by one `createTables` instance (retries included). */
@@ -184,14 +184,10 @@ export class TableAccess {
     const chunks = chunkByPartition(keys.map((k): TransactionAction => ["delete", k]));
     await Promise.all(
       chunks.map(async (chunk) => {
-        const outcome = await this.call(
-          "transactions",
-          () => {
-            this.counters.entitiesInTransactions += chunk.length;
-            return this.client.submitTransaction(chunk);
-          },
-          [404],
-        );
+        const outcome = await this.call("transactions", () => {
+          this.counters.entitiesInTransactions += chunk.length;
+          return this.client.submitTransaction(chunk);
+        }, [404]);
         if (outcome.ok) return;
         await Promise.all(chunk.map(([, entity]) => this.tryDelete(entity.partitionKey, entity.rowKey)));
       }),

@@ -54,4 +54,3 @@ const MAX_DATE_MS = 8_640_000_000_000_000;
 
 export const invertedTime = (ms: number): string => String(MAX_DATE_MS - ms).padStart(16, "0");
 export const timeFromInverted = (inverted: string): number => MAX_DATE_MS - Number(inverted.slice(0, 16));
-

@@ -1,10 +1,8 @@
-/** Pure helpers around PairPlans: plans for matches, the follow-up write after a create, the mass-delete guard, the dry-run summary. */
+/** Pure helpers around finished PairPlans: the ambiguous-match plan, the follow-up write after a create, the mass-delete guard, the dry-run summary. */
 import type { CompiledConfig } from "./compile.js";
 import { writesTo } from "./compile.js";
-import { linkFieldOf, type MatchResult } from "./matching.js";
+import { linkFieldOf } from "./matching.js";
 import { setPath } from "./paths.js";
-import type { PlanContext } from "./planner.js";
-import { planPair } from "./planner.js";
 import { type Action, type DryRunPlan, otherSide, type PairPlan, type Side, type SideRecord } from "./types.js";
 
 /** Several candidates: parked as an "ambiguous match", nothing created or written. */
@@ -22,14 +20,6 @@ export function ambiguousPlan(fromSide: Side, record: SideRecord, candidates: re
     nextLink: undefined,
     candidates: [...candidates],
   };
-}
-
-/** The plan for a record without a stored link, given what findPartner found for it. */
-export function planUnlinked(compiled: CompiledConfig, fromSide: Side, record: SideRecord, match: MatchResult, context: PlanContext = {}): PairPlan {
-  if (match.kind === "ambiguous") return ambiguousPlan(fromSide, record, match.candidates);
-  const other = match.kind === "one" ? ({ state: "present", record: match.partner } as const) : ({ state: "absent" } as const);
-  const mine = { state: "present", record } as const;
-  return planPair(compiled, fromSide === "meander" ? { meander: mine, portal: other } : { meander: other, portal: mine }, context);
 }
 
 /**

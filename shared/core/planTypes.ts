@@ -1,0 +1,14 @@
+/** What the planner takes: one pair's views and the context shared by a unit. A leaf module: the planner and the field merge both import it. */
+import type { Link, Resolution, SideView } from "./types.js";
+
+export interface PairInput {
+  readonly link?: Link;
+  readonly meander: SideView;
+  readonly portal: SideView;
+  readonly resolutions?: readonly Resolution[];
+}
+
+export interface PlanContext {
+  /** Meander id of a referenced record -> its partner's portal id (lookup fields). */
+  readonly lookups?: ReadonlyMap<string, string>;
+}
