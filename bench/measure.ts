@@ -105,41 +105,37 @@ export async function measureRun(env: Record<string, string>, progress?: (line: 
     warnings[message] = (warnings[message] ?? 0) + 1;
   });
   const service = await createService(loadSettings(env), { logger });
-  try {
-    const busyMs = timePorts(service);
-    const before = { ...service.tables.counters };
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const result = await service.runSync(CONFIG_ID, { trigger: "timer" });
-    const wallMs = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
-    const after = service.tables.counters;
-    const diff = (k: keyof typeof after) => after[k] - before[k];
-    const tableOps: TableOps = {
-      reads: diff("reads"),
-      writes: diff("writes"),
-      queries: diff("queries"),
-      transactions: diff("transactions"),
-      entitiesInTransactions: diff("entitiesInTransactions"),
-      total: diff("reads") + diff("writes") + diff("queries") + diff("transactions"),
-    };
-    return {
-      wallMs,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      maxRssMB: process.resourceUsage().maxRSS / 1024,
-      tableOps,
-      status: result.status,
-      counts: result.counts,
-      conflicts: result.conflicts,
-      errorCount: result.errorCount,
-      errorCodes: [...new Set(result.errors.map((e) => e.code))],
-      notes: result.notes,
-      warnings,
-      busyMs,
-    };
-  } finally {
-    await service.close();
-  }
+  const busyMs = timePorts(service);
+  const before = { ...service.tables.counters };
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await service.runSync(CONFIG_ID, { trigger: "timer" });
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const after = service.tables.counters;
+  const diff = (k: keyof typeof after) => after[k] - before[k];
+  const tableOps: TableOps = {
+    reads: diff("reads"),
+    writes: diff("writes"),
+    queries: diff("queries"),
+    transactions: diff("transactions"),
+    entitiesInTransactions: diff("entitiesInTransactions"),
+    total: diff("reads") + diff("writes") + diff("queries") + diff("transactions"),
+  };
+  return {
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    tableOps,
+    status: result.status,
+    counts: result.counts,
+    conflicts: result.conflicts,
+    errorCount: result.errorCount,
+    errorCodes: [...new Set(result.errors.map((e) => e.code))],
+    notes: result.notes,
+    warnings,
+    busyMs,
+  };
 }
 
 /** Records a side had to change: what the minimum counts batches for. */

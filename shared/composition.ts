@@ -2,7 +2,6 @@
  * The composition root: builds the real adapters once per process from the settings and
  * hands the triggers a SyncService. Nothing else in the app constructs adapters.
  */
-import { join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import { createPortalTokenProvider } from "./adapters/auth/index.js";
 import { DataverseSide } from "./adapters/dataverse/index.js";
@@ -33,7 +32,6 @@ export interface ComposedService extends SyncService {
   readonly deps: EngineDeps;
   readonly tables: Tables;
   readonly sides: { readonly meander: RecordSide; readonly portal: RecordSide };
-  close(): Promise<void>;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -130,7 +128,6 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     deps,
     tables,
     sides: { meander, portal },
-    async close() {},
   };
 }
 
@@ -162,5 +159,3 @@ export function getService(): Promise<SyncService> {
 export function setServiceForProcess(service: Promise<SyncService> | undefined): void {
   processService = service;
 }
-
-export const defaultConfigDir = () => join(appRoot(), "configs");

@@ -203,8 +203,8 @@ export class MemorySide implements RecordSide {
   }
 
   private table(entity: string): Map<string, Stored> {
-    let table = this.tables.get(entity);
-    if (!table) this.tables.set(entity, (table = new Map()));
+    const table = this.tables.get(entity) ?? new Map<string, Stored>();
+    this.tables.set(entity, table);
     return table;
   }
 }

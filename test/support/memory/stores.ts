@@ -84,8 +84,8 @@ export class MemoryStateStore implements StateStore {
   }
 
   private rows<T>(tables: Map<string, Map<string, T>>, configId: string): Map<string, T> {
-    let rows = tables.get(configId);
-    if (!rows) tables.set(configId, (rows = new Map()));
+    const rows = tables.get(configId) ?? new Map<string, T>();
+    tables.set(configId, rows);
     return rows;
   }
 }
