@@ -34,7 +34,14 @@ export function errorText(error: unknown, status: number): string {
 
 /** Unwraps an openapi-fetch answer: the data, or an Error with a readable message. */
 export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
-  const { data, error, response } = await request;
+  let answer: { data?: T; error?: unknown; response: Response };
+  try {
+    answer = await request;
+  } catch {
+    // An expired sign-in turns into a redirect to the login page, which fetch cannot follow.
+    throw new Error("Fikk ikke kontakt med tjenesten. Last siden på nytt; du kan ha blitt logget ut.");
+  }
+  const { data, error, response } = answer;
   if (data === undefined || error !== undefined) throw new Error(errorText(error, response.status));
   return data;
 }
