@@ -82,3 +82,9 @@ export const COLUMNS = [
 
 /** Every customDimensions key any of our telemetry may carry. */
 export const DIMENSIONS: readonly string[] = [...new Set<string>([...RUN_ATTRIBUTES, ...METRIC_DIMENSIONS, ...LOG_ATTRIBUTES])];
+
+/** Run statuses the queries may compare with: the engine's, and "refused" (the run never started). */
+export const RUN_STATUSES = ["running", "succeeded", "partial", "incomplete", "failed", "refused"] as const;
+
+/** Error codes an alert of their own watches (raised by shared/sync and the portal's schema check). */
+export const ALERTED_ERROR_CODES = ["MASS_DELETE_BLOCKED", "SCHEMA_MISMATCH"] as const;

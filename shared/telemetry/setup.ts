@@ -19,6 +19,9 @@ import { type Instrumentation, registerInstrumentations } from "@opentelemetry/i
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import { QueryRedactingSpanProcessor } from "./redact.js";
 
+/** Read by the distro and this module, not by shared/config/settings.ts; infra sets both. */
+export const TELEMETRY_SETTINGS = ["APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] as const;
+
 let started = false;
 
 /** True once the distro is running: loggers then emit log records instead of terminal lines. */
