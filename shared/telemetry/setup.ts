@@ -70,8 +70,11 @@ export async function startTelemetry(env: Readonly<Record<string, string | undef
     },
     spanProcessors: [new QueryRedactingSpanProcessor()],
   });
-  const { AzureFunctionsInstrumentationESM } = await import("@azure/functions-opentelemetry-instrumentation");
-  const functions = new AzureFunctionsInstrumentationESM();
+  // A webpack CJS bundle: from ESM its exports are only on the default export.
+  const { default: instrumentation } = (await import("@azure/functions-opentelemetry-instrumentation")) as unknown as {
+    default: typeof import("@azure/functions-opentelemetry-instrumentation");
+  };
+  const functions = new instrumentation.AzureFunctionsInstrumentationESM();
   registerInstrumentations({ loggerProvider: logs.getLoggerProvider(), instrumentations: [functions, ...appInstrumentations()] });
   functions.registerAzFunc(await import("@azure/functions"));
   applyToLoadedModules();
