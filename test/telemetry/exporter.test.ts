@@ -11,9 +11,11 @@ import { loadSettings } from "../../shared/config/settings.js";
 import { createJsonLogger } from "../../shared/logging.js";
 import { createOtelLogger, teeLogger } from "../../shared/telemetry/logs.js";
 import { LOG_ATTRIBUTES, METRIC_DIMENSIONS, METRICS, RUN_ATTRIBUTES, RUN_SPAN } from "../../shared/telemetry/names.js";
+import { type Envelope, startIngestion } from "./ingestion.js";
 import { startInMemoryTelemetry } from "./otel.js";
 
-const telemetry = startInMemoryTelemetry();
+const ingestion = await startIngestion();
+const telemetry = startInMemoryTelemetry({ connectionString: ingestion.connectionString });
 // Imported after the instrumentations are registered, as functions/index.ts does in Azure.
 const { startHarness } = await import("../sync/harness.js");
 type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -37,6 +39,7 @@ describe("telemetry of a real run", () => {
   afterAll(async () => {
     await service?.close();
     await h?.close();
+    await ingestion.close();
   });
 
   const runSpans = () => telemetry.spans.getFinishedSpans().filter((s) => s.name === RUN_SPAN);
@@ -134,6 +137,50 @@ describe("telemetry of a real run", () => {
     expect(runSpans().at(-1)?.attributes).toMatchObject({ configId: "nope", status: "refused", errorCode: "UNKNOWN_CONFIG" });
   });
 
+  it("what Application Insights receives: the run in dependencies, its calls under it, log records in traces, the metrics", async () => {
+    await telemetry.flush();
+    await expect.poll(() => ingestion.envelopes.filter((e) => e.data.baseType === "MetricData").length, { timeout: 10_000 }).toBeGreaterThan(0);
+    const of = (type: string) => ingestion.envelopes.filter((e) => e.data.baseType === type);
+    const props = (e: Envelope) => e.data.baseData.properties ?? {};
+    const runs = of("RemoteDependencyData").filter((e) => e.data.baseData.name === RUN_SPAN);
+    expect(runs.map((e) => props(e).status)).toEqual(["succeeded", "failed", "refused"]);
+    // customDimensions: every attribute the queries read, as the strings KQL's tostring/tobool see.
+    const keys = new Set(runs.flatMap((e) => Object.keys(props(e))));
+    for (const name of RUN_ATTRIBUTES) expect(keys.has(name), name).toBe(true);
+    expect(props(runs[0]!)).toMatchObject({ configId: L, trigger: "timer", dryRun: "false", fullReread: "false", errorCodes: "" });
+    expect(props(runs[1]!).errorCodes).toContain("MASS_DELETE_BLOCKED");
+    expect(runs[1]!.data.baseData.success).toBe(false);
+
+    // The run's calls share its operation_Id: Dataverse and Meander as HTTP, the Azure SDK's as InProc | namespace.
+    const operation = runs[0]!.tags!["ai.operation.id"];
+    const calls = of("RemoteDependencyData").filter((e) => e.tags?.["ai.operation.id"] === operation && e !== runs[0]);
+    // `data` is the called URL (query cut), `target` its host.
+    const http = calls.filter((e) => e.data.baseData.type === "Http").map((e) => String(e.data.baseData.data));
+    const origin = (url: string) => new URL(url).origin;
+    expect(
+      http.some((u) => u.startsWith(`${origin(h.env.DATAVERSE_URL!)}/api/data/`)),
+      "Dataverse",
+    ).toBe(true);
+    expect(
+      http.some((u) => u.startsWith(origin(h.env.MEANDER_API_URL!))),
+      "Meander",
+    ).toBe(true);
+    expect(http.filter((u) => u.includes("?") && !u.endsWith("?…"))).toEqual([]);
+    expect(calls.some((e) => e.data.baseData.type === "InProc | Microsoft.Data.Tables")).toBe(true);
+    expect(calls.some((e) => e.data.baseData.type === "InProc | Microsoft.KeyVault")).toBe(true);
+    expect(calls.some((e) => e.data.baseData.type === "Http" && e.data.baseData.resultCode === "429")).toBe(true);
+
+    const messages = of("MessageData");
+    const finished = messages.find((e) => e.data.baseData.message === "sync run finished" && props(e).status === "succeeded");
+    expect(props(finished!)).toMatchObject({ runId: props(runs[0]!).runId, configId: L });
+    expect(finished!.tags!["ai.operation.id"]).toBe(operation);
+
+    const metricNames = new Set(of("MetricData").flatMap((e) => (e.data.baseData.metrics as { name: string }[]).map((m) => m.name)));
+    for (const name of Object.values(METRICS)) expect(metricNames.has(name), name).toBe(true);
+    const ours = of("MetricData").filter((e) => (Object.values(METRICS) as string[]).includes((e.data.baseData.metrics as { name: string }[])[0]!.name));
+    expect([...new Set(ours.flatMap((e) => Object.keys(props(e))))].filter((d) => !(METRIC_DIMENSIONS as readonly string[]).includes(d))).toEqual([]);
+  });
+
   it("no canary's name, e-mail or phone in any span, event, log record or metric dimension", async () => {
     const { names, emails, phones } = h.dataset!.canaries;
     expect(names.length).toBeGreaterThan(0);
@@ -154,6 +201,8 @@ describe("telemetry of a real run", () => {
       add(r.attributes);
     }
     for (const p of await telemetry.metricPoints()) add(p.attributes);
+    // And what was sent to Application Insights, whole.
+    texts.push(JSON.stringify(ingestion.envelopes));
     const decoded = texts.map((t) => {
       try {
         return decodeURIComponent(t).toLowerCase();
