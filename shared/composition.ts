@@ -10,13 +10,14 @@ import { createAzureCredential, tokenSourceFromCredential } from "./adapters/ide
 import { createSecretSource } from "./adapters/keyvault/index.js";
 import { MeanderSide } from "./adapters/meander/index.js";
 import { createTables, type Tables } from "./adapters/tables/index.js";
+import { createAdminQueries } from "./adminQueries.js";
 import { appRoot, loadSettings, readLocalSettings, type Settings } from "./config/settings.js";
 import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
 import { createProcessLogger } from "./logging.js";
 import type { Clock, Logger, RecordSide } from "./ports.js";
 import type { ResilienceEvents } from "./resilience.js";
-import type { SyncService } from "./service.js";
+import type { AdminService } from "./service.js";
 import type { EngineDeps } from "./sync/deps.js";
 import { createSyncService } from "./sync/service.js";
 import { createRunMetrics } from "./telemetry/metrics.js";
@@ -31,7 +32,7 @@ export interface ServiceOverrides {
   readonly newRunId?: () => string;
 }
 
-export interface ComposedService extends SyncService {
+export interface ComposedService extends AdminService {
   readonly deps: EngineDeps;
   readonly tables: Tables;
   readonly sides: { readonly meander: RecordSide; readonly portal: RecordSide };
@@ -133,6 +134,13 @@ export async function createService(settings: Settings, overrides: ServiceOverri
   };
   return {
     ...instrumentRuns(createSyncService(deps), runMetrics),
+    ...createAdminQueries({
+      enabled: new Map([...configs].map(([id, { config }]) => [id, config.enabled])),
+      runs: tables.runs,
+      state: tables.state,
+      clock,
+      schedule: settings.schedule,
+    }),
     deps,
     tables,
     sides: { meander, portal },
@@ -153,10 +161,10 @@ function portalEntities(configs: ReadonlyMap<string, CompiledConfig>) {
   return entities;
 }
 
-let processService: Promise<SyncService> | undefined;
+let processService: Promise<AdminService> | undefined;
 
 /** The process's service, built on first use from the environment (and local.settings.json where present). */
-export function getService(): Promise<SyncService> {
+export function getService(): Promise<AdminService> {
   processService ??= createService(loadSettings(readLocalSettings(appRoot()))).catch((error) => {
     processService = undefined;
     throw error;
@@ -165,7 +173,7 @@ export function getService(): Promise<SyncService> {
 }
 
 /** Installs a service built elsewhere (the local stack, tests); undefined clears it. */
-export function setServiceForProcess(service: Promise<SyncService> | undefined): void {
+export function setServiceForProcess(service: Promise<AdminService> | undefined): void {
   processService = service;
 }
 
