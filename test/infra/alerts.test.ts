@@ -96,6 +96,7 @@ describe("alert rules", () => {
     expect(main).toMatch(/^param alertEmail string = ''$/m);
     expect(main).toMatch(/alertEmail: alertEmail/);
     const params = JSON.parse(read("infra/main.parameters.json")) as { parameters: Record<string, { value: string }> };
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: azd's own substitution syntax, not a template
     expect(params.parameters.alertEmail?.value).toBe("${ALERT_EMAIL=}");
   });
 });
