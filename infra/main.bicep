@@ -57,6 +57,15 @@ param syncTablePrefix string = 'sync'
 @description('Folder of the sync configs; empty: configs/ next to package.json in the deployed package')
 param syncConfigDir string = ''
 
+@description('Where the operators\' alerts are e-mailed: azd env set ALERT_EMAIL ops@example.org (empty: no receiver yet)')
+param alertEmail string = ''
+
+@description('Retry-ledger entries of one config above which the backlog alert fires')
+param alertLedgerThreshold int = 50
+
+@description('Open review items of one config above which the backlog alert fires')
+param alertReviewThreshold int = 25
+
 var tags = { 'azd-env-name': environmentName }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 
@@ -76,6 +85,25 @@ module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
   params: { logAnalyticsName: 'log-${token}', appInsightsName: 'appi-${token}', location: location, tags: tags }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    appInsightsId: monitoring.outputs.appInsightsId
+    location: location
+    tags: tags
+    alertEmail: alertEmail
+    ledgerThreshold: alertLedgerThreshold
+    reviewThreshold: alertReviewThreshold
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: { appInsightsId: monitoring.outputs.appInsightsId, location: location, tags: tags }
 }
 
 module storage 'modules/storage.bicep' = {

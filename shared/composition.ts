@@ -13,12 +13,14 @@ import { createAdminQueries } from "./adminQueries.js";
 import { appRoot, loadSettings, readLocalSettings, type Settings } from "./config/settings.js";
 import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
-import { createJsonLogger } from "./logging.js";
+import { createProcessLogger } from "./logging.js";
 import type { Clock, Logger, RecordSide } from "./ports.js";
 import type { ResilienceEvents } from "./resilience.js";
 import type { AdminService } from "./service.js";
 import type { EngineDeps } from "./sync/deps.js";
 import { createSyncService } from "./sync/service.js";
+import { createRunMetrics } from "./telemetry/metrics.js";
+import { instrumentRuns } from "./telemetry/run.js";
 
 export interface ServiceOverrides {
   readonly logger?: Logger;
@@ -38,7 +40,8 @@ export interface ComposedService extends AdminService {
 const systemClock: Clock = { now: () => new Date() };
 
 export async function createService(settings: Settings, overrides: ServiceOverrides = {}): Promise<ComposedService> {
-  const logger = overrides.logger ?? createJsonLogger();
+  const logger = overrides.logger ?? createProcessLogger();
+  const runMetrics = createRunMetrics();
   const clock = overrides.clock ?? systemClock;
   const configs = loadCompiledConfigs(settings.configDir);
   const { dataverse } = settings;
@@ -53,7 +56,10 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     });
 
   const throttleEvents = (side: string): ResilienceEvents => ({
-    onThrottle: (retryAfterMs) => logger.warn("throttled: waiting as asked", { side, retryAfterMs }),
+    onThrottle: (retryAfterMs) => {
+      logger.warn("throttled: waiting as asked", { side, retryAfterMs });
+      runMetrics.recordThrottle(side, retryAfterMs);
+    },
     onBreak: () => logger.warn("circuit opened after repeated failures: calls paused", { side }),
     // Without it a burst of 5xx or dropped connections that the retries absorb leaves no trace for operators.
     onRetry: (attempt, delayMs, code) => logger.warn("retrying after a transient failure", { side, attempt, delayMs, code }),
@@ -125,7 +131,7 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     ...(overrides.newRunId ? { newRunId: overrides.newRunId } : {}),
   };
   return {
-    ...createSyncService(deps),
+    ...instrumentRuns(createSyncService(deps), runMetrics),
     ...createAdminQueries({
       enabled: new Map([...configs].map(([id, { config }]) => [id, config.enabled])),
       runs: tables.runs,
