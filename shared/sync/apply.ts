@@ -6,11 +6,11 @@
 
 import { getPath } from "../core/paths.js";
 import { planPair } from "../core/planner.js";
-import { ambiguousPlan, massDeleteGuard } from "../core/planSummary.js";
+import { ambiguousPlan, confirmMatchPlan, massDeleteGuard } from "../core/planSummary.js";
 import type { Action, Link, PairPlan, Side } from "../core/types.js";
 import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, LedgerEntry, WriteOp, WriteOutcome } from "../ports.js";
-import { ambiguousConflict, conflictsOf } from "./conflicts.js";
+import { ambiguousConflict, confirmMatchItem, conflictsOf } from "./conflicts.js";
 import type { PairTask } from "./pairing.js";
 import type { Run } from "./run.js";
 import { ledgerKey, linkKey, StopRun } from "./run.js";
@@ -31,10 +31,23 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
       run.tracker.count(task.item.side, "skipped");
     } else if (task.kind === "ambiguous") {
       run.tracker.count(task.item.side, "skipped");
-      conflicts.push(ambiguousConflict(run, task.item.side, task.item.id, task.candidates, now));
+      conflicts.push(ambiguousConflict(run, task, now));
+    } else if (task.kind === "confirmMatch") {
+      run.tracker.count(task.item.side, "skipped");
+      conflicts.push(confirmMatchItem(run, task.item, task.candidate, task.by, now));
     } else {
       try {
-        const plan = planPair(run.compiled, { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions }, { lookups });
+        const plan = planPair(
+          run.compiled,
+          {
+            link: task.link,
+            meander: task.meander,
+            portal: task.portal,
+            resolutions: task.resolutions,
+            ...(task.forceCreate ? { forceCreate: true } : {}),
+          },
+          { lookups },
+        );
         planned.push({ task, plan });
       } catch (error) {
         run.tracker.count(task.item.side, "failed");
@@ -47,6 +60,8 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
     for (const task of tasks) {
       if (task.kind === "ambiguous" && task.item.view.state === "present")
         run.plans.push(ambiguousPlan(task.item.side, task.item.view.record, task.candidates));
+      if (task.kind === "confirmMatch" && task.item.view.state === "present")
+        run.plans.push(confirmMatchPlan(task.item.side, task.item.view.record, task.candidate.id, task.by));
     }
     return;
   }
@@ -122,7 +137,9 @@ async function resolveLookups(run: Run, tasks: readonly PairTask[]): Promise<Map
 
 /** Step 5: stop before a run deletes more than the config allows. */
 async function guardDeletes(run: Run, planned: readonly Planned[]): Promise<void> {
-  const withDeletes = planned.filter(({ plan }) => plan.actions.some((a) => a.kind === "delete")).map((p) => p.plan);
+  const withDeletes = planned
+    .filter(({ plan }) => plan.outcome === "retire" || plan.outcome === "deactivate" || plan.actions.some((a) => a.kind === "delete"))
+    .map((p) => p.plan);
   if (withDeletes.length === 0) return;
   run.deletePlans.push(...withDeletes);
   run.linkedCount ??= await countLinks(run);
@@ -201,6 +218,13 @@ function countActions(run: Run, task: Planned["task"], plan: PairPlan, results: 
       return;
     }
     counts.count(action.side, action.kind === "create" ? "created" : action.kind === "update" ? "updated" : "deleted");
+    if (plan.outcome === "retire" || plan.outcome === "deactivate") {
+      counts.count(action.side, plan.outcome === "retire" ? "retired" : "deactivated");
+      counts.note(
+        `${action.side} record ${action.kind === "create" ? "" : action.id} ${plan.outcome === "retire" ? "retired" : "deactivated"}: its partner was deleted (not deleted itself)`,
+      );
+    }
+    if (plan.reasserted?.[action.side]?.length) counts.count(action.side, "reasserted");
   });
   if (plan.actions.length === 0) counts.count(task.item.side, plan.outcome === "skip" ? "skipped" : "unchanged");
   run.tracker.result.conflicts.autoResolved += plan.resolved.length;

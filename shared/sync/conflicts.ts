@@ -4,34 +4,107 @@
  * one whose sides came to agree at the source is closed.
  */
 import { conflictIdFor } from "../core/ids.js";
-import type { PairPlan, Side } from "../core/types.js";
-import type { ConflictRecord } from "../ports.js";
-import type { PairTask } from "./pairing.js";
+import { isMissing } from "../core/mapping.js";
+import { getPath } from "../core/paths.js";
+import { partyOf } from "../core/review.js";
+import type { PairPlan, Side, SideRecord } from "../core/types.js";
+import type { ConflictRecord, ReviewKind } from "../ports.js";
+import type { PairTask, UnitItem } from "./pairing.js";
 import type { Run } from "./run.js";
 
-export function ambiguousConflict(run: Run, side: Side, id: string, candidates: readonly string[], now: string): ConflictRecord {
-  const meanderId = side === "meander" ? id : undefined;
-  const portalId = side === "portal" ? id : undefined;
-  const conflictId = conflictIdFor("ambiguous", meanderId, portalId);
+const subjectRecord = (item: UnitItem): SideRecord | undefined =>
+  item.view.state === "present" || item.view.state === "outOfScope" ? item.view.record : undefined;
+
+/** A review item about one unlinked record: ambiguous, unmatched or confirmMatch. Re-detecting it keeps its id and detection time. */
+function recordItem(
+  run: Run,
+  kind: Extract<ReviewKind, "ambiguous" | "unmatched" | "confirmMatch">,
+  item: UnitItem,
+  candidates: readonly SideRecord[],
+  candidateIds: readonly string[],
+  by: string | undefined,
+  now: string,
+): ConflictRecord {
+  const meanderId = item.side === "meander" ? item.id : undefined;
+  const portalId = item.side === "portal" ? item.id : undefined;
+  const conflictId = conflictIdFor(kind, meanderId, portalId);
   const existing = run.conflicts.get(conflictId);
   if (!existing || existing.status !== "open") run.tracker.result.conflicts.found += 1;
+  const urls = run.deps.settings.recordUrls ?? {};
+  const record = subjectRecord(item);
+  const memberKey = run.compiled.config.matchKeys[0];
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  const sorted = [...candidateIds].sort();
   return {
     conflictId,
     configId: run.configId,
-    kind: "ambiguous",
+    kind,
     ...(meanderId ? { meanderId } : {}),
     ...(portalId ? { portalId } : {}),
     fields: [],
-    candidates: [...candidates].sort(),
+    ...(kind !== "unmatched" ? { candidates: sorted } : {}),
+    ...(by ? { matchKey: by } : {}),
+    ...(record ? { subject: partyOf(run.compiled, item.side, record, urls) } : {}),
+    ...(kind !== "unmatched"
+      ? {
+          candidateDetails: sorted.map((id) => {
+            const c = byId.get(id);
+            const side: Side = item.side === "meander" ? "portal" : "meander";
+            return c ? partyOf(run.compiled, side, c, urls) : { side, id };
+          }),
+        }
+      : {}),
+    ...(kind === "unmatched" && record && memberKey
+      ? { hasMemberNumber: !isMissing(getPathOf(record, item.side === "meander" ? memberKey.meander : memberKey.portal)) }
+      : {}),
     detectedAt: existing?.status === "open" ? existing.detectedAt : now,
     status: "open",
   };
 }
 
+const getPathOf = (record: SideRecord, path: string): unknown => (record.data && path.includes(".") ? getPath(record.data, path) : record.data[path]);
+
+export function ambiguousConflict(run: Run, task: Extract<PairTask, { kind: "ambiguous" }>, now: string): ConflictRecord {
+  return recordItem(run, "ambiguous", task.item, task.candidateRecords ?? [], task.candidates, task.by, now);
+}
+
+export function confirmMatchItem(run: Run, item: UnitItem, candidate: SideRecord, by: string, now: string): ConflictRecord {
+  return recordItem(run, "confirmMatch", item, [candidate], [candidate.id], by, now);
+}
+
+export function unmatchedItem(run: Run, item: UnitItem, now: string): ConflictRecord {
+  return recordItem(run, "unmatched", item, [], [], undefined, now);
+}
+
 export function conflictsOf(run: Run, task: Extract<PairTask, { kind: "pair" }>, plan: PairPlan, now: string): ConflictRecord[] {
+  if (plan.outcome === "unmatched") return [unmatchedItem(run, task.item, now)];
+  if (plan.outcome === "couple" || plan.outcome === "create") {
+    // The record found its partner (or a person's decision was applied): its open record items are over.
+    const ids = { meanderId: task.item.side === "meander" ? task.item.id : undefined, portalId: task.item.side === "portal" ? task.item.id : undefined };
+    const over: ConflictRecord[] = [];
+    for (const kind of ["unmatched", "confirmMatch"] as const) {
+      const open = run.conflicts.get(conflictIdFor(kind, ids.meanderId, ids.portalId));
+      if (open?.status === "open" && open.conflictId !== task.conflictId) over.push(closedBySync(open, now));
+    }
+    if (over.length) return [...over, ...conflictsOfPair(run, task, plan, now)];
+  }
+  return conflictsOfPair(run, task, plan, now);
+}
+
+function closedBySync(item: ConflictRecord, now: string): ConflictRecord {
+  const { subject, candidateDetails: _details, hasMemberNumber: _member, ...rest } = item;
+  return {
+    ...rest,
+    ...(subject ? { subject: { side: subject.side, id: subject.id, ...(subject.url ? { url: subject.url } : {}) } } : {}),
+    status: "resolved",
+    resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now },
+  };
+}
+
+function conflictsOfPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, plan: PairPlan, now: string): ConflictRecord[] {
   const meanderId = plan.meanderId ?? task.link?.meanderId;
   const portalId = plan.portalId ?? task.link?.portalId;
-  const conflictId = conflictIdFor("field", meanderId, portalId);
+  const conflictId = conflictIdFor("fieldConflict", meanderId, portalId);
   const existing = run.conflicts.get(conflictId);
   const out: ConflictRecord[] = [];
   const settled = task.conflictId ? run.conflicts.get(task.conflictId) : undefined;
@@ -45,7 +118,7 @@ export function conflictsOf(run: Run, task: Extract<PairTask, { kind: "pair" }>,
     out.push({
       conflictId,
       configId: run.configId,
-      kind: "field",
+      kind: "fieldConflict",
       ...(meanderId ? { meanderId } : {}),
       ...(portalId ? { portalId } : {}),
       fields,
@@ -64,6 +137,9 @@ export function conflictsOf(run: Run, task: Extract<PairTask, { kind: "pair" }>,
   return out;
 }
 
+/** Applied: the values a person needed are erased; ids, field names, the decision, who and when stay. */
 function markApplied(conflict: ConflictRecord, now: string): ConflictRecord {
-  return { ...conflict, resolution: { ...conflict.resolution!, appliedAt: now } };
+  const resolution = conflict.resolution!;
+  const values = Object.fromEntries(Object.entries(resolution.values).map(([k, v]) => [k, k === "partner" ? v : null]));
+  return { ...conflict, resolution: { ...resolution, values, appliedAt: now } };
 }

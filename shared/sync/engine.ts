@@ -8,7 +8,7 @@ import { summarizePlans } from "../core/planSummary.js";
 import type { Side, SyncResult } from "../core/types.js";
 import { SIDES } from "../core/types.js";
 import { AlreadyRunningError, LeaseLostError, toErrorInfo, UnknownConfigError } from "../errors.js";
-import type { ConfigControl, ConflictRecord, Lease } from "../ports.js";
+import { type ConfigControl, type ConflictRecord, type Lease, reviewKindOf } from "../ports.js";
 import type { RunOptions } from "../service.js";
 import type { EngineDeps } from "./deps.js";
 import { isStopping, ledgerKey, linkKey, pairKey, Run } from "./run.js";
@@ -130,17 +130,22 @@ async function loadRetries(run: Run, control: ConfigControl): Promise<Record<Sid
 function queueResolution(run: Run, conflict: ConflictRecord, ids: Record<Side, Set<string>>): void {
   const { meanderId, portalId, resolution } = conflict;
   if (!resolution) return;
-  if (conflict.kind === "ambiguous") {
+  const kind = reviewKindOf(conflict);
+  if (kind === "ambiguous" || kind === "unmatched" || kind === "confirmMatch") {
+    // These items name only the record they are about.
     const side: Side = meanderId ? "meander" : "portal";
-    const id = meanderId ?? portalId!;
+    const id = (side === "meander" ? meanderId : portalId)!;
     const partner = resolution.values.partner;
     run.partnerChoices.set(linkKey(side, id), typeof partner === "string" ? partner : null);
+    run.partnerConflicts.set(linkKey(side, id), conflict.conflictId);
     ids[side].add(id);
     return;
   }
+  if (kind === "oscillation") return;
   if (!meanderId || !portalId) return;
+  // Resolving turns a side's choice into its values (the item's own values are erased then).
   const values =
-    resolution.choice === "value"
+    resolution.choice === "value" || Object.keys(resolution.values).length > 0
       ? resolution.values
       : Object.fromEntries(conflict.fields.map((f) => [f.field, resolution.choice === "meander" ? f.meander : f.portal]));
   run.resolutions.set(pairKey(meanderId, portalId), {

@@ -4,7 +4,7 @@
  * candidates already coupled to someone else: park as "ambiguous" and create nothing.
  */
 import { conflictIdFor } from "../core/ids.js";
-import { findPartner, keyVariants } from "../core/matching.js";
+import { findPartner, keyVariants, matchable } from "../core/matching.js";
 import { getPath } from "../core/paths.js";
 import type { Link, Resolution, Scalar, Side, SideRecord, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
@@ -27,8 +27,19 @@ export type PairTask =
       readonly resolutions?: readonly Resolution[];
       /** The open conflict these resolutions settle. */
       readonly conflictId?: string;
+      /** A person asked for a new partner record. */
+      readonly forceCreate?: boolean;
     }
-  | { readonly kind: "ambiguous"; readonly item: UnitItem; readonly candidates: readonly string[] }
+  | {
+      readonly kind: "ambiguous";
+      readonly item: UnitItem;
+      readonly candidates: readonly string[];
+      readonly by?: string;
+      /** The candidates' records, where read: what a person sees to decide. */
+      readonly candidateRecords?: readonly SideRecord[];
+    }
+  /** One candidate by a key that may not couple on its own: a person confirms. */
+  | { readonly kind: "confirmMatch"; readonly item: UnitItem; readonly candidate: SideRecord; readonly by: string }
   | { readonly kind: "skip"; readonly item: UnitItem };
 
 const UNCHANGED: SideView = { state: "unchanged" };
@@ -44,6 +55,9 @@ export async function pairUnit(run: Run, items: readonly UnitItem[]): Promise<Pa
     const link = run.linkOf(item.side, item.id);
     if (link) {
       tasks.push(linkedTask(run, item, link));
+    } else if (item.view.state === "present" && !matchable(run.compiled, item.side, item.view.record)) {
+      // An unlinked record outside its side's match scope (a retired likeperson whose contact left) is left alone.
+      tasks.push({ kind: "skip", item });
     } else if (item.view.state === "present" && run.inOpenAmbiguity(item.side, item.id) && run.pendingPartner(item.side, item.id) === undefined) {
       // Part of an ambiguous match a person has not decided yet: neither coupled nor created.
       tasks.push({ kind: "skip", item });
@@ -131,14 +145,21 @@ async function matchUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask
     );
     if (forced === null) result = { kind: "none" };
     else if (typeof forced === "string" && records.has(forced) && !taken.has(forced)) {
-      result = { kind: "one", partner: records.get(forced)!, by: "resolution" };
+      result = { kind: "one", partner: records.get(forced)!, by: "resolution", autoCouple: true };
     }
-    // A person's decision on an ambiguous match: the pair carries the conflict so it is marked applied.
+    // A person's decision on a review item: the pair carries the item so it is marked applied.
     const decided =
       forced === undefined
         ? {}
-        : { conflictId: conflictIdFor("ambiguous", item.side === "meander" ? item.id : undefined, item.side === "portal" ? item.id : undefined) };
-    if (result.kind === "one") {
+        : {
+            conflictId:
+              run.partnerConflicts.get(self) ??
+              conflictIdFor("ambiguous", item.side === "meander" ? item.id : undefined, item.side === "portal" ? item.id : undefined),
+          };
+    if (result.kind === "one" && !result.autoCouple) {
+      local?.take(result.partner.id);
+      tasks.push({ kind: "confirmMatch", item, candidate: result.partner, by: result.by });
+    } else if (result.kind === "one") {
       run.claimed.set(linkKey(partner, result.partner.id), self);
       run.claimed.set(self, linkKey(partner, result.partner.id));
       const partnerView: SideView = local?.take(result.partner.id) ?? { state: "present", record: result.partner };
@@ -147,10 +168,11 @@ async function matchUnit(run: Run, items: readonly UnitItem[]): Promise<PairTask
     } else if (result.kind === "ambiguous" || (taken.size > 0 && forced !== null)) {
       const candidates = result.kind === "ambiguous" ? result.candidates : [...taken];
       for (const id of candidates) local?.take(id);
-      tasks.push({ kind: "ambiguous", item, candidates });
+      const candidateRecords = candidates.map((id) => records.get(id)).filter((r): r is SideRecord => r !== undefined);
+      tasks.push({ kind: "ambiguous", item, candidates, candidateRecords, ...(result.kind === "ambiguous" ? { by: result.by } : {}) });
     } else {
       run.claimed.set(self, self);
-      tasks.push(pairOf(item, ABSENT));
+      tasks.push({ ...pairOf(item, ABSENT), ...decided, ...(forced === null ? { forceCreate: true } : {}) });
     }
   }
   return tasks;

@@ -47,6 +47,8 @@ export class Run {
   /** Decided conflicts to apply, by `m:<id>|p:<id>` of the pair, or by the ambiguous record. */
   readonly resolutions = new Map<string, { conflictId: string; resolutions: Resolution[] }>();
   readonly partnerChoices = new Map<string, string | null>();
+  /** The review item (ambiguous, unmatched, confirmMatch) each partner choice settles, by record. */
+  readonly partnerConflicts = new Map<string, string>();
   holdSet?: ChangeSet;
   streamIndex?: KeyIndex;
   streamFull = false;
@@ -172,7 +174,8 @@ export class Run {
     if (!this.ambiguityIndex) {
       this.ambiguityIndex = new Set();
       for (const c of this.conflicts.values()) {
-        if (c.kind !== "ambiguous" || c.status !== "open") continue;
+        // Also confirmMatch: its candidate waits for a person, it is not offered to anyone else meanwhile.
+        if ((c.kind !== "ambiguous" && c.kind !== "confirmMatch") || c.status !== "open") continue;
         const subject: Side = c.meanderId ? "meander" : "portal";
         this.ambiguityIndex.add(linkKey(subject, (c.meanderId ?? c.portalId)!));
         for (const candidate of c.candidates ?? []) this.ambiguityIndex.add(linkKey(otherSide(subject), candidate));
@@ -278,12 +281,24 @@ export class Run {
     }
   }
 
-  /** Records re-read by id (ledger entries, decided conflicts); ids no longer there were deleted. */
-  private async readByIds(side: Side, ids: readonly string[]): Promise<{ records: SideRecord[]; gone: string[] }> {
+  /**
+   * Records re-read by id (ledger entries, decided conflicts). An id missing from a multi-id
+   * answer is not taken as deleted: each is read again on its own, and only a read of that
+   * one id answering "not found" counts as a deletion.
+   */
+  async readByIds(side: Side, ids: readonly string[]): Promise<{ records: SideRecord[]; gone: string[] }> {
     if (ids.length === 0) return { records: [], gone: [] };
     const records = await this.side(side).getByIds(this.entity(side), ids);
     const found = new Set(records.map((r) => r.id));
-    return { records, gone: ids.filter((id) => !found.has(id)) };
+    const gone: string[] = [];
+    const missing = ids.filter((i) => !found.has(i));
+    const again = await Promise.all(missing.map((id) => this.side(side).getByIds(this.entity(side), [id])));
+    missing.forEach((id, i) => {
+      const [record] = again[i] ?? [];
+      if (record) records.push(record);
+      else gone.push(id);
+    });
+    return { records, gone };
   }
 
   private itemOf(side: Side, record: SideRecord): UnitItem {
