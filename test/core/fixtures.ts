@@ -74,6 +74,8 @@ export function portalData(id: string, p: Person, meanderId: string | null = nul
     hlf_likepersonstatus: STATUS[p.status],
     hlf_trainingcompletedon: p.trainingCompletedOn,
     hlf_meanderid: meanderId,
+    // Dataverse always returns the state: 0 Active.
+    statecode: 0,
   };
 }
 

@@ -14,7 +14,7 @@ import { planPair, planUnlinked } from "../../shared/core/planner.js";
 import type { PairInput } from "../../shared/core/planTypes.js";
 import type { Canonical, Side, SideRecord, SideView } from "../../shared/core/types.js";
 import { MappingError } from "../../shared/errors.js";
-import { baselineOf, likepersons, meanderData, type Person, portalData } from "./fixtures.js";
+import { baselineOf, hlf, likepersons, meanderData, type Person, portalData } from "./fixtures.js";
 import { apply, nextInput, type World } from "./model.js";
 
 const RUNS = { numRuns: 1000 };
@@ -199,6 +199,29 @@ describe("properties of the planner", () => {
     fc.assert(
       fc.property(linkedScenario, (s) => {
         replanIsEmpty(likepersons, s.world, new Set(s.read));
+      }),
+      RUNS,
+    );
+  });
+
+  it("(1) convergence with HLF's config (portal master of member data, drift put back, retire instead of delete)", () => {
+    fc.assert(
+      fc.property(linkedScenario, (s) => {
+        replanIsEmpty(hlf, s.world, new Set(s.read));
+      }),
+      RUNS,
+    );
+  });
+
+  it("HLF's config never writes Meander's value of a portal-mastered field into the portal, and never deletes a contact", () => {
+    const member = hlf.fields.filter((f) => f.direction === "toMeander").map((f) => f.portalField);
+    fc.assert(
+      fc.property(linkedScenario, (s) => {
+        const plan = planPair(hlf, scoped(hlf, inputOf(s.world, new Set(s.read))));
+        for (const action of plan.actions) {
+          expect(action.kind === "delete" && action.side === "portal").toBe(false);
+          if (action.side === "portal" && action.kind !== "delete") for (const column of member) expect(action.fields).not.toHaveProperty(column);
+        }
       }),
       RUNS,
     );
