@@ -92,6 +92,11 @@ export interface LedgerEntry {
   readonly firstFailedAt: string;
   readonly lastFailedAt: string;
   readonly lastError: SyncErrorInfo;
+  /**
+   * Consecutive runs in which this record's write failed with the same transient error while
+   * other writes went through. At 3 it counts as a record-level failure: the run goes on.
+   */
+  readonly transientRuns?: number;
 }
 
 export type ConflictStatus = "open" | "resolved";
@@ -180,6 +185,8 @@ export interface ConflictStore {
   getConflict(configId: string, conflictId: string): Promise<ConflictRecord | undefined>;
   /** Insert or replace by conflictId. */
   putConflicts(configId: string, conflicts: readonly ConflictRecord[]): Promise<void>;
+  /** Deletes resolved items resolved before `before` (retention); returns how many. */
+  purgeConflicts?(configId: string, before: Date): Promise<number>;
 }
 
 export type StateStore = LinkStore & LedgerStore & ConflictStore;

@@ -72,6 +72,7 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
   for (const outcome of outcomes.values()) if (outcome.ok) run.writes += 1;
   await run.pause("after-writes");
 
+  const sideWide = outageSides(planned, outcomes);
   const putLinks: Link[] = [];
   const dropLinks: Pick<Link, "meanderId" | "portalId">[] = [];
   const recovered: { side: Side; recordId: string }[] = [];
@@ -80,7 +81,8 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
     const failed = results.find((r) => !r.ok);
     countActions(run, task, plan, results);
     if (failed && !failed.ok) {
-      failPair(run, task, sideOfRef(plan, results.indexOf(failed)), failed.error);
+      const side = sideOfRef(plan, results.indexOf(failed));
+      failPair(run, task, side, failed.error, sideWide.has(side));
       continue;
     }
     for (const key of [ledgerKey(task.item.side, task.item.id)]) {
@@ -239,27 +241,69 @@ function sideOfRef(plan: PairPlan, index: number): Side {
   return plan.actions[index]?.side ?? "portal";
 }
 
+/** Runs in a row in which one record's write fails with the same transient error before it counts as that record's own failure. */
+export const TRANSIENT_RUNS_TO_LEDGER = 3;
+
+/**
+ * Sides on which every write of this unit failed with a transient error (at least two of
+ * them): that side is down, not one record. A single failing write among successes is not.
+ */
+function outageSides(planned: readonly Planned[], outcomes: ReadonlyMap<string, WriteOutcome>): Set<Side> {
+  const tally: Record<Side, { ok: number; transient: number }> = { meander: { ok: 0, transient: 0 }, portal: { ok: 0, transient: 0 } };
+  planned.forEach(({ plan }, i) => {
+    plan.actions.forEach((action, j) => {
+      const outcome = outcomes.get(`${i}.${j}`);
+      if (outcome?.ok) tally[action.side].ok += 1;
+      else if (outcome && outcome.error.kind === "transient") tally[action.side].transient += 1;
+    });
+  });
+  return new Set((["meander", "portal"] as const).filter((s) => tally[s].ok === 0 && tally[s].transient >= 2));
+}
+
 /** A pair that could not be applied: into the ledger, retried next run, visible in the run record. */
-function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Side, error: SyncErrorInfo): void {
+function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Side, error: SyncErrorInfo, outage = false): void {
   // The run record names the changed record (its side and id); a failed write to the other side says so.
   const message = side === task.item.side ? error.message : `writing to ${side}: ${error.message}`;
   run.tracker.recordFailure(task.item.side, task.item.id, { ...error, message });
-  if (error.kind === "transient") {
-    // The system did not answer: the run stops after this unit and its cursor stays
-    // before the change, so the next run meets it again. No ledger attempt is spent.
-    run.unavailable ??= { side, code: error.code };
-    return;
-  }
   const now = run.deps.clock.now().toISOString();
   const key = ledgerKey(task.item.side, task.item.id);
   const previous = run.ledger.get(key);
+  const lastError = { kind: error.kind, code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) };
+  if (error.kind === "transient") {
+    // The system did not answer: the run stops after this unit and its cursor stays before
+    // the change, so the next run meets it again. No ledger attempt is spent, unless the same
+    // record failed the same way while the side answered others, run after run: then it is
+    // this record (a plug-in timing out on it, say), and it must not stop every run.
+    const counted = run.transientNoted.get(key);
+    const streak =
+      counted ?? (!outage && previous?.lastError.kind === "transient" && previous.lastError.code === error.code ? (previous.transientRuns ?? 1) + 1 : 1);
+    if (outage || streak < TRANSIENT_RUNS_TO_LEDGER) {
+      run.unavailable ??= { side, code: error.code };
+      if (!outage && counted === undefined) {
+        run.transientNoted.set(key, streak);
+        run.ledger.set(key, {
+          side: task.item.side,
+          recordId: task.item.id,
+          attempts: previous?.attempts ?? 0,
+          firstFailedAt: previous?.firstFailedAt ?? now,
+          lastFailedAt: now,
+          lastError,
+          transientRuns: streak,
+        });
+        run.ledgerDirty.add(key);
+      }
+      return;
+    }
+    run.transientNoted.set(key, streak);
+  }
   run.ledger.set(key, {
     side: task.item.side,
     recordId: task.item.id,
     attempts: (previous?.attempts ?? 0) + 1,
     firstFailedAt: previous?.firstFailedAt ?? now,
     lastFailedAt: now,
-    lastError: { kind: error.kind, code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) },
+    lastError,
+    ...(error.kind === "transient" ? { transientRuns: TRANSIENT_RUNS_TO_LEDGER } : {}),
   });
   run.ledgerDirty.add(key);
 }

@@ -194,8 +194,12 @@ async function finishRun(run: Run, result: SyncResult): Promise<void> {
   if (!run.purgeDue) return;
   try {
     const now = deps.clock.now();
-    const purged = await deps.runs.purgeRuns(run.configId, new Date(now.getTime() - deps.settings.retentionDays * DAY_MS));
+    const before = new Date(now.getTime() - deps.settings.retentionDays * DAY_MS);
+    const purged = await deps.runs.purgeRuns(run.configId, before);
     if (purged > 0) deps.logger.info("old sync runs purged", { configId: run.configId, purged });
+    // Resolved review items hold no personal data, but they are kept no longer than the runs that applied them.
+    const items = (await deps.state.purgeConflicts?.(run.configId, before)) ?? 0;
+    if (items > 0) deps.logger.info("old review items purged", { configId: run.configId, purged: items });
   } catch (error) {
     deps.logger.warn("could not purge old runs", { configId: run.configId, errorCode: toErrorInfo(error).code });
   }

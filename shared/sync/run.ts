@@ -41,6 +41,8 @@ export class Run {
   readonly ledger = new Map<string, LedgerEntry>();
   readonly conflicts = new Map<string, ConflictRecord>();
   readonly ledgerDirty = new Set<string>();
+  /** Records whose transient failure was counted this run (once per run, however often it is met). */
+  readonly transientNoted = new Map<string, number>();
   readonly plans: PairPlan[] = [];
   /** Plans with deletes so far in this run: the mass-delete guard counts them all. */
   readonly deletePlans: PairPlan[] = [];

@@ -56,7 +56,13 @@ describe("the portal is master of member data", () => {
     const plan = planPair(hlf, { link: linkOf(kari), meander: present(drifted), portal: unchanged });
     expect(plan.actions.filter((a) => a.side === "portal")).toEqual([]);
     expect(updates(plan.actions)).toEqual([
-      { kind: "update", side: "meander", id: "m-1", ifMatch: "7", fields: { firstName: "Kari", contact: { email: "kari.nordmann@example.no" }, memberNumber: "12345" } },
+      {
+        kind: "update",
+        side: "meander",
+        id: "m-1",
+        ifMatch: "7",
+        fields: { firstName: "Kari", contact: { email: "kari.nordmann@example.no" }, memberNumber: "12345" },
+      },
     ]);
     expect([...(plan.reasserted?.meander ?? [])].sort()).toEqual(["contact.email", "firstName", "memberNumber"]);
   });
@@ -69,9 +75,13 @@ describe("the portal is master of member data", () => {
 
   it("Meander is master of the likeperson status: a Meander change flows, a portal change is put back", () => {
     const fromMeander = planPair(hlf, { link: linkOf(kari), meander: present(meanderRecord(edit({ status: "paused" }))), portal: unchanged });
-    expect(updates(fromMeander.actions)).toEqual([{ kind: "update", side: "portal", id: "p-1", ifMatch: 'W/"100"', fields: { hlf_likepersonstatus: 100000001 } }]);
+    expect(updates(fromMeander.actions)).toEqual([
+      { kind: "update", side: "portal", id: "p-1", ifMatch: 'W/"100"', fields: { hlf_likepersonstatus: 100000001 } },
+    ]);
     const fromPortal = planPair(hlf, { link: linkOf(kari), meander: unchanged, portal: present(contact(edit({ status: "paused" }))) });
-    expect(updates(fromPortal.actions)).toEqual([{ kind: "update", side: "portal", id: "p-1", ifMatch: 'W/"100"', fields: { hlf_likepersonstatus: 100000000 } }]);
+    expect(updates(fromPortal.actions)).toEqual([
+      { kind: "update", side: "portal", id: "p-1", ifMatch: 'W/"100"', fields: { hlf_likepersonstatus: 100000000 } },
+    ]);
     expect(fromPortal.reasserted).toEqual({ portal: ["status"] });
   });
 
@@ -98,7 +108,13 @@ describe("nothing created in the member register without a person", () => {
     const plan = planPair(hlf, { meander: present(lone), portal: { state: "absent" }, forceCreate: true });
     expect(plan.outcome).toBe("create");
     const [create] = plan.actions as Extract<Action, { kind: "create" }>[];
-    expect(create?.fields).toMatchObject({ firstname: "Kari", lastname: "Nordmann", hlf_membernumber: "12345", hlf_likepersonstatus: 100000000, hlf_meanderid: "m-1" });
+    expect(create?.fields).toMatchObject({
+      firstname: "Kari",
+      lastname: "Nordmann",
+      hlf_membernumber: "12345",
+      hlf_likepersonstatus: 100000000,
+      hlf_meanderid: "m-1",
+    });
     expect(plan.nextLink?.baseline).toMatchObject({ firstName: "Kari", memberNumber: "12345", status: "active" });
   });
 
@@ -106,7 +122,10 @@ describe("nothing created in the member register without a person", () => {
     const plan = planPair(hlf, { meander: { state: "absent" }, portal: present({ ...contact(kari), data: { ...contact(kari).data, hlf_meanderid: null } }) });
     expect(plan.outcome).toBe("create");
     const [create] = plan.actions as Extract<Action, { kind: "create" }>[];
-    expect(create).toMatchObject({ side: "meander", fields: { firstName: "Kari", status: "active", trainingCompletedOn: "2023-05-01", portalContactId: "p-1" } });
+    expect(create).toMatchObject({
+      side: "meander",
+      fields: { firstName: "Kari", status: "active", trainingCompletedOn: "2023-05-01", portalContactId: "p-1" },
+    });
   });
 
   it("a retired likeperson without a partner is left alone (outside Meander's match scope)", () => {
@@ -117,7 +136,10 @@ describe("nothing created in the member register without a person", () => {
 
 describe("safe matching", () => {
   const lone = meanderRecord(kari, { data: meanderData("m-1", kari) });
-  const free = (p: Person, extra: Record<string, unknown> = {}, id = "p-1") => ({ ...contact(p, extra, id), data: { ...contact(p, extra, id).data, hlf_meanderid: null } });
+  const free = (p: Person, extra: Record<string, unknown> = {}, id = "p-1") => ({
+    ...contact(p, extra, id),
+    data: { ...contact(p, extra, id).data, hlf_meanderid: null },
+  });
 
   it("one hit by member number couples on its own", () => {
     const match = findPartner(hlf, "meander", lone, [free(kari)], new Set());
