@@ -31,8 +31,9 @@ const scopeFilter = (field: z.ZodString) =>
       z.strictObject({ field, op: z.literal("notNull") }),
       z.strictObject({ field, op: z.literal("eq"), value: scalar }),
       z.strictObject({ field, op: z.literal("in"), values: z.array(scalar).min(1) }),
+      z.strictObject({ field, op: z.literal("notIn"), values: z.array(scalar).min(1) }),
     ],
-    { error: "a scope filter is { field, op: notNull } | { field, op: eq, value } | { field, op: in, values }" },
+    { error: "a scope filter is { field, op: notNull } | { field, op: eq, value } | { field, op: in | notIn, values }" },
   );
 
 const deleteAction = z.enum(["delete", "unlink", "retire", "deactivate"]);

@@ -7,7 +7,9 @@ import type { Direction, Owner, Scalar, TransformName } from "./types.js";
 export type ScopeFilter =
   | { readonly field: string; readonly op: "notNull" }
   | { readonly field: string; readonly op: "eq"; readonly value: Scalar }
-  | { readonly field: string; readonly op: "in"; readonly values: readonly Scalar[] };
+  | { readonly field: string; readonly op: "in"; readonly values: readonly Scalar[] }
+  /** Passes a missing value too (e.g. a contact with no likeperson status is not a retired one). */
+  | { readonly field: string; readonly op: "notIn"; readonly values: readonly Scalar[] };
 
 export type KeyNormalizer = "memberNumber" | "email" | "phone" | "none";
 
@@ -82,7 +84,10 @@ export interface SyncConfig {
      * parked as an `unmatched` review item. Default: false for `contacts` (the member register), true otherwise.
      */
     readonly createUnmatched?: boolean;
-    /** Filters a record must pass to be a match candidate (e.g. `statecode eq 0`: active contacts only). */
+    /**
+     * Filters an unlinked record must pass to take part in matching at all: to be matched, to be
+     * a candidate, to be created from (HLF: active contacts only, and not a retired likeperson).
+     */
     readonly matchScope?: readonly ScopeFilter[];
   };
   readonly matchKeys: readonly MatchKeyConfig[];

@@ -73,6 +73,7 @@ export function inScope(filters: readonly ScopeFilter[], data: Readonly<Record<s
     const value = getPath(data, f.field);
     if (f.op === "notNull") return !isMissing(value);
     if (f.op === "eq") return value === f.value;
+    if (f.op === "notIn") return !f.values.some((v) => v === value);
     return f.values.some((v) => v === value);
   });
 }

@@ -275,6 +275,8 @@ function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Sid
     // record failed the same way while the side answered others, run after run: then it is
     // this record (a plug-in timing out on it, say), and it must not stop every run.
     const counted = run.transientNoted.get(key);
+    // Met again in the same run (its retry and its feed change): it is counted once.
+    if (counted !== undefined && counted >= TRANSIENT_RUNS_TO_LEDGER) return;
     const streak =
       counted ?? (!outage && previous?.lastError.kind === "transient" && previous.lastError.code === error.code ? (previous.transientRuns ?? 1) + 1 : 1);
     if (outage || streak < TRANSIENT_RUNS_TO_LEDGER) {

@@ -157,7 +157,10 @@ describe("the default configs", () => {
     expect(compiled.createUnmatched).toBe(false);
     expect(config.scopeExit).toEqual({ meander: { status: "retired" } });
     expect(config.portal.scope).toContainEqual({ field: "statecode", op: "eq", value: 0 });
-    expect(config.portal.matchScope).toEqual([{ field: "statecode", op: "eq", value: 0 }]);
+    expect(config.portal.matchScope).toEqual([
+      { field: "statecode", op: "eq", value: 0 },
+      { field: "hlf_likepersonstatus", op: "notIn", values: [100000002] },
+    ]);
     expect(config.massDeleteGuard).toEqual({ maxDeletes: 50, maxPercent: 5 });
     const member = ["firstName", "lastName", "contact.email", "contact.mobile", "address.postalCode", "address.city", "memberNumber"];
     for (const key of member) expect([key, field(key).direction, field(key).toPortal]).toEqual([key, "toMeander", undefined]);
