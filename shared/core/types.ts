@@ -180,7 +180,8 @@ export interface SyncResult {
   finishedAt?: string;
   durationMs?: number;
   counts: Record<Side, SideCounts>;
-  conflicts: { found: number; autoResolved: number; resolved: number; open: number };
+  /** Review items: found this run, settled by owner, decisions applied, open after the run (and open per kind). */
+  conflicts: { found: number; autoResolved: number; resolved: number; open: number; openByKind?: Record<string, number> };
   ledger: { size: number; retried: number; recovered: number };
   /** Errors, truncated; `errorCount` is the full number. */
   errors: RunError[];

@@ -85,7 +85,13 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   if (!dryRun && !(await release(run))) fatal ??= new LeaseLostError(configId).toInfo();
   const result = tracker.result;
   result.ledger.size = run.ledger.size;
-  result.conflicts.open = [...run.conflicts.values()].filter((c) => c.status === "open").length;
+  const openItems = [...run.conflicts.values()].filter((c) => c.status === "open");
+  result.conflicts.open = openItems.length;
+  if (openItems.length) {
+    const byKind: Record<string, number> = {};
+    for (const c of openItems) byKind[reviewKindOf(c)] = (byKind[reviewKindOf(c)] ?? 0) + 1;
+    result.conflicts.openByKind = byKind;
+  }
   if (dryRun) result.plan = summarizePlans(run.plans);
   tracker.finish(clock.now(), fatal);
 

@@ -227,10 +227,8 @@ export class Run {
       if (page.final) cursor = page.cursor;
     }
     set.full = fullResync;
-    const extra = await this.readByIds(
-      side,
-      extraIds.filter((id) => !set.has(id)),
-    );
+    const unseen = fullResync && stored !== undefined ? await this.linkedButUnseen(side, set) : [];
+    const extra = await this.readByIds(side, [...new Set([...extraIds.filter((id) => !set.has(id)), ...unseen])]);
     for (const record of extra.records) set.addRecord(record);
     for (const id of extra.gone) set.addDeleted(id);
     this.holdSet = set;
@@ -281,6 +279,21 @@ export class Run {
       this.checkBudget();
       await this.processUnit(set.takeSome(pageSize).map(([id, view]) => ({ side: set.side, id, view })));
     }
+  }
+
+  /**
+   * After a full read that replaced a lost cursor, a linked record missing from the whole
+   * set may have been deleted while the cursor was lost (its tombstone is gone with it): those
+   * are read by id, and the ones not found go through the delete policy. No stale links.
+   */
+  private async linkedButUnseen(side: Side, set: ChangeSet): Promise<string[]> {
+    const unseen: string[] = [];
+    for await (const link of this.deps.state.listLinks(this.configId)) {
+      const id = side === "portal" ? link.portalId : link.meanderId;
+      if (!set.has(id)) unseen.push(id);
+    }
+    if (unseen.length) this.tracker.note(`${side} full read: ${unseen.length} linked records not in it were read by id`);
+    return unseen;
   }
 
   /**

@@ -199,6 +199,19 @@ describe("after the first run", () => {
   });
 });
 
+describe("after a full read", () => {
+  it("a linked contact that vanished while the delta token was lost is read by id and unlinked, not left stale", async () => {
+    const link = await aPair();
+    h.dataverse.store.remove("contacts", link.portalId);
+    h.dataverse.store.expireDeltaTokens();
+    const run = await h.service.runSync(L, { trigger: "timer" });
+    expect(run.notes.some((n) => n.includes("full read"))).toBe(true);
+    expect(await linkOf("meander", link.meanderId)).toBeUndefined();
+    // The likeperson stays: a portal deletion only unlinks.
+    expect(h.meander.store.get("likepersons", link.meanderId)).toBeDefined();
+  });
+});
+
 describe("one bad record never stops a run", () => {
   it("the same transient error for the same record in 3 runs in a row goes to the ledger; the other records go on", async () => {
     const link = await aPair();
