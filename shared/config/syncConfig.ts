@@ -74,6 +74,7 @@ export const syncConfigSchema: z.ZodType<SyncConfig> = z.strictObject({
     alternateKey: column.optional(),
     scope: z.array(scopeFilter(column)).default([]),
     logicalName: entity.optional(),
+    masterField: column.optional(),
     allowDelete: z.boolean().optional(),
     createUnmatched: z.boolean().optional(),
     matchScope: z.array(scopeFilter(column)).optional(),

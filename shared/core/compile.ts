@@ -132,6 +132,7 @@ export function compileConfig(config: SyncConfig, file = `${config.id}.json`): C
     ...fields.map((f) => (f.lookup ? lookupReadColumn(f.portalField) : f.portalField)),
     ...config.portal.scope.map((s) => s.field),
     ...(config.portal.matchScope ?? []).map((s) => s.field),
+    ...(config.portal.masterField ? [config.portal.masterField] : []),
   ];
   return {
     config,

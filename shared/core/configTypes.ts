@@ -75,6 +75,12 @@ export interface SyncConfig {
     readonly linkField?: string;
     readonly alternateKey?: string;
     readonly scope: readonly ScopeFilter[];
+    /**
+     * The column naming the record a merged-away record was merged into (Dataverse `masterid`,
+     * read as `_masterid_value`). A linked record that left scope with it set is followed: the link
+     * moves to the surviving record, and the merged-away one is never written.
+     */
+    readonly masterField?: string;
     /** The table's logical name (`contact`), for links that open a record in Dynamics. */
     readonly logicalName?: string;
     /** A portal record may be deleted by the sync only when this is true (default false). */

@@ -109,6 +109,11 @@ function sideFields(compiled: CompiledConfig, side: Side, values: Readonly<Recor
  */
 function planScopeExit(compiled: CompiledConfig, link: Link, views: Views, ids: Partial<Record<Side, string>>): PairPlan {
   const left: Side = views.portal.state === "outOfScope" ? "portal" : "meander";
+  // A contact merged into another: the member is the survivor now. Follow it, write neither.
+  const masterField = compiled.config.portal.masterField;
+  const master = left === "portal" && masterField && views.portal.state === "outOfScope" ? views.portal.record.data[masterField] : undefined;
+  if (typeof master === "string" && master && !sameId(master, link.portalId))
+    return basePlan(ids, "unlink", { nextLink: null, reason: "MERGED", followMerge: { meanderId: link.meanderId, masterId: master } });
   const other = otherSide(left);
   const unlink = basePlan(ids, "unlink", { nextLink: null, reason: "OUT_OF_SCOPE" });
   const values = compiled.config.scopeExit?.[other];

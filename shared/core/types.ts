@@ -138,6 +138,8 @@ export interface PairPlan {
   readonly reason?: string;
   /** Fields of a one-way mapping whose target had drifted from its master and is put back, per target side. */
   readonly reasserted?: Readonly<Partial<Record<Side, readonly string[]>>>;
+  /** A linked portal record merged into another: the surviving record the Meander record is to be coupled with next. */
+  readonly followMerge?: { readonly meanderId: string; readonly masterId: string };
   /** For `confirmMatch`: the candidate and the match key (its Meander path) that found it. */
   readonly candidate?: { readonly id: string; readonly by: string };
 }

@@ -10,7 +10,7 @@ import { ambiguousPlan, confirmMatchPlan, massDeleteGuard } from "../core/planSu
 import type { Action, Link, PairPlan, Side } from "../core/types.js";
 import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, LedgerEntry, WriteOp, WriteOutcome } from "../ports.js";
-import { ambiguousConflict, confirmMatchItem, conflictsOf } from "./conflicts.js";
+import { ambiguousConflict, confirmMatchItem, conflictsOf, mergeFollowItem } from "./conflicts.js";
 import type { PairTask } from "./pairing.js";
 import type { Run } from "./run.js";
 import { ledgerKey, linkKey, StopRun } from "./run.js";
@@ -96,6 +96,10 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
     if (next === null && task.link) dropLinks.push(task.link);
     else if (next) putLinks.push(next);
     conflicts.push(...conflictsOf(run, task, plan, now));
+    if (plan.followMerge) {
+      conflicts.push(mergeFollowItem(run, plan.followMerge.meanderId, plan.followMerge.masterId, now));
+      run.tracker.note(`portal record ${plan.portalId ?? ""} was merged into ${plan.followMerge.masterId}: the link moves there on the next run`);
+    }
   }
 
   const state = run.deps.state;

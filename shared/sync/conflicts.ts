@@ -72,6 +72,26 @@ export function confirmMatchItem(run: Run, item: UnitItem, candidate: SideRecord
   return recordItem(run, "confirmMatch", item, [candidate], [candidate.id], by, now);
 }
 
+/**
+ * A merged contact's likeperson is coupled with the surviving contact: recorded as a
+ * confirmMatch the sync itself decided, so the next run applies it like a person's decision
+ * (and the decision is on record).
+ */
+export function mergeFollowItem(run: Run, meanderId: string, masterId: string, now: string): ConflictRecord {
+  return {
+    conflictId: conflictIdFor("confirmMatch", meanderId, undefined),
+    configId: run.configId,
+    kind: "confirmMatch",
+    meanderId,
+    fields: [],
+    candidates: [masterId],
+    matchKey: "merged",
+    detectedAt: now,
+    status: "resolved",
+    resolution: { choice: "value", values: { partner: masterId }, resolvedAt: now, resolvedBy: "sync" },
+  };
+}
+
 export function unmatchedItem(run: Run, item: UnitItem, now: string): ConflictRecord {
   return recordItem(run, "unmatched", item, [], [], undefined, now);
 }

@@ -55,7 +55,7 @@ export async function pairUnit(run: Run, items: readonly UnitItem[]): Promise<Pa
     const link = run.linkOf(item.side, item.id);
     if (link) {
       tasks.push(linkedTask(run, item, link));
-    } else if (item.view.state === "present" && !matchable(run.compiled, item.side, item.view.record)) {
+    } else if (item.view.state === "present" && !matchable(run.compiled, item.side, item.view.record) && run.pendingPartner(item.side, item.id) === undefined) {
       // An unlinked record outside its side's match scope (a retired likeperson whose contact left) is left alone.
       tasks.push({ kind: "skip", item });
     } else if (item.view.state === "present" && run.inOpenAmbiguity(item.side, item.id) && run.pendingPartner(item.side, item.id) === undefined) {
