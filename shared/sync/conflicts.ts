@@ -1,75 +1,87 @@
 /**
  * Conflicts a unit found or settled, as the records the conflicts table keeps: a re-detected
  * conflict keeps its id and detection time, a decided one is marked applied once written, and
- * one whose sides came to agree at the source is closed.
+ * one whose sides came to agree at the source is closed. Builders only: `found` says how many
+ * of the records are newly found conflicts, for the caller to count.
  */
+import type { CompiledConfig } from "../core/compile.js";
 import { conflictIdFor } from "../core/ids.js";
 import { isMissing } from "../core/mapping.js";
 import { getPath } from "../core/paths.js";
-import { partyOf } from "../core/review.js";
+import { partyOf, type RecordUrls } from "../core/review.js";
 import type { PairPlan, Side, SideRecord } from "../core/types.js";
 import type { ConflictRecord, ReviewKind } from "../ports.js";
-import type { PairTask, UnitItem } from "./pairing.js";
-import type { Run } from "./run.js";
+import type { Decisions } from "./decisions.js";
+import type { PairOf, PairTask, UnitItem } from "./unit.js";
+
+export interface ConflictUpdate {
+  readonly records: ConflictRecord[];
+  readonly found: number;
+}
+
+/** Where review items link records in their own systems, and which values they show. */
+export interface ItemContext {
+  readonly known: Decisions;
+  readonly configId: string;
+  readonly compiled: CompiledConfig;
+  readonly urls: RecordUrls;
+}
 
 const subjectRecord = (item: UnitItem): SideRecord | undefined =>
   item.view.state === "present" || item.view.state === "outOfScope" ? item.view.record : undefined;
 
 /** A review item about one unlinked record: ambiguous, unmatched or confirmMatch. Re-detecting it keeps its id and detection time. */
 function recordItem(
-  run: Run,
+  at: ItemContext,
   kind: Extract<ReviewKind, "ambiguous" | "unmatched" | "confirmMatch">,
   item: UnitItem,
   candidates: readonly SideRecord[],
   candidateIds: readonly string[],
   by: string | undefined,
   now: string,
-): ConflictRecord {
+): { record: ConflictRecord; found: boolean } {
   const meanderId = item.side === "meander" ? item.id : undefined;
   const portalId = item.side === "portal" ? item.id : undefined;
   const conflictId = conflictIdFor(kind, meanderId, portalId);
-  const existing = run.conflicts.get(conflictId);
-  if (!existing || existing.status !== "open") run.tracker.result.conflicts.found += 1;
-  const urls = run.deps.settings.recordUrls ?? {};
+  const existing = at.known.get(conflictId);
   const record = subjectRecord(item);
-  const memberKey = run.compiled.config.matchKeys[0];
+  const memberKey = at.compiled.config.matchKeys[0];
   const byId = new Map(candidates.map((c) => [c.id, c]));
   const sorted = [...candidateIds].sort();
-  return {
+  const other: Side = item.side === "meander" ? "portal" : "meander";
+  const value: ConflictRecord = {
     conflictId,
-    configId: run.configId,
+    configId: at.configId,
     kind,
     ...(meanderId ? { meanderId } : {}),
     ...(portalId ? { portalId } : {}),
     fields: [],
     ...(kind !== "unmatched" ? { candidates: sorted } : {}),
     ...(by ? { matchKey: by } : {}),
-    ...(record ? { subject: partyOf(run.compiled, item.side, record, urls) } : {}),
+    ...(record ? { subject: partyOf(at.compiled, item.side, record, at.urls) } : {}),
     ...(kind !== "unmatched"
       ? {
           candidateDetails: sorted.map((id) => {
             const c = byId.get(id);
-            const side: Side = item.side === "meander" ? "portal" : "meander";
-            return c ? partyOf(run.compiled, side, c, urls) : { side, id };
+            return c ? partyOf(at.compiled, other, c, at.urls) : { side: other, id };
           }),
         }
       : {}),
     ...(kind === "unmatched" && record && memberKey
-      ? { hasMemberNumber: !isMissing(getPathOf(record, item.side === "meander" ? memberKey.meander : memberKey.portal)) }
+      ? { hasMemberNumber: !isMissing(getPath(record.data, item.side === "meander" ? memberKey.meander : memberKey.portal)) }
       : {}),
     detectedAt: existing?.status === "open" ? existing.detectedAt : now,
     status: "open",
   };
+  return { record: value, found: !existing || existing.status !== "open" };
 }
 
-const getPathOf = (record: SideRecord, path: string): unknown => (record.data && path.includes(".") ? getPath(record.data, path) : record.data[path]);
-
-export function ambiguousConflict(run: Run, task: Extract<PairTask, { kind: "ambiguous" }>, now: string): ConflictRecord {
-  return recordItem(run, "ambiguous", task.item, task.candidateRecords ?? [], task.candidates, task.by, now);
+export function ambiguousConflict(at: ItemContext, task: Extract<PairTask, { kind: "ambiguous" }>, now: string): { record: ConflictRecord; found: boolean } {
+  return recordItem(at, "ambiguous", task.item, task.candidateRecords ?? [], task.candidates, task.by, now);
 }
 
-export function confirmMatchItem(run: Run, item: UnitItem, candidate: SideRecord, by: string, now: string): ConflictRecord {
-  return recordItem(run, "confirmMatch", item, [candidate], [candidate.id], by, now);
+export function confirmMatchItem(at: ItemContext, task: Extract<PairTask, { kind: "confirmMatch" }>, now: string): { record: ConflictRecord; found: boolean } {
+  return recordItem(at, "confirmMatch", task.item, [task.candidate], [task.candidate.id], task.by, now);
 }
 
 /**
@@ -77,10 +89,10 @@ export function confirmMatchItem(run: Run, item: UnitItem, candidate: SideRecord
  * confirmMatch the sync itself decided, so the next run applies it like a person's decision
  * (and the decision is on record).
  */
-export function mergeFollowItem(run: Run, meanderId: string, masterId: string, now: string): ConflictRecord {
+export function mergeFollowItem(configId: string, meanderId: string, masterId: string, now: string): ConflictRecord {
   return {
     conflictId: conflictIdFor("confirmMatch", meanderId, undefined),
-    configId: run.configId,
+    configId,
     kind: "confirmMatch",
     meanderId,
     fields: [],
@@ -92,23 +104,22 @@ export function mergeFollowItem(run: Run, meanderId: string, masterId: string, n
   };
 }
 
-export function unmatchedItem(run: Run, item: UnitItem, now: string): ConflictRecord {
-  return recordItem(run, "unmatched", item, [], [], undefined, now);
-}
-
-export function conflictsOf(run: Run, task: Extract<PairTask, { kind: "pair" }>, plan: PairPlan, now: string): ConflictRecord[] {
-  if (plan.outcome === "unmatched") return [unmatchedItem(run, task.item, now)];
-  if (plan.outcome === "couple" || plan.outcome === "create") {
-    // The record found its partner (or a person's decision was applied): its open record items are over.
-    const ids = { meanderId: task.item.side === "meander" ? task.item.id : undefined, portalId: task.item.side === "portal" ? task.item.id : undefined };
-    const over: ConflictRecord[] = [];
-    for (const kind of ["unmatched", "confirmMatch"] as const) {
-      const open = run.conflicts.get(conflictIdFor(kind, ids.meanderId, ids.portalId));
-      if (open?.status === "open" && open.conflictId !== task.conflictId) over.push(closedBySync(open, now));
-    }
-    if (over.length) return [...over, ...conflictsOfPair(run, task, plan, now)];
+/** Review items a planned pair found or settled. */
+export function reviewItemsOf(at: ItemContext, task: PairOf, plan: PairPlan, now: string): ConflictUpdate {
+  if (plan.outcome === "unmatched") {
+    const { record, found } = recordItem(at, "unmatched", task.item, [], [], undefined, now);
+    return { records: [record], found: found ? 1 : 0 };
   }
-  return conflictsOfPair(run, task, plan, now);
+  const update = conflictsOf(at.known, at.configId, task, plan, now);
+  if (plan.outcome !== "couple" && plan.outcome !== "create") return update;
+  // The record found its partner (or a person's decision was applied): its open record items are over.
+  const ids = { meanderId: task.item.side === "meander" ? task.item.id : undefined, portalId: task.item.side === "portal" ? task.item.id : undefined };
+  const over: ConflictRecord[] = [];
+  for (const kind of ["unmatched", "confirmMatch"] as const) {
+    const open = at.known.get(conflictIdFor(kind, ids.meanderId, ids.portalId));
+    if (open?.status === "open" && open.conflictId !== task.conflictId) over.push(closedBySync(open, now));
+  }
+  return { records: [...over, ...update.records], found: update.found };
 }
 
 function closedBySync(item: ConflictRecord, now: string): ConflictRecord {
@@ -121,23 +132,22 @@ function closedBySync(item: ConflictRecord, now: string): ConflictRecord {
   };
 }
 
-function conflictsOfPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, plan: PairPlan, now: string): ConflictRecord[] {
+export function conflictsOf(known: Decisions, configId: string, task: PairOf, plan: PairPlan, now: string): ConflictUpdate {
   const meanderId = plan.meanderId ?? task.link?.meanderId;
   const portalId = plan.portalId ?? task.link?.portalId;
   const conflictId = conflictIdFor("fieldConflict", meanderId, portalId);
-  const existing = run.conflicts.get(conflictId);
-  const out: ConflictRecord[] = [];
-  const settled = task.conflictId ? run.conflicts.get(task.conflictId) : undefined;
+  const existing = known.get(conflictId);
+  const records: ConflictRecord[] = [];
+  const settled = task.conflictId ? known.get(task.conflictId) : undefined;
   if (plan.parked.length > 0) {
     // A re-detected conflict keeps the base it was first seen with (the planner no longer knows it).
     const earlier = new Map((existing?.status === "open" ? existing.fields : []).map((f) => [f.field, f.base]));
     const fields = plan.parked.map((c) => ({ field: c.field, base: c.base ?? earlier.get(c.field), meander: c.meander, portal: c.portal }));
-    if (settled && settled.conflictId !== conflictId) out.push(markApplied(settled, now));
-    if (existing?.status === "open" && JSON.stringify(existing.fields) === JSON.stringify(fields)) return out;
-    if (existing?.status !== "open") run.tracker.result.conflicts.found += 1;
-    out.push({
+    if (settled && settled.conflictId !== conflictId) records.push(markApplied(settled, now));
+    if (existing?.status === "open" && JSON.stringify(existing.fields) === JSON.stringify(fields)) return { records, found: 0 };
+    records.push({
       conflictId,
-      configId: run.configId,
+      configId,
       kind: "fieldConflict",
       ...(meanderId ? { meanderId } : {}),
       ...(portalId ? { portalId } : {}),
@@ -145,16 +155,16 @@ function conflictsOfPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, pl
       detectedAt: existing?.status === "open" ? existing.detectedAt : now,
       status: "open",
     });
-    return out;
+    return { records, found: existing?.status !== "open" ? 1 : 0 };
   }
-  if (settled?.resolution && !settled.resolution.appliedAt) out.push(markApplied(settled, now));
+  if (settled?.resolution && !settled.resolution.appliedAt) records.push(markApplied(settled, now));
   // Parked fields the planner could not see both sides of this time stay parked.
   const stillParked = (plan.nextLink === undefined ? task.link?.parked : plan.nextLink?.parked) ?? [];
   if (existing?.status === "open" && existing.conflictId !== settled?.conflictId && stillParked.length === 0) {
     // The sides agree again (someone fixed it at the source): the conflict is over.
-    out.push({ ...existing, status: "resolved", resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now } });
+    records.push({ ...existing, status: "resolved", resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now } });
   }
-  return out;
+  return { records, found: 0 };
 }
 
 /** Applied: the values a person needed are erased; ids, field names, the decision, who and when stay. */

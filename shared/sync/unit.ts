@@ -1,0 +1,39 @@
+/** The unit of work the loop hands to pairing, and what pairing hands to applying. */
+import type { Link, Resolution, Side, SideRecord, SideView } from "../core/types.js";
+
+/** One changed record (or a deletion) read from a feed or re-read by id. */
+export interface UnitItem {
+  readonly side: Side;
+  readonly id: string;
+  readonly view: SideView;
+}
+
+export type PairTask =
+  | {
+      readonly kind: "pair";
+      readonly item: UnitItem;
+      readonly link?: Link;
+      readonly meander: SideView;
+      readonly portal: SideView;
+      readonly resolutions?: readonly Resolution[];
+      /** The open conflict these resolutions settle. */
+      readonly conflictId?: string;
+      /** A person asked for a new partner record (an `unmatched` item resolved with `partner: null`). */
+      readonly forceCreate?: boolean;
+    }
+  | {
+      readonly kind: "ambiguous";
+      readonly item: UnitItem;
+      readonly candidates: readonly string[];
+      /** The match key that found them, and the candidates' records where read: what a person sees to decide. */
+      readonly by?: string;
+      readonly candidateRecords?: readonly SideRecord[];
+    }
+  /** One candidate by a key that may not couple on its own (e-mail): a person confirms. */
+  | { readonly kind: "confirmMatch"; readonly item: UnitItem; readonly candidate: SideRecord; readonly by: string }
+  | { readonly kind: "skip"; readonly item: UnitItem };
+
+export type PairOf = Extract<PairTask, { kind: "pair" }>;
+
+/** Unmatched items are present records by construction (see pairUnit). */
+export const recordOf = (item: UnitItem): SideRecord => (item.view as { record: SideRecord }).record;
