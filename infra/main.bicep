@@ -35,6 +35,9 @@ param meanderApiUrl string
 @description('Token scope of Meander\'s sync contract, e.g. api://meander-sync/.default')
 param meanderApiScope string
 
+@description('Optional: Meander record URL template for review items, with {entity} and {id}')
+param meanderRecordUrl string = ''
+
 @description('NCRONTAB with seconds')
 param syncSchedule string = '0 */15 * * * *'
 
@@ -153,6 +156,7 @@ module functionApp 'modules/functionapp.bicep' = {
       DATAVERSE_CLIENT_SECRET_NAME: dataverseClientSecretName
       MEANDER_API_URL: meanderApiUrl
       MEANDER_API_SCOPE: meanderApiScope
+      MEANDER_RECORD_URL: meanderRecordUrl
       SYNC_TABLES_URL: storage.outputs.tableEndpoint
       AZURE_CLIENT_ID: identity.outputs.clientId
       SYNC_SCHEDULE: syncSchedule

@@ -25,6 +25,9 @@ export const LOCAL_DATASET: GenerateOptions = {
   formatNoiseShare: 0.2,
   ambiguousShare: 0.007,
   activitiesPerPerson: 1.5,
+  // What the member-register rules are for: a likeperson whose contact is inactive, one whose member's contacts were merged.
+  inactiveMatches: 2,
+  mergedContacts: 1,
 };
 /** The ports local.settings.example.json names; a free port when taken. */
 export const STAND_IN_PORTS = { dataverse: 7443, meander: 7080 } as const;

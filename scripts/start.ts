@@ -69,7 +69,13 @@ function summarize(stack: LocalStack, server: LocalFunctionsServer, schedule: st
       `  ${configId.padEnd(12)} ${result.status} in ${((result.durationMs ?? 0) / 1000).toFixed(1)} s  (run ${result.runId})`,
       `  ${pad} Meander: ${countsLine(result.counts.meander)}`,
       `  ${pad} portal:  ${countsLine(result.counts.portal)}`,
-      `  ${pad} conflicts found ${result.conflicts.found}, auto-resolved ${result.conflicts.autoResolved}, parked (open) ${result.conflicts.open}; retry ledger ${result.ledger.size}; errors ${result.errorCount}`,
+      `  ${pad} review items found ${result.conflicts.found}, auto-resolved ${result.conflicts.autoResolved}, open ${result.conflicts.open}${
+        result.conflicts.openByKind
+          ? ` (${Object.entries(result.conflicts.openByKind)
+              .map(([kind, n]) => `${kind} ${n}`)
+              .join(", ")})`
+          : ""
+      }; retry ledger ${result.ledger.size}; errors ${result.errorCount}`,
       ...result.notes.map((note) => `  ${pad} note: ${note}`),
     );
   }
@@ -81,9 +87,9 @@ function summarize(stack: LocalStack, server: LocalFunctionsServer, schedule: st
     "Next:",
     `  curl -s -X POST ${api}/sync/${first}/runs            # run now`,
     `  curl -s '${api}/sync/${first}/runs?limit=5'          # history`,
-    `  curl -s ${api}/sync/${first}/conflicts               # conflicts parked for a person`,
+    `  curl -s ${api}/sync/${first}/conflicts               # the review queue: items parked for a person`,
     `  curl -s ${api}/sync/configs                          # configs`,
-    "  README.md: the HTTP API, resolving conflicts, the operators' guide.",
+    "  README.md: the HTTP API, the review queue, the operators' guide.",
     "Ctrl-C stops everything.",
   );
   return lines.join("\n");

@@ -126,6 +126,7 @@ export async function createService(settings: Settings, overrides: ServiceOverri
       leaseMs: settings.leaseSeconds * 1000,
       ledgerMaxAttempts: settings.ledgerMaxAttempts,
       retentionDays: settings.runRetentionDays,
+      recordUrls: { dataverseUrl: settings.dataverse.url, ...(settings.meander.recordUrl ? { meanderTemplate: settings.meander.recordUrl } : {}) },
     },
     ...(overrides.pause ? { pause: overrides.pause } : {}),
     ...(overrides.newRunId ? { newRunId: overrides.newRunId } : {}),

@@ -92,25 +92,64 @@ export interface LedgerEntry {
   readonly firstFailedAt: string;
   readonly lastFailedAt: string;
   readonly lastError: SyncErrorInfo;
+  /**
+   * Consecutive runs in which this record's write failed with the same transient error while
+   * other writes went through. At 3 it counts as a record-level failure: the run goes on.
+   */
+  readonly transientRuns?: number;
 }
 
 export type ConflictStatus = "open" | "resolved";
 
+/**
+ * What a review item is about:
+ * - `fieldConflict`: a field changed on both sides to different values, owner `manual`;
+ * - `ambiguous`: several candidates on the other side; nothing coupled or created;
+ * - `unmatched`: no candidate, and the other side may not get a record without a person;
+ * - `confirmMatch`: one candidate by a key that may not couple on its own (e-mail);
+ * - `oscillation`: a field that keeps flipping between the same values; no longer written.
+ * Items stored before the kinds were named keep `field` (read as `fieldConflict`).
+ */
+export type ReviewKind = "fieldConflict" | "ambiguous" | "unmatched" | "confirmMatch" | "oscillation";
+
+/**
+ * The values a person needs to tell records apart without opening either system. Held
+ * only while the item is open: resolving erases everything but `side`, `id` and `url`.
+ */
+export interface ReviewParty {
+  readonly side: Side;
+  readonly id: string;
+  /** Opens the record in its own system (Dynamics from DATAVERSE_URL; Meander from MEANDER_RECORD_URL). */
+  readonly url?: string;
+  /** Distinguishing values by Meander field path (config `reviewFields`), canonical. */
+  readonly values?: Readonly<Record<string, Scalar>>;
+  /** Whether the record may be matched (an active contact), when the side has a match scope. */
+  readonly active?: boolean;
+}
+
 export interface ConflictRecord {
   readonly conflictId: string;
   readonly configId: string;
-  readonly kind: "field" | "ambiguous";
+  readonly kind: ReviewKind | "field";
   readonly meanderId?: string;
   readonly portalId?: string;
-  /** For field conflicts, per field: base, Meander and portal values (canonical). */
+  /** For field conflicts and oscillations, per field: base, Meander and portal values (canonical; null once resolved). */
   readonly fields: readonly {
     readonly field: string;
     readonly base: Scalar | undefined;
     readonly meander: Scalar;
     readonly portal: Scalar;
   }[];
-  /** For ambiguous matches: the candidate ids on the other side. */
+  /** For ambiguous matches and confirmMatch: the candidate ids on the other side. */
   readonly candidates?: readonly string[];
+  /** The match key (its Meander field path) that found the candidates. */
+  readonly matchKey?: string;
+  /** The record the item is about. */
+  readonly subject?: ReviewParty;
+  /** Each candidate, in `candidates` order. */
+  readonly candidateDetails?: readonly ReviewParty[];
+  /** Set when a record with no match carries a membership number: only then may a person ask for a new record. */
+  readonly hasMemberNumber?: boolean;
   readonly detectedAt: string;
   readonly status: ConflictStatus;
   readonly resolution?: {
@@ -118,10 +157,13 @@ export interface ConflictRecord {
     readonly values: Readonly<Record<string, Scalar>>;
     readonly resolvedAt: string;
     readonly resolvedBy?: string;
-    /** Set once a run applied the resolution to both sides. */
+    /** Set once a run applied the resolution to both sides (its values are then erased). */
     readonly appliedAt?: string;
   };
 }
+
+/** Old items stored kind `field`; everything else reads them as `fieldConflict`. */
+export const reviewKindOf = (c: Pick<ConflictRecord, "kind">): ReviewKind => (c.kind === "field" ? "fieldConflict" : c.kind);
 
 export interface LinkStore {
   /** Links for any of these ids (each link appears once). */
@@ -143,6 +185,8 @@ export interface ConflictStore {
   getConflict(configId: string, conflictId: string): Promise<ConflictRecord | undefined>;
   /** Insert or replace by conflictId. */
   putConflicts(configId: string, conflicts: readonly ConflictRecord[]): Promise<void>;
+  /** Deletes resolved items resolved before `before` (retention); returns how many. */
+  purgeConflicts?(configId: string, before: Date): Promise<number>;
 }
 
 export type StateStore = LinkStore & LedgerStore & ConflictStore;

@@ -28,8 +28,10 @@ export interface ConfigSummary {
   readonly direction: "both" | "toPortal" | "toMeander";
   readonly meanderEntity: string;
   readonly portalEntity: string;
-  readonly fields: readonly { meander: string; portal: string; direction: string; owner: string }[];
-  readonly matchKeys: readonly { meander: string; portal: string }[];
+  /** `master`: the side whose value counts (the other side shows it read-only); null for a two-way field decided by `newest` or a person. */
+  readonly fields: readonly { meander: string; portal: string; direction: string; owner: string; master: "portal" | "meander" | null }[];
+  /** `autoCouple`: whether one hit on the key couples on its own (else a person confirms). */
+  readonly matchKeys: readonly { meander: string; portal: string; autoCouple: boolean }[];
 }
 
 export interface SyncService {

@@ -20,6 +20,7 @@ export const SETTING_NAMES = [
   "DATAVERSE_CLIENT_SECRET",
   "MEANDER_API_URL",
   "MEANDER_API_SCOPE",
+  "MEANDER_RECORD_URL",
   "AzureWebJobsStorage",
   "SYNC_TABLES_URL",
   "AZURE_CLIENT_ID",
@@ -60,7 +61,7 @@ export interface Settings {
     readonly clientSecret?: string;
   };
   readonly keyVaultUrl?: string;
-  readonly meander: { readonly url: string; readonly scope: string };
+  readonly meander: { readonly url: string; readonly scope: string; readonly recordUrl?: string };
   readonly tables: TablesSettings;
   /** The user-assigned managed identity; undefined: the default credential chain decides. */
   readonly managedIdentityClientId?: string;
@@ -172,6 +173,11 @@ const schema = z
     DATAVERSE_CLIENT_SECRET: z.string().optional(),
     MEANDER_API_URL: serviceUrl,
     MEANDER_API_SCOPE: z.string().regex(/^\S+$/, "must be a token scope such as api://meander/.default"),
+    // Where a person opens a Meander record from a review item: {entity} and {id} are filled in.
+    MEANDER_RECORD_URL: z
+      .string()
+      .regex(/^https?:\/\/\S*\{id\}\S*$/, "must be an http(s) URL template containing {id} (and optionally {entity})")
+      .optional(),
     AzureWebJobsStorage: connectionString.optional(),
     SYNC_TABLES_URL: serviceUrl.optional(),
     AZURE_CLIENT_ID: guid.optional(),
@@ -256,7 +262,7 @@ export function loadSettings(env: Env): Settings {
       ...(s.DATAVERSE_CLIENT_SECRET ? { clientSecret: s.DATAVERSE_CLIENT_SECRET } : {}),
     },
     ...(s.KEY_VAULT_URL ? { keyVaultUrl: s.KEY_VAULT_URL } : {}),
-    meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE },
+    meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE, ...(s.MEANDER_RECORD_URL ? { recordUrl: s.MEANDER_RECORD_URL } : {}) },
     tables: s.SYNC_TABLES_URL ? { kind: "endpoint", url: s.SYNC_TABLES_URL } : { kind: "connectionString", connectionString: s.AzureWebJobsStorage ?? "" },
     ...(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {}),
     schedule: s.SYNC_SCHEDULE,

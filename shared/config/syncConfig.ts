@@ -31,9 +31,17 @@ const scopeFilter = (field: z.ZodString) =>
       z.strictObject({ field, op: z.literal("notNull") }),
       z.strictObject({ field, op: z.literal("eq"), value: scalar }),
       z.strictObject({ field, op: z.literal("in"), values: z.array(scalar).min(1) }),
+      z.strictObject({ field, op: z.literal("notIn"), values: z.array(scalar).min(1) }),
     ],
-    { error: "a scope filter is { field, op: notNull } | { field, op: eq, value } | { field, op: in, values }" },
+    { error: "a scope filter is { field, op: notNull } | { field, op: eq, value } | { field, op: in | notIn, values }" },
   );
+
+const deleteAction = z.enum(["delete", "unlink", "retire", "deactivate"]);
+/** Values in each side's own shape; compileConfig checks that every key is a mapped field of that side. */
+const sideValues = z.strictObject({
+  portal: z.record(column, scalar).optional(),
+  meander: z.record(meanderPath, scalar).optional(),
+});
 
 const fieldSchema = z.strictObject({
   meander: meanderPath,
@@ -53,22 +61,45 @@ export const syncConfigSchema: z.ZodType<SyncConfig> = z.strictObject({
   enabled: z.boolean().default(true),
   description: z.string().max(500).optional(),
   direction,
-  meander: z.strictObject({ entity, linkField: meanderPath.optional(), scope: z.array(scopeFilter(meanderPath)).default([]) }),
+  meander: z.strictObject({
+    entity,
+    linkField: meanderPath.optional(),
+    scope: z.array(scopeFilter(meanderPath)).default([]),
+    matchScope: z.array(scopeFilter(meanderPath)).optional(),
+  }),
   portal: z.strictObject({
     entity,
     idField: column,
     linkField: column.optional(),
     alternateKey: column.optional(),
     scope: z.array(scopeFilter(column)).default([]),
+    logicalName: entity.optional(),
+    masterField: column.optional(),
+    allowDelete: z.boolean().optional(),
+    createUnmatched: z.boolean().optional(),
+    matchScope: z.array(scopeFilter(column)).optional(),
   }),
   matchKeys: z
-    .array(z.strictObject({ meander: meanderPath, portal: column, normalize: z.enum(["memberNumber", "email", "phone", "none"]).default("none") }))
+    .array(
+      z.strictObject({
+        meander: meanderPath,
+        portal: column,
+        normalize: z.enum(["memberNumber", "email", "phone", "none"]).default("none"),
+        autoCouple: z.boolean().optional(),
+      }),
+    )
     .default([]),
   fields: z.array(fieldSchema).min(1),
+  reviewFields: z.array(meanderPath).optional(),
   conflictPolicy: owner.default("manual"),
   deletePolicy: z
-    .strictObject({ meanderDeleted: z.enum(["delete", "unlink"]).default("unlink"), portalDeleted: z.enum(["delete", "unlink"]).default("unlink") })
+    .strictObject({
+      meanderDeleted: deleteAction.default("unlink"),
+      portalDeleted: deleteAction.default("unlink"),
+      retire: sideValues.optional(),
+    })
     .default({ meanderDeleted: "unlink", portalDeleted: "unlink" }),
+  scopeExit: sideValues.optional(),
   massDeleteGuard: z
     .strictObject({ maxDeletes: z.number().int().min(0).default(50), maxPercent: z.number().min(0).max(100).default(5) })
     .default({ maxDeletes: 50, maxPercent: 5 }),

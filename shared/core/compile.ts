@@ -26,6 +26,15 @@ export interface CompiledField {
   readonly toMeander?: FieldMapping;
   /** Meander value to canonical: the transforms, default and required, without the value map. */
   readonly meanderCanonical?: FieldMapping;
+  /**
+   * For a field the portal is master of: Meander value to portal value, used only when the
+   * sync creates the portal record (a new contact gets the name Meander has; after that the portal decides).
+   */
+  readonly seedToPortal?: FieldMapping;
+  /** The same for a field Meander is master of, when the sync creates the Meander record from the portal. */
+  readonly seedToMeander?: FieldMapping;
+  /** Whether a single hit on this field as a match key couples on its own (absent: not a match key). */
+  readonly autoCouple?: boolean;
 }
 
 export interface CompiledConfig {
@@ -36,6 +45,8 @@ export interface CompiledConfig {
   readonly fieldByKey: ReadonlyMap<string, CompiledField>;
   /** Portal columns a read must select: id, link field, mapped columns (lookups as `_<col>_value`), scope fields. */
   readonly portalColumns: readonly string[];
+  /** Unmatched Meander records are created on the portal (else parked as `unmatched` review items). */
+  readonly createUnmatched: boolean;
 }
 
 export const writesTo = (direction: Direction, side: Side): boolean =>
@@ -78,6 +89,9 @@ export function compileConfig(config: SyncConfig, file = `${config.id}.json`): C
     const forward: FieldMapping = { source: f.meander, target: f.portal, transform: transforms, ...(f.valueMap ? { valueMap: f.valueMap } : {}) };
     const toMeander = flowsBack ? returnMapping(f.meander, f.portal, transforms, f.valueMap, f.default, f.required, forward, at, fail) : undefined;
     const meanderCanonical: FieldMapping | undefined = toPortal ? { ...toPortal, target: f.meander, valueMap: undefined } : undefined;
+    const seedToPortal: FieldMapping | undefined = toPortal ? undefined : forward;
+    const seedToMeander = toMeander || f.lookup ? undefined : seedMapping(f.meander, f.portal, transforms, f.valueMap, forward);
+    const matchKey = config.matchKeys.find((k) => k.meander === f.meander);
     if (toPortal && f.default !== undefined) {
       try {
         mapValue(f.default, forward);
@@ -98,17 +112,27 @@ export function compileConfig(config: SyncConfig, file = `${config.id}.json`): C
       sources: direction === "both" ? ["meander", "portal"] : direction === "toPortal" ? ["meander"] : ["portal"],
       ...(toPortal ? { toPortal, meanderCanonical } : {}),
       ...(toMeander ? { toMeander } : {}),
+      ...(seedToPortal ? { seedToPortal } : {}),
+      ...(seedToMeander ? { seedToMeander } : {}),
+      ...(matchKey ? { autoCouple: matchKey.autoCouple ?? true } : {}),
     };
   });
 
   checkMatchKeys(config, fail);
   checkDeletePolicy(config, fail);
+  checkSideValues(config, config.scopeExit, "scopeExit", fail);
+  (config.reviewFields ?? []).forEach((key, i) => {
+    if (!config.fields.some((f) => f.meander === key)) fail(`reviewFields[${i}]`, "not a mapped Meander field of this config");
+  });
+  checkSideValues(config, config.deletePolicy.retire, "deletePolicy.retire", fail);
 
   const portalColumns = [
     config.portal.idField,
     ...(config.portal.linkField ? [config.portal.linkField] : []),
     ...fields.map((f) => (f.lookup ? lookupReadColumn(f.portalField) : f.portalField)),
     ...config.portal.scope.map((s) => s.field),
+    ...(config.portal.matchScope ?? []).map((s) => s.field),
+    ...(config.portal.masterField ? [config.portal.masterField] : []),
   ];
   return {
     config,
@@ -117,7 +141,28 @@ export function compileConfig(config: SyncConfig, file = `${config.id}.json`): C
     toMeander: fields.flatMap((f) => (f.toMeander ? [f.toMeander] : [])),
     fieldByKey: new Map(fields.map((f) => [f.key, f])),
     portalColumns: [...new Set(portalColumns)],
+    createUnmatched: config.portal.createUnmatched ?? config.portal.entity !== "contacts",
   };
+}
+
+/** Portal to Meander for a toPortal field, when its value map can be inverted; otherwise no seed. */
+function seedMapping(
+  meander: string,
+  portal: string,
+  transforms: readonly TransformName[],
+  valueMap: Readonly<Record<string, Scalar>> | undefined,
+  forward: FieldMapping,
+): FieldMapping | undefined {
+  if (valueMap && new Set(Object.values(valueMap).map(String)).size !== Object.keys(valueMap).length) return undefined;
+  const noSeed = new Error("no seed");
+  try {
+    return returnMapping(meander, portal, transforms, valueMap, undefined, false, forward, "", () => {
+      throw noSeed;
+    });
+  } catch (error) {
+    if (error === noSeed) return undefined;
+    throw error;
+  }
 }
 
 type Fail = (path: string, problem: string) => never;
@@ -198,8 +243,30 @@ function checkMatchKeys(config: SyncConfig, fail: Fail): void {
 }
 
 function checkDeletePolicy(config: SyncConfig, fail: Fail): void {
-  if (config.deletePolicy.meanderDeleted === "delete" && !writesTo(config.direction, "portal"))
-    fail("deletePolicy.meanderDeleted", "delete needs a config that writes to the portal");
-  if (config.deletePolicy.portalDeleted === "delete" && !writesTo(config.direction, "meander"))
-    fail("deletePolicy.portalDeleted", "delete needs a config that writes to Meander");
+  const { meanderDeleted, portalDeleted, retire } = config.deletePolicy;
+  if (meanderDeleted !== "unlink" && !writesTo(config.direction, "portal"))
+    fail("deletePolicy.meanderDeleted", `${meanderDeleted} needs a config that writes to the portal`);
+  if (portalDeleted !== "unlink" && !writesTo(config.direction, "meander"))
+    fail("deletePolicy.portalDeleted", `${portalDeleted} needs a config that writes to Meander`);
+  // The portal is HLF's member register: the sync never hard-deletes there unless the config says so in so many words.
+  if (meanderDeleted === "delete" && config.portal.allowDelete !== true)
+    fail("deletePolicy.meanderDeleted", "delete removes portal records: it needs portal.allowDelete: true (or use retire, deactivate or unlink)");
+  if (portalDeleted === "deactivate") fail("deletePolicy.portalDeleted", "deactivate is a Dataverse state: only meanderDeleted can use it");
+  if (meanderDeleted === "retire" && !Object.keys(retire?.portal ?? {}).length)
+    fail("deletePolicy.retire.portal", "retire needs the values to write on the portal record");
+  if (portalDeleted === "retire" && !Object.keys(retire?.meander ?? {}).length)
+    fail("deletePolicy.retire.meander", "retire needs the values to write on the Meander record");
+}
+
+/** Retire and scope-exit values name fields the config maps, on the side that receives them. */
+function checkSideValues(config: SyncConfig, values: SyncConfig["scopeExit"], at: string, fail: Fail): void {
+  for (const side of ["portal", "meander"] as const) {
+    const given = values?.[side];
+    if (!given) continue;
+    if (!writesTo(config.direction, side)) fail(`${at}.${side}`, `the config does not write to ${side}`);
+    for (const key of Object.keys(given)) {
+      const known = config.fields.some((f) => (side === "portal" ? f.portal === key : f.meander === key));
+      if (!known) fail(`${at}.${side}.${key}`, `not a mapped ${side === "portal" ? "portal column" : "Meander field"} of this config`);
+    }
+  }
 }

@@ -12,7 +12,13 @@ import { otherSide, type Side, type SideRecord } from "./types.js";
 
 export type MatchResult =
   | { readonly kind: "none" }
-  | { readonly kind: "one"; readonly partner: SideRecord; readonly by: string }
+  | {
+      readonly kind: "one";
+      readonly partner: SideRecord;
+      readonly by: string;
+      /** False when the key that found it may not couple on its own: a person confirms (`confirmMatch`). */
+      readonly autoCouple: boolean;
+    }
   | { readonly kind: "ambiguous"; readonly candidates: string[]; readonly by: string };
 
 const text = (value: unknown): string | undefined =>
@@ -67,9 +73,13 @@ export function inScope(filters: readonly ScopeFilter[], data: Readonly<Record<s
     const value = getPath(data, f.field);
     if (f.op === "notNull") return !isMissing(value);
     if (f.op === "eq") return value === f.value;
+    if (f.op === "notIn") return !f.values.some((v) => v === value);
     return f.values.some((v) => v === value);
   });
 }
+
+/** Whether an unlinked record may take part in matching at all (matched, offered as a candidate, or created from). */
+export const matchable = (compiled: CompiledConfig, side: Side, record: SideRecord): boolean => inScope(compiled.config[side].matchScope ?? [], record.data);
 
 export const linkFieldOf = (compiled: CompiledConfig, side: Side): string | undefined =>
   side === "meander" ? compiled.config.meander.linkField : compiled.config.portal.linkField;
@@ -85,13 +95,18 @@ export function findPartner(
   const ownLink = linkFieldOf(compiled, fromSide);
   const theirLink = linkFieldOf(compiled, to);
   const byId = new Map<string, SideRecord>();
-  for (const c of candidates) if (!linkedIds.has(c.id) && !byId.has(c.id)) byId.set(c.id, c);
+  // Only records that may be matched are candidates: an inactive contact (resigned, deceased, merged away) never is.
+  for (const c of candidates) if (!linkedIds.has(c.id) && !byId.has(c.id) && matchable(compiled, to, c)) byId.set(c.id, c);
   const pool = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   const myRef = ownLink ? getPath(record.data, ownLink) : undefined;
   const theirRef = (c: SideRecord) => (theirLink ? getPath(c.data, theirLink) : undefined);
-  const decide = (hits: SideRecord[], by: string): MatchResult | undefined =>
-    hits.length === 1 ? { kind: "one", partner: hits[0]!, by } : hits.length > 1 ? { kind: "ambiguous", candidates: hits.map((h) => h.id), by } : undefined;
+  const decide = (hits: SideRecord[], by: string, autoCouple = true): MatchResult | undefined =>
+    hits.length === 1
+      ? { kind: "one", partner: hits[0]!, by, autoCouple }
+      : hits.length > 1
+        ? { kind: "ambiguous", candidates: hits.map((h) => h.id), by }
+        : undefined;
 
   const linked = decide(
     pool.filter((c) => sameId(c.id, myRef) || sameId(theirRef(c), record.id)),
@@ -108,6 +123,7 @@ export function findPartner(
     const hit = decide(
       free.filter((c) => normalizeKey(key.normalize, getPath(c.data, theirs)) === wanted),
       key.meander,
+      key.autoCouple ?? true,
     );
     if (hit) return hit;
   }

@@ -7,7 +7,7 @@ import { sameValue } from "./canonical.js";
 import { type CompiledField, lookupReadColumn } from "./compile.js";
 import { mapValue } from "./mapping.js";
 import { sameId } from "./matching.js";
-import { getPath } from "./paths.js";
+import { getPath, holdsPath } from "./paths.js";
 import type { PlanContext } from "./planTypes.js";
 import { type FieldConflict, otherSide, type ResolvedConflict, type Scalar, type Side, type SideRecord } from "./types.js";
 
@@ -20,6 +20,8 @@ export interface MergeState {
   readonly parkedNext: Set<string>;
   readonly parked: FieldConflict[];
   readonly resolved: ResolvedConflict[];
+  /** One-way fields whose target had drifted from the master's value and are written back. */
+  readonly reasserted: Set<string>;
 }
 
 export function mergeBoth(
@@ -88,9 +90,19 @@ export function mergeOneWay(
     return;
   }
   state.baseline[f.key] = s.value;
-  if (b !== undefined && sameValue(s.value, b)) return;
   const target = otherSide(f.sources[0]!);
   const record = records[target];
+  if (b !== undefined && sameValue(s.value, b)) {
+    // The master did not change it. The other side is not a source of this field, so a value
+    // it holds that differs is drift (an edit where it may not be edited): put it back.
+    // Only a value the read returned counts; a column a read left out is not drift.
+    const held = record && holdsPath(record.data, target === "meander" ? f.meanderPath : f.lookup ? lookupReadColumn(f.portalField) : f.portalField);
+    if (held && !targetHolds(f, target, record, s.value, context)) {
+      state.writes[target][f.key] = s.value;
+      state.reasserted.add(f.key);
+    }
+    return;
+  }
   if (record && targetHolds(f, target, record, s.value, context)) return;
   state.writes[target][f.key] = s.value;
 }

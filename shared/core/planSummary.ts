@@ -22,6 +22,11 @@ export function ambiguousPlan(fromSide: Side, record: SideRecord, candidates: re
   };
 }
 
+/** One candidate by a key that may not couple on its own (an e-mail): parked for a person to confirm. */
+export function confirmMatchPlan(fromSide: Side, record: SideRecord, candidateId: string, by: string): PairPlan {
+  return { ...ambiguousPlan(fromSide, record, []), outcome: "confirmMatch", candidate: { id: candidateId, by } };
+}
+
 /**
  * After a create succeeded: the write that puts the new record's id into the source's
  * link field, so a later run (or a rerun after a crash) finds the pair by link field.
@@ -49,7 +54,11 @@ export interface MassDeleteVerdict {
 
 export function massDeleteGuard(plans: readonly PairPlan[], compiled: CompiledConfig, linkedCount: number): MassDeleteVerdict {
   const { maxDeletes, maxPercent } = compiled.config.massDeleteGuard;
-  const deletes = plans.reduce((n, p) => n + p.actions.filter((a) => a.kind === "delete").length, 0);
+  // Retiring or deactivating is not destructive, but a mass of them is the same alarm (a wiped source).
+  const deletes = plans.reduce(
+    (n, p) => n + (p.outcome === "retire" || p.outcome === "deactivate" ? 1 : p.actions.filter((a) => a.kind === "delete").length),
+    0,
+  );
   const byPercent = (Math.max(0, linkedCount) * maxPercent) / 100;
   return { blocked: deletes > maxDeletes || deletes > byPercent, deletes, limit: Math.min(maxDeletes, Math.floor(byPercent)) };
 }
@@ -66,7 +75,8 @@ export function summarizePlans(plans: readonly PairPlan[], guard?: Pick<MassDele
       } else summary.deletes.push({ side: action.side, id: action.id });
     }
     const ids = { ...(plan.meanderId ? { meanderId: plan.meanderId } : {}), ...(plan.portalId ? { portalId: plan.portalId } : {}) };
-    if (plan.outcome === "ambiguous") summary.conflicts.push({ ...ids, fields: [], kind: "ambiguous" });
+    if (plan.outcome === "ambiguous" || plan.outcome === "unmatched" || plan.outcome === "confirmMatch")
+      summary.conflicts.push({ ...ids, fields: [], kind: plan.outcome });
     else if (plan.parked.length) summary.conflicts.push({ ...ids, fields: plan.parked.map((c) => c.field), kind: "field" });
   }
   return summary;

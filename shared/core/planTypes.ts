@@ -6,6 +6,8 @@ export interface PairInput {
   readonly meander: SideView;
   readonly portal: SideView;
   readonly resolutions?: readonly Resolution[];
+  /** A person asked for a new partner record (an `unmatched` item resolved with `partner: null`). */
+  readonly forceCreate?: boolean;
 }
 
 export interface PlanContext {

@@ -8,10 +8,10 @@ import { canonicalFromMeander, canonicalFromPortal, canonicalValue, meanderPaylo
 import { type CompiledConfig, type CompiledField, writesTo } from "./compile.js";
 import { isMissing, mapValue } from "./mapping.js";
 import type { MatchResult } from "./matching.js";
-import { linkFieldOf, sameId } from "./matching.js";
+import { linkFieldOf, matchable, sameId } from "./matching.js";
 import { type Known, type MergeState, mergeBoth, mergeOneWay, UNKNOWN } from "./merge.js";
 import { getPath, holdsPath, setPath } from "./paths.js";
-import { ambiguousPlan } from "./planSummary.js";
+import { ambiguousPlan, confirmMatchPlan } from "./planSummary.js";
 import type { PairInput, PlanContext } from "./planTypes.js";
 import {
   type Action,
@@ -20,7 +20,6 @@ import {
   otherSide,
   type PairOutcome,
   type PairPlan,
-  type Resolution,
   type Scalar,
   type Side,
   type SideRecord,
@@ -56,34 +55,74 @@ const canonicalOf = (compiled: CompiledConfig, side: Side, record: SideRecord): 
 
 export function planPair(compiled: CompiledConfig, input: PairInput, context: PlanContext = {}): PairPlan {
   const { link } = input;
-  // With a link, a side with no record is a side whose record is gone; without one, an "unchanged" side means nothing.
+  // Without a link, an "unchanged" side means nothing.
   const views: Views = {
-    meander: normalizeView(input.meander, link?.meanderId, !!link),
-    portal: normalizeView(input.portal, link?.portalId, !!link),
+    meander: !link && input.meander.state === "unchanged" ? { state: "absent" } : input.meander,
+    portal: !link && input.portal.state === "unchanged" ? { state: "absent" } : input.portal,
   };
   const ids: Partial<Record<Side, string>> = { meander: link?.meanderId ?? idOf(views.meander), portal: link?.portalId ?? idOf(views.portal) };
 
-  if (views.meander.state === "outOfScope" || views.portal.state === "outOfScope")
-    return basePlan(ids, link ? "unlink" : "skip", { ...(link ? { nextLink: null } : {}), reason: "OUT_OF_SCOPE" });
+  // A linked record that a read did not return is not a deletion: only a tombstone, or a read
+  // of that one id answering "not found", is. Until then the pair is left as it is.
+  if (link && (views.meander.state === "absent" || views.portal.state === "absent")) return basePlan(ids, "skip", { reason: "PARTNER_NOT_READ" });
+  if (views.meander.state === "outOfScope" || views.portal.state === "outOfScope") {
+    if (!link) return basePlan(ids, "skip", { reason: "OUT_OF_SCOPE" });
+    return planScopeExit(compiled, link, views, ids);
+  }
   if (views.meander.state === "deleted" || views.portal.state === "deleted") return planDelete(compiled, link, views, ids);
   if (views.meander.state === "absent" && views.portal.state === "absent") return basePlan(ids, "skip");
   if (views.meander.state === "absent" || views.portal.state === "absent") {
     const target: Side = views.meander.state === "absent" ? "meander" : "portal";
     const source = recordOf(views[otherSide(target)]);
     if (!source || !writesTo(compiled.config.direction, target)) return basePlan(ids, "skip");
+    if (!matchable(compiled, otherSide(target), source)) return basePlan(ids, "skip", { reason: "NOT_MATCHABLE" });
     // Its link field names a partner we cannot see: one that was deleted or left scope. Creating
     // another would resurrect it (or upsert it back into scope); a person decides instead.
     const ownLink = linkFieldOf(compiled, otherSide(target));
     if (ownLink && !isMissing(getPath(source.data, ownLink))) return basePlan(ids, "skip", { reason: "PARTNER_GONE" });
+    // The member register gets no record a person has not asked for (Web API creates skip duplicate detection).
+    if (target === "portal" && !compiled.createUnmatched && !input.forceCreate) return basePlan(ids, "unmatched", { reason: "NO_MATCH" });
     return planCreate(compiled, otherSide(target), source, ids, context);
   }
   return planMerge(compiled, input, views, ids, context);
 }
 
-function normalizeView(view: SideView, linkedId: string | undefined, linked: boolean): SideView {
-  if (linked && view.state === "absent") return { state: "deleted", id: linkedId ?? "" };
-  if (!linked && view.state === "unchanged") return { state: "absent" };
-  return view;
+/** Dataverse's inactive state for a custom table's record (statecode 1 Inactive, statuscode 2 Inactive). */
+const DEACTIVATE: Readonly<Record<string, Scalar>> = { statecode: 1, statuscode: 2 };
+
+/** Configured values in a side's own shape, plus its link field cleared when asked. */
+function sideFields(compiled: CompiledConfig, side: Side, values: Readonly<Record<string, Scalar>>, clearLink: boolean): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (side === "portal") fields[key] = value;
+    else setPath(fields, key, value);
+  }
+  const linkField = linkFieldOf(compiled, side);
+  if (clearLink && linkField) setPath(fields, linkField, null);
+  return fields;
+}
+
+/**
+ * A linked record left its side's scope (a contact deactivated, or its likeperson status
+ * cleared): the record that left is never written again; the other side gets the config's
+ * scope-exit values (HLF: the likeperson retired) and loses its link field; the pair is unlinked.
+ */
+function planScopeExit(compiled: CompiledConfig, link: Link, views: Views, ids: Partial<Record<Side, string>>): PairPlan {
+  const left: Side = views.portal.state === "outOfScope" ? "portal" : "meander";
+  // A contact merged into another: the member is the survivor now. Follow it, write neither.
+  const masterField = compiled.config.portal.masterField;
+  const master = left === "portal" && masterField && views.portal.state === "outOfScope" ? views.portal.record.data[masterField] : undefined;
+  if (typeof master === "string" && master && !sameId(master, link.portalId))
+    return basePlan(ids, "unlink", { nextLink: null, reason: "MERGED", followMerge: { meanderId: link.meanderId, masterId: master } });
+  const other = otherSide(left);
+  const unlink = basePlan(ids, "unlink", { nextLink: null, reason: "OUT_OF_SCOPE" });
+  const values = compiled.config.scopeExit?.[other];
+  const state = views[other].state;
+  if (!values || state === "outOfScope" || state === "deleted" || !writesTo(compiled.config.direction, other)) return unlink;
+  const id = other === "meander" ? link.meanderId : link.portalId;
+  // No If-Match: the write touches only these fields, and must land even if the record changed meanwhile.
+  const action: Action = { kind: "update", side: other, id, fields: sideFields(compiled, other, values, true) };
+  return { ...unlink, actions: [action], changedFields: { [other]: Object.keys(values) } };
 }
 
 function planDelete(compiled: CompiledConfig, link: Link | undefined, views: Views, ids: Partial<Record<Side, string>>): PairPlan {
@@ -91,12 +130,20 @@ function planDelete(compiled: CompiledConfig, link: Link | undefined, views: Vie
   if (views.meander.state === "deleted" && views.portal.state === "deleted") return basePlan(ids, "delete", { nextLink: null });
   const gone: Side = views.meander.state === "deleted" ? "meander" : "portal";
   const survivor = otherSide(gone);
-  const policy = gone === "meander" ? compiled.config.deletePolicy.meanderDeleted : compiled.config.deletePolicy.portalDeleted;
+  const { deletePolicy } = compiled.config;
+  const policy = gone === "meander" ? deletePolicy.meanderDeleted : deletePolicy.portalDeleted;
   const record = recordOf(views[survivor]);
-  if (policy !== "delete" || !writesTo(compiled.config.direction, survivor)) return basePlan(ids, "unlink", { nextLink: null, reason: "PARTNER_DELETED" });
+  if (policy === "unlink" || !writesTo(compiled.config.direction, survivor)) return basePlan(ids, "unlink", { nextLink: null, reason: "PARTNER_DELETED" });
+  const id = survivor === "meander" ? link.meanderId : link.portalId;
+  if (policy === "retire" || policy === "deactivate") {
+    const values = policy === "deactivate" ? DEACTIVATE : (deletePolicy.retire?.[survivor] ?? {});
+    const action: Action = { kind: "update", side: survivor, id, fields: sideFields(compiled, survivor, values, policy === "retire") };
+    return basePlan(ids, policy, { actions: [action], changedFields: { [survivor]: Object.keys(values) }, nextLink: null, reason: "PARTNER_DELETED" });
+  }
+  // A portal record is deleted only where the config allows it (compileConfig refuses otherwise); checked again here.
+  if (survivor === "portal" && compiled.config.portal.allowDelete !== true) return basePlan(ids, "unlink", { nextLink: null, reason: "DELETE_NOT_ALLOWED" });
   // An edit on the surviving side since the baseline is kept: unlink instead of deleting it.
   if (record && changedSince(compiled, survivor, record, link)) return basePlan(ids, "unlink", { nextLink: null, reason: "EDITED_SINCE_DELETE" });
-  const id = survivor === "meander" ? link.meanderId : link.portalId;
   const ifMatch = record?.version ?? link[versionKey(survivor)];
   const action: Action = { kind: "delete", side: survivor, id, ...(ifMatch ? { ifMatch } : {}) };
   return basePlan(ids, "delete", { actions: [action], nextLink: null });
@@ -131,8 +178,45 @@ function planCreate(compiled: CompiledConfig, from: Side, record: SideRecord, id
   // Fields only the new record is a source of start at what it will hold (its default or null),
   // so its empty value does not flow back and wipe the source's own value on the next run.
   for (const f of compiled.fields) if (!f.sources.includes(from)) setIfMappable(baseline, f, target);
+  seed(compiled, from, record, fields, baseline, keys);
   const nextLink: NextLink = { baseline, ...(record.version ? { [versionKey(from)]: record.version } : {}) };
   return basePlan(ids, "create", { actions: [{ kind: "create", side: target, fields }], changedFields: { [target]: keys }, nextLink });
+}
+
+/**
+ * A new record gets the values the source has of fields the other side is master of (a
+ * new contact needs the name Meander knows; a new likeperson the status the portal set).
+ * From then on only the master's values flow. A value that cannot be mapped is left out.
+ */
+function seed(
+  compiled: CompiledConfig,
+  from: Side,
+  record: SideRecord,
+  fields: Record<string, unknown>,
+  baseline: Record<string, Scalar>,
+  keys: readonly string[],
+) {
+  const target = otherSide(from);
+  for (const f of compiled.fields) {
+    if (keys.includes(f.key)) continue;
+    const mapping = target === "portal" ? f.seedToPortal : f.seedToMeander;
+    if (!mapping) continue;
+    const raw = from === "meander" ? getPath(record.data, f.meanderPath) : record.data[f.portalField];
+    if (isMissing(raw)) continue;
+    try {
+      const value = mapValue(raw, mapping, { recordId: record.id });
+      if (isMissing(value)) continue;
+      if (target === "portal") {
+        fields[f.portalField] = value;
+        baseline[f.key] = (f.toMeander ? mapValue(value, f.toMeander) : value) as Scalar;
+      } else {
+        setPath(fields, f.meanderPath, value);
+        baseline[f.key] = (f.meanderCanonical ? mapValue(value, f.meanderCanonical) : value) as Scalar;
+      }
+    } catch (error) {
+      if (!(error instanceof MappingError)) throw error;
+    }
+  }
 }
 
 function setIfMappable(baseline: Record<string, Scalar>, f: CompiledField, side: Side): void {
@@ -175,7 +259,7 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
       .filter((r) => compiled.fieldByKey.has(r.field))
       .map((r) => [r.field, canonicalValue(compiled, r.field, r.value, ids.meander ?? ids.portal)]),
   );
-  const state: MergeState = { writes: { meander: {}, portal: {} }, baseline: {}, parkedNext: new Set(), parked: [], resolved: [] };
+  const state: MergeState = { writes: { meander: {}, portal: {} }, baseline: {}, parkedNext: new Set(), parked: [], resolved: [], reasserted: new Set() };
 
   for (const f of compiled.fields) {
     const hasBase = Object.hasOwn(base, f.key);
@@ -227,8 +311,14 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
   const changedFields: Partial<Record<Side, string[]>> = {};
   for (const side of ["meander", "portal"] as const) if (Object.keys(state.writes[side]).length) changedFields[side] = Object.keys(state.writes[side]);
   const outcome: PairOutcome = coupling ? "couple" : state.parked.length ? "conflict" : actions.length ? "sync" : "noop";
+  const reasserted: Partial<Record<Side, string[]>> = {};
+  for (const key of state.reasserted) {
+    const target = otherSide(compiled.fieldByKey.get(key)!.sources[0]!);
+    reasserted[target] = [...(reasserted[target] ?? []), key];
+  }
   return basePlan(ids, outcome, {
     actions,
+    ...(state.reasserted.size ? { reasserted } : {}),
     parked: state.parked,
     resolved: state.resolved,
     changedFields,
@@ -257,6 +347,7 @@ function sameLink(link: Link, next: NextLink): boolean {
 /** The plan for a record without a stored link, given what findPartner found for it. */
 export function planUnlinked(compiled: CompiledConfig, fromSide: Side, record: SideRecord, match: MatchResult, context: PlanContext = {}): PairPlan {
   if (match.kind === "ambiguous") return ambiguousPlan(fromSide, record, match.candidates);
+  if (match.kind === "one" && !match.autoCouple) return confirmMatchPlan(fromSide, record, match.partner.id, match.by);
   const other = match.kind === "one" ? ({ state: "present", record: match.partner } as const) : ({ state: "absent" } as const);
   const mine = { state: "present", record } as const;
   return planPair(compiled, fromSide === "meander" ? { meander: mine, portal: other } : { meander: other, portal: mine }, context);

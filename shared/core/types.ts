@@ -111,6 +111,10 @@ export type PairOutcome =
   | "unlink" // the pair is uncoupled, nothing deleted
   | "conflict" // parked conflicts (other fields may still flow)
   | "ambiguous" // several candidates: parked, nothing created
+  | "unmatched" // no candidate, and the target may not be created without a person: parked
+  | "confirmMatch" // one candidate by a key that may not couple on its own: parked for a person
+  | "retire" // the partner was deleted: the survivor is marked retired and unlinked
+  | "deactivate" // the partner was deleted: the survivor (Dataverse) is set inactive and unlinked
   | "skip"; // out of scope and never linked, or deleted and never linked
 
 /** The plan for one pair of records: a pure function of its inputs. */
@@ -132,6 +136,12 @@ export interface PairPlan {
   readonly nextLink: Omit<Link, "meanderId" | "portalId"> | null | undefined;
   /** Why a pair is skipped or unlinked, as a code for operators (no personal data), e.g. "OUT_OF_SCOPE", "PARTNER_GONE". */
   readonly reason?: string;
+  /** Fields of a one-way mapping whose target had drifted from its master and is put back, per target side. */
+  readonly reasserted?: Readonly<Partial<Record<Side, readonly string[]>>>;
+  /** A linked portal record merged into another: the surviving record the Meander record is to be coupled with next. */
+  readonly followMerge?: { readonly meanderId: string; readonly masterId: string };
+  /** For `confirmMatch`: the candidate and the match key (its Meander path) that found it. */
+  readonly candidate?: { readonly id: string; readonly by: string };
 }
 
 export type RunStatus = "running" | "succeeded" | "partial" | "incomplete" | "failed";
@@ -145,6 +155,11 @@ export interface SideCounts {
   unchanged: number;
   skipped: number;
   failed: number;
+  /** Portal-mastered (or Meander-mastered) values the other side had changed, put back. */
+  reasserted: number;
+  /** Records retired or deactivated because their partner was deleted (never hard-deleted). */
+  retired: number;
+  deactivated: number;
 }
 
 /** One failed record or run-level failure in a run record: ids and codes only, never personal data. */
@@ -167,7 +182,8 @@ export interface SyncResult {
   finishedAt?: string;
   durationMs?: number;
   counts: Record<Side, SideCounts>;
-  conflicts: { found: number; autoResolved: number; resolved: number; open: number };
+  /** Review items: found this run, settled by owner, decisions applied, open after the run (and open per kind). */
+  conflicts: { found: number; autoResolved: number; resolved: number; open: number; openByKind?: Record<string, number> };
   ledger: { size: number; retried: number; recovered: number };
   /** Errors, truncated; `errorCount` is the full number. */
   errors: RunError[];
@@ -185,7 +201,7 @@ export interface DryRunPlan {
   creates: { side: Side; sourceId: string }[];
   updates: { side: Side; id: string; fields: string[] }[];
   deletes: { side: Side; id: string }[];
-  conflicts: { meanderId?: string; portalId?: string; fields: string[]; kind: "field" | "ambiguous" }[];
+  conflicts: { meanderId?: string; portalId?: string; fields: string[]; kind: "field" | "ambiguous" | "unmatched" | "confirmMatch" | "oscillation" }[];
   massDeleteBlocked: boolean;
 }
 
@@ -197,4 +213,7 @@ export const emptyCounts = (): SideCounts => ({
   unchanged: 0,
   skipped: 0,
   failed: 0,
+  reasserted: 0,
+  retired: 0,
+  deactivated: 0,
 });

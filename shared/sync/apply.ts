@@ -6,11 +6,11 @@
  */
 import { getPath } from "../core/paths.js";
 import { planPair } from "../core/planner.js";
-import { ambiguousPlan } from "../core/planSummary.js";
+import { ambiguousPlan, confirmMatchPlan } from "../core/planSummary.js";
 import type { Link, PairPlan, Side } from "../core/types.js";
 import { type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, WriteOutcome } from "../ports.js";
-import { ambiguousConflict, conflictsOf } from "./conflicts.js";
+import { ambiguousConflict, confirmMatchItem, type ItemContext, mergeFollowItem, reviewItemsOf } from "./conflicts.js";
 import { pause, type RunContext } from "./context.js";
 import { linkBackOf, writeLinkBacks } from "./linkBack.js";
 import type { PairOf, PairTask } from "./unit.js";
@@ -30,18 +30,29 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
   const conflicts: ConflictRecord[] = [];
   const now = ctx.deps.clock.now().toISOString();
   let unavailable: UnitResult["unavailable"];
+  const at: ItemContext = { known: decisions, configId: ctx.configId, compiled: ctx.compiled, urls: ctx.deps.settings.recordUrls ?? {} };
 
   for (const task of tasks) {
     if (task.kind === "skip") {
       tracker.count(task.item.side, "skipped");
-    } else if (task.kind === "ambiguous") {
+    } else if (task.kind === "ambiguous" || task.kind === "confirmMatch") {
       tracker.count(task.item.side, "skipped");
-      const { record, found } = ambiguousConflict(decisions, ctx.configId, task.item.side, task.item.id, task.candidates, now);
+      const { record, found } = task.kind === "ambiguous" ? ambiguousConflict(at, task, now) : confirmMatchItem(at, task, now);
       if (found) tracker.conflictsFound(1);
       conflicts.push(record);
     } else {
       try {
-        const plan = planPair(ctx.compiled, { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions }, { lookups });
+        const plan = planPair(
+          ctx.compiled,
+          {
+            link: task.link,
+            meander: task.meander,
+            portal: task.portal,
+            resolutions: task.resolutions,
+            ...(task.forceCreate ? { forceCreate: true } : {}),
+          },
+          { lookups },
+        );
         planned.push({ task, plan });
       } catch (error) {
         tracker.count(task.item.side, "failed");
@@ -54,6 +65,8 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     for (const task of tasks) {
       if (task.kind === "ambiguous" && task.item.view.state === "present")
         tracker.dryRunPlans([ambiguousPlan(task.item.side, task.item.view.record, task.candidates)]);
+      if (task.kind === "confirmMatch" && task.item.view.state === "present")
+        tracker.dryRunPlans([confirmMatchPlan(task.item.side, task.item.view.record, task.candidate.id, task.by)]);
     }
     // A dry run writes nothing, so nothing can be unavailable to it.
     return { written: 0 };
@@ -69,6 +82,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
   if (backs.length > 0) await pause(ctx, "after-link-back");
   const written = [...outcomes.values(), ...backOutcomes.values()].filter((o) => o.ok).length;
 
+  const outages = outageSides(planned, outcomes);
   const putLinks: Link[] = [];
   const dropLinks: Pick<Link, "meanderId" | "portalId">[] = [];
   const recovered: { side: Side; recordId: string }[] = [];
@@ -78,7 +92,8 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     countActions(ctx, task, plan, results);
     claimCreated(ctx, task, plan, results);
     if (failed && !failed.ok) {
-      unavailable ??= failPair(ctx, task, plan.actions[results.indexOf(failed)]?.side ?? "portal", failed.error);
+      const side = plan.actions[results.indexOf(failed)]?.side ?? "portal";
+      unavailable ??= failPair(ctx, task, side, failed.error, outages.has(side));
       continue;
     }
     const back = backs.find((b) => b.pair === i);
@@ -97,9 +112,13 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     const next = withVersion(nextLinkOf(task, plan, results), back?.side, backOutcome);
     if (next === null && task.link) dropLinks.push(task.link);
     else if (next) putLinks.push(next);
-    const update = conflictsOf(decisions, ctx.configId, task, plan, now);
+    const update = reviewItemsOf(at, task, plan, now);
     tracker.conflictsFound(update.found);
     conflicts.push(...update.records);
+    if (plan.followMerge) {
+      conflicts.push(mergeFollowItem(ctx.configId, plan.followMerge.meanderId, plan.followMerge.masterId, now));
+      tracker.note(`portal record ${plan.portalId ?? ""} was merged into ${plan.followMerge.masterId}: the link moves there on the next run`);
+    }
   }
 
   const state = ctx.deps.state;
@@ -143,6 +162,11 @@ function countActions(ctx: RunContext, task: PairOf, plan: PairPlan, results: re
       return;
     }
     tracker.count(action.side, action.kind === "create" ? "created" : action.kind === "update" ? "updated" : "deleted");
+    if ((plan.outcome === "retire" || plan.outcome === "deactivate") && action.kind === "update") {
+      tracker.count(action.side, plan.outcome === "retire" ? "retired" : "deactivated");
+      tracker.note(`${action.side} record ${action.id} ${plan.outcome === "retire" ? "retired" : "deactivated"}: its partner was deleted (not deleted itself)`);
+    }
+    if (plan.reasserted?.[action.side]?.length) tracker.count(action.side, "reasserted");
   });
   if (plan.actions.length === 0) tracker.count(task.item.side, plan.outcome === "skip" ? "skipped" : "unchanged");
   tracker.autoResolved(plan.resolved.length);
@@ -170,13 +194,30 @@ function withVersion(link: Link | null | undefined, side: Side | undefined, outc
  * A pair that could not be applied: into the ledger, retried next run, visible in the run
  * record. Returns the side when it did not answer (transient): the run stops after the unit.
  */
-function failPair(ctx: RunContext, task: PairOf, side: Side, error: SyncErrorInfo): UnitResult["unavailable"] {
+function failPair(ctx: RunContext, task: PairOf, side: Side, error: SyncErrorInfo, outage = false): UnitResult["unavailable"] {
   // The run record names the changed record (its side and id); a failed write to the other side says so.
   const message = side === task.item.side ? error.message : `writing to ${side}: ${error.message}`;
   ctx.tracker.recordFailure(task.item.side, task.item.id, { ...error, message });
+  const now = ctx.deps.clock.now().toISOString();
   // The system did not answer: its cursor stays before the change, so the next run meets it
-  // again. No ledger attempt is spent.
-  if (error.kind === "transient") return { side, code: error.code };
-  ctx.ledger.fail(task.item.side, task.item.id, error, ctx.deps.clock.now().toISOString());
+  // again, unless it is this record, again and again (the ledger tells).
+  if (error.kind === "transient") return ctx.ledger.failTransient(task.item.side, task.item.id, error, now, outage) ? { side, code: error.code } : undefined;
+  ctx.ledger.fail(task.item.side, task.item.id, error, now);
   return undefined;
+}
+
+/**
+ * Sides on which every write of this unit failed with a transient error (at least two of
+ * them): that side is down, not one record. A single failing write among successes is not.
+ */
+function outageSides(planned: readonly Planned[], outcomes: ReadonlyMap<string, WriteOutcome>): Set<Side> {
+  const tally: Record<Side, { ok: number; transient: number }> = { meander: { ok: 0, transient: 0 }, portal: { ok: 0, transient: 0 } };
+  planned.forEach(({ plan }, i) => {
+    plan.actions.forEach((action, j) => {
+      const outcome = outcomes.get(`${i}.${j}`);
+      if (outcome?.ok) tally[action.side].ok += 1;
+      else if (outcome && outcome.error.kind === "transient") tally[action.side].transient += 1;
+    });
+  });
+  return new Set((["meander", "portal"] as const).filter((s) => tally[s].ok === 0 && tally[s].transient >= 2));
 }

@@ -4,47 +4,138 @@
  * one whose sides came to agree at the source is closed. Builders only: `found` says how many
  * of the records are newly found conflicts, for the caller to count.
  */
+import type { CompiledConfig } from "../core/compile.js";
 import { conflictIdFor } from "../core/ids.js";
-import type { PairPlan, Side } from "../core/types.js";
-import type { ConflictRecord } from "../ports.js";
+import { isMissing } from "../core/mapping.js";
+import { getPath } from "../core/paths.js";
+import { partyOf, type RecordUrls } from "../core/review.js";
+import type { PairPlan, Side, SideRecord } from "../core/types.js";
+import type { ConflictRecord, ReviewKind } from "../ports.js";
 import type { Decisions } from "./decisions.js";
-import type { PairOf } from "./unit.js";
+import type { PairOf, PairTask, UnitItem } from "./unit.js";
 
 export interface ConflictUpdate {
   readonly records: ConflictRecord[];
   readonly found: number;
 }
 
-export function ambiguousConflict(
-  known: Decisions,
-  configId: string,
-  side: Side,
-  id: string,
-  candidates: readonly string[],
+/** Where review items link records in their own systems, and which values they show. */
+export interface ItemContext {
+  readonly known: Decisions;
+  readonly configId: string;
+  readonly compiled: CompiledConfig;
+  readonly urls: RecordUrls;
+}
+
+const subjectRecord = (item: UnitItem): SideRecord | undefined =>
+  item.view.state === "present" || item.view.state === "outOfScope" ? item.view.record : undefined;
+
+/** A review item about one unlinked record: ambiguous, unmatched or confirmMatch. Re-detecting it keeps its id and detection time. */
+function recordItem(
+  at: ItemContext,
+  kind: Extract<ReviewKind, "ambiguous" | "unmatched" | "confirmMatch">,
+  item: UnitItem,
+  candidates: readonly SideRecord[],
+  candidateIds: readonly string[],
+  by: string | undefined,
   now: string,
 ): { record: ConflictRecord; found: boolean } {
-  const meanderId = side === "meander" ? id : undefined;
-  const portalId = side === "portal" ? id : undefined;
-  const conflictId = conflictIdFor("ambiguous", meanderId, portalId);
-  const existing = known.get(conflictId);
-  const record: ConflictRecord = {
+  const meanderId = item.side === "meander" ? item.id : undefined;
+  const portalId = item.side === "portal" ? item.id : undefined;
+  const conflictId = conflictIdFor(kind, meanderId, portalId);
+  const existing = at.known.get(conflictId);
+  const record = subjectRecord(item);
+  const memberKey = at.compiled.config.matchKeys[0];
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  const sorted = [...candidateIds].sort();
+  const other: Side = item.side === "meander" ? "portal" : "meander";
+  const value: ConflictRecord = {
     conflictId,
-    configId,
-    kind: "ambiguous",
+    configId: at.configId,
+    kind,
     ...(meanderId ? { meanderId } : {}),
     ...(portalId ? { portalId } : {}),
     fields: [],
-    candidates: [...candidates].sort(),
+    ...(kind !== "unmatched" ? { candidates: sorted } : {}),
+    ...(by ? { matchKey: by } : {}),
+    ...(record ? { subject: partyOf(at.compiled, item.side, record, at.urls) } : {}),
+    ...(kind !== "unmatched"
+      ? {
+          candidateDetails: sorted.map((id) => {
+            const c = byId.get(id);
+            return c ? partyOf(at.compiled, other, c, at.urls) : { side: other, id };
+          }),
+        }
+      : {}),
+    ...(kind === "unmatched" && record && memberKey
+      ? { hasMemberNumber: !isMissing(getPath(record.data, item.side === "meander" ? memberKey.meander : memberKey.portal)) }
+      : {}),
     detectedAt: existing?.status === "open" ? existing.detectedAt : now,
     status: "open",
   };
-  return { record, found: !existing || existing.status !== "open" };
+  return { record: value, found: !existing || existing.status !== "open" };
+}
+
+export function ambiguousConflict(at: ItemContext, task: Extract<PairTask, { kind: "ambiguous" }>, now: string): { record: ConflictRecord; found: boolean } {
+  return recordItem(at, "ambiguous", task.item, task.candidateRecords ?? [], task.candidates, task.by, now);
+}
+
+export function confirmMatchItem(at: ItemContext, task: Extract<PairTask, { kind: "confirmMatch" }>, now: string): { record: ConflictRecord; found: boolean } {
+  return recordItem(at, "confirmMatch", task.item, [task.candidate], [task.candidate.id], task.by, now);
+}
+
+/**
+ * A merged contact's likeperson is coupled with the surviving contact: recorded as a
+ * confirmMatch the sync itself decided, so the next run applies it like a person's decision
+ * (and the decision is on record).
+ */
+export function mergeFollowItem(configId: string, meanderId: string, masterId: string, now: string): ConflictRecord {
+  return {
+    conflictId: conflictIdFor("confirmMatch", meanderId, undefined),
+    configId,
+    kind: "confirmMatch",
+    meanderId,
+    fields: [],
+    candidates: [masterId],
+    matchKey: "merged",
+    detectedAt: now,
+    status: "resolved",
+    resolution: { choice: "value", values: { partner: masterId }, resolvedAt: now, resolvedBy: "sync" },
+  };
+}
+
+/** Review items a planned pair found or settled. */
+export function reviewItemsOf(at: ItemContext, task: PairOf, plan: PairPlan, now: string): ConflictUpdate {
+  if (plan.outcome === "unmatched") {
+    const { record, found } = recordItem(at, "unmatched", task.item, [], [], undefined, now);
+    return { records: [record], found: found ? 1 : 0 };
+  }
+  const update = conflictsOf(at.known, at.configId, task, plan, now);
+  if (plan.outcome !== "couple" && plan.outcome !== "create") return update;
+  // The record found its partner (or a person's decision was applied): its open record items are over.
+  const ids = { meanderId: task.item.side === "meander" ? task.item.id : undefined, portalId: task.item.side === "portal" ? task.item.id : undefined };
+  const over: ConflictRecord[] = [];
+  for (const kind of ["unmatched", "confirmMatch"] as const) {
+    const open = at.known.get(conflictIdFor(kind, ids.meanderId, ids.portalId));
+    if (open?.status === "open" && open.conflictId !== task.conflictId) over.push(closedBySync(open, now));
+  }
+  return { records: [...over, ...update.records], found: update.found };
+}
+
+function closedBySync(item: ConflictRecord, now: string): ConflictRecord {
+  const { subject, candidateDetails: _details, hasMemberNumber: _member, ...rest } = item;
+  return {
+    ...rest,
+    ...(subject ? { subject: { side: subject.side, id: subject.id, ...(subject.url ? { url: subject.url } : {}) } } : {}),
+    status: "resolved",
+    resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now },
+  };
 }
 
 export function conflictsOf(known: Decisions, configId: string, task: PairOf, plan: PairPlan, now: string): ConflictUpdate {
   const meanderId = plan.meanderId ?? task.link?.meanderId;
   const portalId = plan.portalId ?? task.link?.portalId;
-  const conflictId = conflictIdFor("field", meanderId, portalId);
+  const conflictId = conflictIdFor("fieldConflict", meanderId, portalId);
   const existing = known.get(conflictId);
   const records: ConflictRecord[] = [];
   const settled = task.conflictId ? known.get(task.conflictId) : undefined;
@@ -57,7 +148,7 @@ export function conflictsOf(known: Decisions, configId: string, task: PairOf, pl
     records.push({
       conflictId,
       configId,
-      kind: "field",
+      kind: "fieldConflict",
       ...(meanderId ? { meanderId } : {}),
       ...(portalId ? { portalId } : {}),
       fields,
@@ -76,6 +167,9 @@ export function conflictsOf(known: Decisions, configId: string, task: PairOf, pl
   return { records, found: 0 };
 }
 
+/** Applied: the values a person needed are erased; ids, field names, the decision, who and when stay. */
 function markApplied(conflict: ConflictRecord, now: string): ConflictRecord {
-  return { ...conflict, resolution: { ...conflict.resolution!, appliedAt: now } };
+  const resolution = conflict.resolution!;
+  const values = Object.fromEntries(Object.entries(resolution.values).map(([k, v]) => [k, k === "partner" ? v : null]));
+  return { ...conflict, resolution: { ...resolution, values, appliedAt: now } };
 }

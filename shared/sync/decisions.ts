@@ -4,7 +4,7 @@
  */
 import type { Resolution, Side } from "../core/types.js";
 import { otherSide } from "../core/types.js";
-import type { ConflictRecord, StateStore } from "../ports.js";
+import { type ConflictRecord, reviewKindOf, type StateStore } from "../ports.js";
 import { linkKey, pairKey } from "./keys.js";
 
 export interface PendingResolution {
@@ -18,6 +18,8 @@ export class Decisions {
   private readonly resolutions = new Map<string, PendingResolution>();
   /** Decided ambiguous matches, by the ambiguous record: the partner id, or null for "create a new one". */
   private readonly partnerChoices = new Map<string, string | null>();
+  /** The review item (ambiguous, unmatched, confirmMatch) each partner choice settles, by record. */
+  private readonly partnerItems = new Map<string, string>();
   private ambiguityIndex?: Set<string>;
 
   constructor(
@@ -48,6 +50,18 @@ export class Decisions {
     return [...this.conflicts.values()].filter((c) => c.status === "open").length;
   }
 
+  /** Open review items per kind. */
+  get openByKind(): Record<string, number> {
+    const byKind: Record<string, number> = {};
+    for (const c of this.conflicts.values()) if (c.status === "open") byKind[reviewKindOf(c)] = (byKind[reviewKindOf(c)] ?? 0) + 1;
+    return byKind;
+  }
+
+  /** The review item a partner choice for this record settles. */
+  partnerItem(side: Side, id: string): string | undefined {
+    return this.partnerItems.get(linkKey(side, id));
+  }
+
   pendingResolution(meanderId: string, portalId: string): PendingResolution | undefined {
     return this.resolutions.get(pairKey(meanderId, portalId));
   }
@@ -68,7 +82,8 @@ export class Decisions {
     if (!this.ambiguityIndex) {
       this.ambiguityIndex = new Set();
       for (const c of this.conflicts.values()) {
-        if (c.kind !== "ambiguous" || c.status !== "open") continue;
+        // Also confirmMatch: its candidate waits for a person and is not offered to anyone else meanwhile.
+        if ((c.kind !== "ambiguous" && c.kind !== "confirmMatch") || c.status !== "open") continue;
         const subject: Side = c.meanderId ? "meander" : "portal";
         this.ambiguityIndex.add(linkKey(subject, (c.meanderId ?? c.portalId)!));
         for (const candidate of c.candidates ?? []) this.ambiguityIndex.add(linkKey(otherSide(subject), candidate));
@@ -81,16 +96,20 @@ export class Decisions {
   private queue(conflict: ConflictRecord): [Side, string][] {
     const { meanderId, portalId, resolution } = conflict;
     if (!resolution) return [];
-    if (conflict.kind === "ambiguous") {
+    const kind = reviewKindOf(conflict);
+    if (kind === "ambiguous" || kind === "unmatched" || kind === "confirmMatch") {
+      // These items name only the record they are about.
       const side: Side = meanderId ? "meander" : "portal";
       const id = meanderId ?? portalId!;
       const partner = resolution.values.partner;
       this.partnerChoices.set(linkKey(side, id), typeof partner === "string" ? partner : null);
+      this.partnerItems.set(linkKey(side, id), conflict.conflictId);
       return [[side, id]];
     }
-    if (!meanderId || !portalId) return [];
+    if (kind === "oscillation" || !meanderId || !portalId) return [];
+    // Resolving turns a side's choice into its values (the item's own values are erased then).
     const values =
-      resolution.choice === "value"
+      resolution.choice === "value" || Object.keys(resolution.values).length > 0
         ? resolution.values
         : Object.fromEntries(conflict.fields.map((f) => [f.field, resolution.choice === "meander" ? f.meander : f.portal]));
     this.resolutions.set(pairKey(meanderId, portalId), {

@@ -16,7 +16,8 @@ export class DeleteGuard {
 
   /** Throws MASS_DELETE_BLOCKED when this unit's deletes take the run over the limit. */
   async check(plans: readonly PairPlan[]): Promise<void> {
-    const withDeletes = plans.filter((plan) => plan.actions.some((a) => a.kind === "delete"));
+    // Retiring or deactivating destroys nothing, but a mass of them is the same alarm (a wiped source).
+    const withDeletes = plans.filter((plan) => plan.outcome === "retire" || plan.outcome === "deactivate" || plan.actions.some((a) => a.kind === "delete"));
     if (withDeletes.length === 0) return;
     this.deletePlans.push(...withDeletes);
     this.linkedCount ??= await this.countLinks();

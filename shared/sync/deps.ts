@@ -13,6 +13,8 @@ export interface EngineSettings {
   /** Attempts after which a ledger entry is no longer retried automatically (it stays visible). */
   readonly ledgerMaxAttempts: number;
   readonly retentionDays: number;
+  /** Links in review items: the Dataverse environment, and Meander's record URL template (`{entity}`, `{id}`). */
+  readonly recordUrls?: { readonly dataverseUrl?: string; readonly meanderTemplate?: string };
 }
 
 export interface EngineDeps {

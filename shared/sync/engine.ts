@@ -51,7 +51,12 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
     purgeDue = released.purgeDue;
     if (!released.released) fatal ??= new LeaseLostError(configId).toInfo();
   }
-  const result = tracker.finish(clock.now(), { ...(fatal ? { fatal } : {}), ledgerSize: ctx.ledger.size, conflictsOpen: ctx.decisions.openCount });
+  const result = tracker.finish(clock.now(), {
+    ...(fatal ? { fatal } : {}),
+    ledgerSize: ctx.ledger.size,
+    conflictsOpen: ctx.decisions.openCount,
+    conflictsOpenByKind: ctx.decisions.openByKind,
+  });
 
   if (!dryRun) await finishRun(deps, configId, result, purgeDue);
   const counts = Object.fromEntries(SIDES.flatMap((side) => Object.entries(result.counts[side]).map(([k, v]) => [`${side}_${k}`, v])));
@@ -127,8 +132,12 @@ async function finishRun(deps: EngineDeps, configId: string, result: SyncResult,
   if (!purgeDue) return;
   try {
     const now = deps.clock.now();
-    const purged = await deps.runs.purgeRuns(configId, new Date(now.getTime() - deps.settings.retentionDays * DAY_MS));
+    const before = new Date(now.getTime() - deps.settings.retentionDays * DAY_MS);
+    const purged = await deps.runs.purgeRuns(configId, before);
     if (purged > 0) deps.logger.info("old sync runs purged", { configId, purged });
+    // Resolved review items hold no personal data, but they are kept no longer than the runs that applied them.
+    const items = (await deps.state.purgeConflicts?.(configId, before)) ?? 0;
+    if (items > 0) deps.logger.info("old review items purged", { configId, purged: items });
   } catch (error) {
     deps.logger.warn("could not purge old runs", { configId, errorCode: toErrorInfo(error).code });
   }

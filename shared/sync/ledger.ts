@@ -7,10 +7,15 @@ import type { SyncErrorInfo } from "../errors.js";
 import type { LedgerEntry, StateStore } from "../ports.js";
 import { ledgerKey } from "./keys.js";
 
+/** Runs in a row in which one record's write fails with the same transient error before it counts as that record's own failure. */
+export const TRANSIENT_RUNS_TO_LEDGER = 3;
+
 export class RetryLedger {
   private readonly entries = new Map<string, LedgerEntry>();
   /** Entries failed again in this run and not yet saved. */
   private readonly dirty = new Set<string>();
+  /** Records whose transient failure was counted this run, with the count (once per run, however often met). */
+  private readonly transientThisRun = new Map<string, number>();
 
   constructor(
     private readonly state: StateStore,
@@ -49,6 +54,36 @@ export class RetryLedger {
       lastError: { kind: error.kind, code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) },
     });
     this.dirty.add(key);
+  }
+
+  /**
+   * A transient write failure of one record. Returns true when the run must stop (the side may
+   * be down: the cursor stays before the change, no attempt is spent), false when it is this
+   * record's own failure: the same error for the same record in TRANSIENT_RUNS_TO_LEDGER runs in
+   * a row while the side answered other writes (a plug-in timing out on it, say). Then it is
+   * in the ledger like a record-level failure, and the runs go past it.
+   */
+  failTransient(side: Side, recordId: string, error: SyncErrorInfo, now: string, outage: boolean): boolean {
+    if (outage) return true;
+    const key = ledgerKey(side, recordId);
+    const counted = this.transientThisRun.get(key);
+    if (counted !== undefined) return counted < TRANSIENT_RUNS_TO_LEDGER;
+    const previous = this.entries.get(key);
+    const again = previous?.lastError.kind === "transient" && previous.lastError.code === error.code;
+    const streak = again ? (previous.transientRuns ?? 1) + 1 : 1;
+    this.transientThisRun.set(key, streak);
+    const stop = streak < TRANSIENT_RUNS_TO_LEDGER;
+    this.entries.set(key, {
+      side,
+      recordId,
+      attempts: (previous?.attempts ?? 0) + (stop ? 0 : 1),
+      firstFailedAt: previous?.firstFailedAt ?? now,
+      lastFailedAt: now,
+      lastError: { kind: error.kind, code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) },
+      transientRuns: Math.min(streak, TRANSIENT_RUNS_TO_LEDGER),
+    });
+    this.dirty.add(key);
+    return stop;
   }
 
   /** Saves this unit's changes: recovered entries deleted, failed ones written. */

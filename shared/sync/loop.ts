@@ -55,10 +55,17 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
  * this, its link would stay, pointing at nothing, found by the property tests in test/engine.
  */
 async function vanished(ctx: RunContext, set: ChangeSet): Promise<void> {
+  const unseen: string[] = [];
   for (const link of await ctx.links.all()) {
     const id = set.side === "meander" ? link.meanderId : link.portalId;
-    if (!set.has(id)) set.addDeleted(id);
+    if (!set.has(id)) unseen.push(id);
   }
+  if (unseen.length === 0) return;
+  // Each is read by id first: only "not found" is a deletion (a read may have missed it).
+  const { records, gone } = await readByIds(ctx, set.side, unseen);
+  for (const record of records) set.addRecord(record);
+  for (const id of gone) set.addDeleted(id);
+  ctx.tracker.note(`${set.side} full read: ${unseen.length} linked records not in it were read by id, ${gone.length} gone`);
 }
 
 /** Steps 2b–7 for the streamed side, page by page, checkpointing after each page. */
@@ -110,13 +117,26 @@ export async function processLeftovers(ctx: RunContext): Promise<number> {
   return written;
 }
 
-/** Records re-read by id (ledger entries, decided conflicts); ids no longer there were deleted. */
+/**
+ * Records re-read by id (ledger entries, decided conflicts). An id missing from a multi-id
+ * answer is not taken as deleted: each is read again on its own, and only a read of that one
+ * id answering "not found" counts as a deletion.
+ */
 async function readByIds(ctx: RunContext, side: Side, ids: readonly string[]): Promise<{ records: SideRecord[]; gone: string[] }> {
   if (ids.length === 0) return { records: [], gone: [] };
   const { port, entity } = sideOf(ctx, side);
   const records = await port.getByIds(entity, ids);
   const found = new Set(records.map((r) => r.id));
-  return { records, gone: ids.filter((id) => !found.has(id)) };
+  const missing = ids.filter((id) => !found.has(id));
+  if (ids.length === 1 || missing.length === 0) return { records, gone: missing };
+  const again = await Promise.all(missing.map((id) => port.getByIds(entity, [id])));
+  const gone: string[] = [];
+  missing.forEach((id, i) => {
+    const [record] = again[i] ?? [];
+    if (record) records.push(record);
+    else gone.push(id);
+  });
+  return { records, gone };
 }
 
 function itemOf(ctx: RunContext, side: Side, record: SideRecord): UnitItem {

@@ -69,14 +69,21 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
     );
     if (forced === null) result = { kind: "none" };
     else if (typeof forced === "string" && records.has(forced) && !taken.has(forced)) {
-      result = { kind: "one", partner: records.get(forced)!, by: "resolution" };
+      result = { kind: "one", partner: records.get(forced)!, by: "resolution", autoCouple: true };
     }
-    // A person's decision on an ambiguous match: the pair carries the conflict so it is marked applied.
+    // A person's decision on a review item: the pair carries the item so it is marked applied.
     const decided =
       forced === undefined
         ? {}
-        : { conflictId: conflictIdFor("ambiguous", item.side === "meander" ? item.id : undefined, item.side === "portal" ? item.id : undefined) };
-    if (result.kind === "one") {
+        : {
+            conflictId:
+              ctx.decisions.partnerItem(item.side, item.id) ??
+              conflictIdFor("ambiguous", item.side === "meander" ? item.id : undefined, item.side === "portal" ? item.id : undefined),
+          };
+    if (result.kind === "one" && !result.autoCouple) {
+      local?.take(result.partner.id);
+      tasks.push({ kind: "confirmMatch", item, candidate: result.partner, by: result.by });
+    } else if (result.kind === "one") {
       ctx.claims.couple(item, { side: partner, id: result.partner.id });
       const partnerView: SideView = local?.take(result.partner.id) ?? { state: "present", record: result.partner };
       const coupled: SideView = partnerView.state === "outOfScope" ? { state: "present", record: partnerView.record } : partnerView;
@@ -84,10 +91,11 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
     } else if (result.kind === "ambiguous" || (taken.size > 0 && forced !== null)) {
       const candidates = result.kind === "ambiguous" ? result.candidates : [...taken];
       for (const id of candidates) local?.take(id);
-      tasks.push({ kind: "ambiguous", item, candidates });
+      const candidateRecords = candidates.map((id) => records.get(id)).filter((r): r is SideRecord => r !== undefined);
+      tasks.push({ kind: "ambiguous", item, candidates, candidateRecords, ...(result.kind === "ambiguous" ? { by: result.by } : {}) });
     } else {
       ctx.claims.creating(item);
-      tasks.push(pairOf(item, ABSENT));
+      tasks.push({ ...pairOf(item, ABSENT), ...decided, ...(forced === null ? { forceCreate: true } : {}) });
     }
   }
   return tasks;

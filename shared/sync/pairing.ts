@@ -3,6 +3,7 @@
  * link field or the match keys (match.ts). Returns one task per record; the only state it
  * changes is the run's claims and the held changes it takes.
  */
+import { matchable } from "../core/matching.js";
 import type { Link, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import type { RunContext } from "./context.js";
@@ -19,6 +20,13 @@ export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Pro
     const link = ctx.links.get(item.side, item.id);
     if (link) {
       tasks.push(linkedTask(ctx, item, link));
+    } else if (
+      item.view.state === "present" &&
+      !matchable(ctx.compiled, item.side, item.view.record) &&
+      ctx.decisions.pendingPartner(item.side, item.id) === undefined
+    ) {
+      // An unlinked record outside its side's match scope (a retired likeperson, an inactive contact) is left alone.
+      tasks.push({ kind: "skip", item });
     } else if (
       item.view.state === "present" &&
       ctx.decisions.inOpenAmbiguity(item.side, item.id) &&

@@ -89,10 +89,14 @@ export class RunTracker {
     this.note(reason);
   }
 
-  finish(finishedAt: Date, end: { fatal?: SyncErrorInfo; ledgerSize: number; conflictsOpen: number }): SyncResult {
+  finish(
+    finishedAt: Date,
+    end: { fatal?: SyncErrorInfo; ledgerSize: number; conflictsOpen: number; conflictsOpenByKind?: Record<string, number> },
+  ): SyncResult {
     const r = this.record;
     r.ledger.size = end.ledgerSize;
     r.conflicts.open = end.conflictsOpen;
+    if (end.conflictsOpenByKind && Object.keys(end.conflictsOpenByKind).length) r.conflicts.openByKind = end.conflictsOpenByKind;
     if (r.dryRun) r.plan = summarizePlans(this.plans);
     if (end.fatal) this.recordFailure(undefined, undefined, end.fatal);
     r.finishedAt = finishedAt.toISOString();

@@ -1,7 +1,7 @@
 /** The SyncService the triggers call: runs, history, conflicts and configs over the engine's ports. */
 import type { Scalar } from "../core/types.js";
 import { ConflictStateError, NotFoundError, UnknownConfigError, ValidationError } from "../errors.js";
-import type { ConflictRecord, ConflictStatus } from "../ports.js";
+import { type ConflictRecord, type ConflictStatus, reviewKindOf } from "../ports.js";
 import type { ConfigSummary, ResolutionInput, RunOptions, SyncService } from "../service.js";
 import type { EngineDeps } from "./deps.js";
 import { runSync } from "./engine.js";
@@ -22,8 +22,9 @@ export function createSyncService(deps: EngineDeps): SyncService {
       portal: f.portal,
       direction: f.direction ?? config.direction,
       owner: f.owner ?? config.conflictPolicy,
+      master: masterOf(f.direction ?? config.direction, f.owner ?? config.conflictPolicy),
     })),
-    matchKeys: config.matchKeys.map((k) => ({ meander: k.meander, portal: k.portal })),
+    matchKeys: config.matchKeys.map((k) => ({ meander: k.meander, portal: k.portal, autoCouple: k.autoCouple ?? true })),
   }));
 
   return {
@@ -41,7 +42,7 @@ export function createSyncService(deps: EngineDeps): SyncService {
 
     async listConflicts(configId, status?: ConflictStatus) {
       known(configId);
-      return deps.state.listConflicts(configId, status);
+      return (await deps.state.listConflicts(configId, status)).map((c) => ({ ...c, kind: reviewKindOf(c) }));
     },
 
     async resolveConflict(configId, conflictId, input) {
@@ -51,7 +52,8 @@ export function createSyncService(deps: EngineDeps): SyncService {
       if (conflict.status !== "open") throw new ConflictStateError("the conflict is already resolved");
       const values = checkResolution(conflict, input);
       const resolved: ConflictRecord = {
-        ...conflict,
+        ...eraseValues(conflict),
+        kind: reviewKindOf(conflict),
         status: "resolved",
         resolution: {
           choice: input.choice,
@@ -70,20 +72,61 @@ export function createSyncService(deps: EngineDeps): SyncService {
   };
 }
 
-/** A decision must fit its conflict: one value per conflicting field, or a candidate for an ambiguous match. */
+/** A field is mastered by the side it flows from; a two-way field by its owner, or by nobody (`newest`, `manual`). */
+function masterOf(direction: string, owner: string): "portal" | "meander" | null {
+  if (direction === "toMeander") return "portal";
+  if (direction === "toPortal") return "meander";
+  return owner === "portal" || owner === "meander" ? owner : null;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a person needed to decide is kept only while the item is open: ids, field names and kinds stay. */
+function eraseValues(conflict: ConflictRecord): ConflictRecord {
+  const { subject, candidateDetails, hasMemberNumber: _hasMemberNumber, ...rest } = conflict;
+  const bare = (p: NonNullable<ConflictRecord["subject"]>) => ({ side: p.side, id: p.id, ...(p.url ? { url: p.url } : {}) });
+  return {
+    ...rest,
+    fields: conflict.fields.map((f) => ({ field: f.field, base: null, meander: null, portal: null })),
+    ...(subject ? { subject: bare(subject) } : {}),
+    ...(candidateDetails ? { candidateDetails: candidateDetails.map(bare) } : {}),
+  };
+}
+
+/**
+ * A decision must fit its item: one value per conflicting field; a candidate for an
+ * ambiguous or confirmMatch item; a contact id for an unmatched one. `partner: null` asks
+ * for a new record: for an unmatched record only when it carries a membership number.
+ */
 function checkResolution(conflict: ConflictRecord, input: ResolutionInput): Record<string, Scalar> {
   const given = input.values ?? {};
-  if (conflict.kind === "ambiguous") {
-    if (input.choice !== "value") throw new ValidationError("choice", 'an ambiguous match is resolved with choice "value" and values.partner');
+  const kind = reviewKindOf(conflict);
+  if (kind === "oscillation") {
+    if (input.choice === "value") throw new ValidationError("choice", 'an oscillation is resolved with choice "meander" or "portal"');
+    return Object.fromEntries(conflict.fields.map((f) => [f.field, input.choice === "meander" ? f.meander : f.portal]));
+  }
+  if (kind === "ambiguous" || kind === "confirmMatch" || kind === "unmatched") {
+    if (input.choice !== "value") throw new ValidationError("choice", `a ${kind} item is resolved with choice "value" and values.partner`);
+    if (!Object.hasOwn(given, "partner")) throw new ValidationError("values.partner", "is required: a record id, or null");
+    const extra = Object.keys(given).find((k) => k !== "partner");
+    if (extra) throw new ValidationError(`values.${extra}`, "is not a field of this item");
     const partner = given.partner;
+    if (kind === "unmatched") {
+      if (partner === null && conflict.hasMemberNumber !== true)
+        throw new ValidationError("values.partner", "a new contact is created only for a record with a membership number: give the id of an existing contact");
+      if (partner !== null && !(typeof partner === "string" && (conflict.meanderId ? GUID.test(partner) : partner.length > 0)))
+        throw new ValidationError("values.partner", "must be the id (GUID) of the record to couple with, or null to create one");
+      return { partner };
+    }
     if (partner !== null && !(typeof partner === "string" && conflict.candidates?.includes(partner))) {
-      throw new ValidationError("values.partner", "must be one of the conflict's candidates, or null to create a new record");
+      throw new ValidationError("values.partner", "must be one of the item's candidates, or null for none of them");
     }
     return { partner };
   }
   if (input.choice !== "value") {
     if (input.values && Object.keys(input.values).length > 0) throw new ValidationError("values", `only allowed with choice "value"`);
-    return {};
+    // The side's values now, since the item's own values are erased when it is resolved.
+    return Object.fromEntries(conflict.fields.map((f) => [f.field, input.choice === "meander" ? f.meander : f.portal]));
   }
   const fields = new Set(conflict.fields.map((f) => f.field));
   for (const key of Object.keys(given)) if (!fields.has(key)) throw new ValidationError(`values.${key}`, "is not a field of this conflict");

@@ -18,8 +18,19 @@ export type PairTask =
       readonly resolutions?: readonly Resolution[];
       /** The open conflict these resolutions settle. */
       readonly conflictId?: string;
+      /** A person asked for a new partner record (an `unmatched` item resolved with `partner: null`). */
+      readonly forceCreate?: boolean;
     }
-  | { readonly kind: "ambiguous"; readonly item: UnitItem; readonly candidates: readonly string[] }
+  | {
+      readonly kind: "ambiguous";
+      readonly item: UnitItem;
+      readonly candidates: readonly string[];
+      /** The match key that found them, and the candidates' records where read: what a person sees to decide. */
+      readonly by?: string;
+      readonly candidateRecords?: readonly SideRecord[];
+    }
+  /** One candidate by a key that may not couple on its own (e-mail): a person confirms. */
+  | { readonly kind: "confirmMatch"; readonly item: UnitItem; readonly candidate: SideRecord; readonly by: string }
   | { readonly kind: "skip"; readonly item: UnitItem };
 
 export type PairOf = Extract<PairTask, { kind: "pair" }>;

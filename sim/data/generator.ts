@@ -26,6 +26,10 @@ export interface DatasetOptions {
   activitiesPerPerson?: number;
   /** Extra people with marker values, for tests that prove no personal data reaches logs. */
   canaries?: number;
+  /** Likepersons in Meander whose only portal contact is inactive (statecode 1: resigned, deceased): never a match. */
+  inactiveMatches?: number;
+  /** Likepersons whose member had two contacts that were merged: an inactive merged-away one (masterid) and the active master. */
+  mergedContacts?: number;
 }
 
 export interface MeanderLikeperson {
@@ -66,6 +70,12 @@ export interface PortalContact {
   hlf_likepersonstatus: number | null;
   hlf_trainingcompletedon: string | null;
   hlf_meanderid: null;
+  /** Dataverse's state: 0 Active, 1 Inactive (statuscode 1 Active, 2 Inactive). */
+  statecode: 0 | 1;
+  statuscode: 1 | 2;
+  /** Set on a contact merged into another: `merged` true and `_masterid_value` naming the survivor. */
+  merged?: boolean;
+  _masterid_value?: string;
   [key: string]: unknown;
 }
 
@@ -81,6 +91,10 @@ export interface Dataset {
     ambiguous: { meanderId: string; portalIds: [string, string] }[];
     meanderOnly: string[];
     portalOnly: string[];
+    /** A Meander likeperson and the inactive contact with its member number: the likeperson is unmatched. */
+    inactive: { meanderId: string; portalId: string }[];
+    /** A Meander likeperson, its member's surviving contact and the contact merged into it. */
+    merged: { meanderId: string; masterId: string; mergedId: string }[];
   };
 }
 
@@ -231,7 +245,10 @@ export function generateDataset(options: DatasetOptions): Dataset {
     hlf_likepersonstatus: likeperson ? LIKEPERSON_STATUS_CODES[p.status] : null,
     hlf_trainingcompletedon: likeperson ? p.trainingCompletedOn : null,
     hlf_meanderid: null,
+    statecode: 0,
+    statuscode: 1,
   });
+  const deactivate = (c: PortalContact): PortalContact => Object.assign(c, { statecode: 1, statuscode: 2 } as const);
 
   const people = Array.from({ length: o.people }, person);
   const both = Math.min(o.people, Math.round(o.people * o.overlap));
@@ -246,7 +263,7 @@ export function generateDataset(options: DatasetOptions): Dataset {
     meander: { likepersons: [], activities: [] },
     portal: { contacts: [], activities: [] },
     canaries: { names: [], emails: [], phones: [] },
-    truth: { pairs: [], ambiguous: [], meanderOnly: [], portalOnly: [] },
+    truth: { pairs: [], ambiguous: [], meanderOnly: [], portalOnly: [], inactive: [], merged: [] },
   };
   const addMeanderOnly = (p: Person) => {
     const m = toMeander(p);
@@ -309,6 +326,25 @@ export function generateDataset(options: DatasetOptions): Dataset {
   }
 
   for (let i = 0; i < o.portalOnlyMembers; i++) data.portal.contacts.push(toPortal(person(), false));
+  for (let i = 0; i < (o.inactiveMatches ?? 0); i++) {
+    const p = person();
+    const m = toMeander(p);
+    const c = deactivate(toPortal(p, true));
+    data.meander.likepersons.push(m);
+    data.portal.contacts.push(c);
+    data.truth.inactive.push({ meanderId: m.id, portalId: c.contactid });
+  }
+  for (let i = 0; i < (o.mergedContacts ?? 0); i++) {
+    const p = person();
+    const m = toMeander(p);
+    const master = toPortal(p, true);
+    const mergedAway = deactivate(toPortal(p, true));
+    mergedAway.merged = true;
+    mergedAway._masterid_value = master.contactid;
+    data.meander.likepersons.push(m);
+    data.portal.contacts.push(master, mergedAway);
+    data.truth.merged.push({ meanderId: m.id, masterId: master.contactid, mergedId: mergedAway.contactid });
+  }
   // Lists in category order would let a test pass by position; real exports are in no such order.
   draw.shuffle(data.meander.likepersons);
   draw.shuffle(data.portal.contacts);

@@ -32,8 +32,8 @@ const invalid: [string, string, (string | number)[], unknown, string, string][] 
   [
     "a value map that is not one-to-one on a field that flows back",
     "likepersons",
-    ["fields", 8, "valueMap"],
-    { active: 100000077, paused: 100000077, retired: 100000002 },
+    ["fields", 8],
+    { meander: "status", portal: "hlf_likepersonstatus", direction: "both", valueMap: { active: 100000077, paused: 100000077, retired: 100000002 } },
     "fields[8].valueMap",
     "100000077",
   ],
@@ -70,6 +70,30 @@ const invalid: [string, string, (string | number)[], unknown, string, string][] 
   ["a portal column with a dot", "likepersons", ["fields", 5, "portal"], "address1.cityZq", "fields[5].portal", "address1.cityZq"],
   ["a prototype path", "likepersons", ["fields", 5, "meander"], "address.__proto__", "fields[5].meander", "__proto__"],
   ["no fields", "likepersons", ["fields"], [], "fields", "likepersons"],
+  // The member register: no hard delete unless the config says so; retire and scope-exit values name mapped fields.
+  ["a portal delete without portal.allowDelete", "likepersons", ["deletePolicy", "meanderDeleted"], "delete", "deletePolicy.meanderDeleted", "contacts"],
+  ["an activity delete without portal.allowDelete", "activities", ["deletePolicy", "meanderDeleted"], "delete", "deletePolicy.meanderDeleted", "hlf_"],
+  ["retire without values", "likepersons", ["deletePolicy", "retire"], { portal: {} }, "deletePolicy.retire.portal", "100000002"],
+  ["deactivate for a Meander record", "likepersons", ["deletePolicy", "portalDeleted"], "deactivate", "deletePolicy.portalDeleted", "likepersons"],
+  [
+    "a retire value on an unmapped column",
+    "likepersons",
+    ["deletePolicy", "retire", "portal"],
+    { hlf_gonezq: 1 },
+    "deletePolicy.retire.portal.hlf_gonezq",
+    "1",
+  ],
+  ["a scopeExit naming an unknown field", "likepersons", ["scopeExit", "meander"], { statusZq: "retiredZq" }, "scopeExit.meander.statusZq", "retiredZq"],
+  ["a scopeExit towards a side the config never writes", "activities", ["scopeExit"], { meander: { hours: 0 } }, "scopeExit.meander", "hours: 0"],
+  [
+    "an autoCouple key that is not mapped",
+    "likepersons",
+    ["matchKeys", 0],
+    { meander: "nationalIdZq", portal: "hlf_nationalid", normalize: "none", autoCouple: true },
+    "matchKeys[0].meander",
+    "nationalIdZq",
+  ],
+  ["a review field that is not mapped", "likepersons", ["reviewFields", 0], "birthDateZq", "reviewFields[0]", "birthDateZq"],
 ];
 
 describe("sync config validation", () => {
@@ -119,24 +143,38 @@ describe("the default configs", () => {
     for (const config of configs) expect(() => compileConfig(config)).not.toThrow();
   });
 
-  it("likepersons: bidirectional with owners, a manual field, member number toMeander only, status value map inverted", () => {
+  it("likepersons: the portal is master of member data, Meander of likeperson data, chapter for a person", () => {
     const config = loadConfigs().find((c) => c.id === "likepersons") as SyncConfig;
     const compiled = compileConfig(config);
     const field = (key: string) => compiled.fieldByKey.get(key)!;
     expect(config.direction).toBe("both");
-    expect(config.matchKeys.map((k) => k.normalize)).toEqual(["memberNumber", "email"]);
-    expect(config.deletePolicy).toEqual({ meanderDeleted: "delete", portalDeleted: "unlink" });
+    expect(config.matchKeys.map((k) => [k.normalize, k.autoCouple])).toEqual([
+      ["memberNumber", true],
+      ["email", false],
+    ]);
+    expect(config.deletePolicy).toEqual({ meanderDeleted: "retire", portalDeleted: "unlink", retire: { portal: { hlf_likepersonstatus: 100000002 } } });
+    expect(config.portal.allowDelete).toBe(false);
+    expect(compiled.createUnmatched).toBe(false);
+    expect(config.scopeExit).toEqual({ meander: { status: "retired" } });
+    expect(config.portal.scope).toContainEqual({ field: "statecode", op: "eq", value: 0 });
+    expect(config.portal.matchScope).toEqual([
+      { field: "statecode", op: "eq", value: 0 },
+      { field: "hlf_likepersonstatus", op: "notIn", values: [100000002] },
+    ]);
     expect(config.massDeleteGuard).toEqual({ maxDeletes: 50, maxPercent: 5 });
-    for (const key of ["firstName", "lastName", "address.postalCode", "address.city", "memberNumber"]) expect(field(key).owner).toBe("portal");
-    for (const key of ["contact.email", "contact.mobile"]) expect(field(key).owner).toBe("newest");
-    for (const key of ["status", "trainingCompletedOn"]) expect(field(key).owner).toBe("meander");
-    expect(compiled.fields.some((f) => f.owner === "manual")).toBe(true);
-    expect(field("memberNumber").direction).toBe("toMeander");
-    expect(field("memberNumber").toPortal).toBeUndefined();
-    expect(field("status").toMeander?.valueMap).toEqual({ "100000000": "active", "100000001": "paused", "100000002": "retired" });
-    expect(compiled.toPortal).toHaveLength(9);
-    expect(compiled.toMeander).toHaveLength(10);
-    expect(compiled.portalColumns).toEqual(expect.arrayContaining(["contactid", "hlf_meanderid", "hlf_likepersonstatus", "hlf_membernumber"]));
+    const member = ["firstName", "lastName", "contact.email", "contact.mobile", "address.postalCode", "address.city", "memberNumber"];
+    for (const key of member) expect([key, field(key).direction, field(key).toPortal]).toEqual([key, "toMeander", undefined]);
+    for (const key of ["status", "trainingCompletedOn"]) expect([key, field(key).direction, field(key).toMeander]).toEqual([key, "toPortal", undefined]);
+    expect(field("chapter")).toMatchObject({ direction: "both", owner: "manual" });
+    // A likeperson created in Meander from a portal contact still gets the contact's status (the value map inverted for the seed).
+    expect(field("status").seedToMeander?.valueMap).toEqual({ "100000000": "active", "100000001": "paused", "100000002": "retired" });
+    expect(compiled.portalColumns).toEqual(expect.arrayContaining(["contactid", "hlf_meanderid", "hlf_likepersonstatus", "hlf_membernumber", "statecode"]));
+  });
+
+  it("activities: a Meander deletion deactivates the activity row, never deletes it", () => {
+    const config = loadConfigs().find((c) => c.id === "activities") as SyncConfig;
+    expect(config.deletePolicy.meanderDeleted).toBe("deactivate");
+    expect(compileConfig(config).createUnmatched).toBe(true);
   });
 
   it("activities: toPortal only, with a lookup to contacts through likepersons", () => {

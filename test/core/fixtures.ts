@@ -1,11 +1,21 @@
 /** Records in both systems' shapes for the default configs, and the compiled configs. */
+import { fileURLToPath } from "node:url";
 import { compileConfig, loadConfigs } from "../../shared/config/syncConfig.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
 import type { Canonical, Link, SideRecord, SideView } from "../../shared/core/types.js";
 
+/**
+ * The generic planner is tested on a two-way variant of the likeperson mapping (every member
+ * field both ways, hard deletes allowed, unmatched records created): test/configs/two-way.
+ * HLF's own configs (configs/, the portal master of member data) are `hlf` and `hlfActivities`.
+ */
+export const TWO_WAY_DIR = fileURLToPath(new URL("../configs/two-way", import.meta.url));
+const twoWay = loadConfigs(TWO_WAY_DIR);
+export const likepersons: CompiledConfig = compileConfig(twoWay.find((c) => c.id === "likepersons")!);
+export const activities: CompiledConfig = compileConfig(twoWay.find((c) => c.id === "activities")!);
 const configs = loadConfigs();
-export const likepersons: CompiledConfig = compileConfig(configs.find((c) => c.id === "likepersons")!);
-export const activities: CompiledConfig = compileConfig(configs.find((c) => c.id === "activities")!);
+export const hlf: CompiledConfig = compileConfig(configs.find((c) => c.id === "likepersons")!);
+export const hlfActivities: CompiledConfig = compileConfig(configs.find((c) => c.id === "activities")!);
 
 export interface Person {
   firstName: string;
@@ -64,6 +74,8 @@ export function portalData(id: string, p: Person, meanderId: string | null = nul
     hlf_likepersonstatus: STATUS[p.status],
     hlf_trainingcompletedon: p.trainingCompletedOn,
     hlf_meanderid: meanderId,
+    // Dataverse always returns the state: 0 Active.
+    statecode: 0,
   };
 }
 

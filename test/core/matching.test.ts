@@ -122,7 +122,9 @@ describe("plans around matching", () => {
 
   it("no match creates, one match couples", () => {
     expect(planUnlinked(likepersons, "portal", contact("p-1"), { kind: "none" }).outcome).toBe("create");
-    expect(planUnlinked(likepersons, "portal", contact("p-1"), { kind: "one", partner: profile("m-1"), by: "memberNumber" }).outcome).toBe("couple");
+    expect(planUnlinked(likepersons, "portal", contact("p-1"), { kind: "one", partner: profile("m-1"), by: "memberNumber", autoCouple: true }).outcome).toBe(
+      "couple",
+    );
   });
 
   it("linkBackAction writes the new id into the source's link field", () => {

@@ -221,9 +221,9 @@ describe("planPair: first coupling and creates", () => {
     const create = plan.actions[0] as Extract<Action, { kind: "create" }>;
     expect(create.side).toBe("portal");
     expect(create.fields).toMatchObject({ firstname: "Kari", hlf_likepersonstatus: 100000000, hlf_meanderid: "m-1", mobilephone: "+4791234567" });
-    expect(create.fields).not.toHaveProperty("hlf_membernumber");
-    // The new contact holds no member number: that is the baseline, so its empty value never wipes Meander's.
-    expect(plan.nextLink!.baseline.memberNumber).toBeNull();
+    // A field the portal is master of is seeded once from Meander's value: the new contact is not blank.
+    expect(create.fields).toMatchObject({ hlf_membernumber: "12345" });
+    expect(plan.nextLink!.baseline.memberNumber).toBe("12345");
   });
 
   it("creates the Meander partner from a portal contact", () => {
@@ -302,9 +302,10 @@ describe("planPair: deletes and scope", () => {
     expect(plan).toMatchObject({ outcome: "delete", actions: [], nextLink: null });
   });
 
-  it("a linked partner that is simply gone counts as deleted", () => {
+  it("a linked partner that a read did not return is not a deletion: nothing happens, the link stays", () => {
     const plan = planPair(likepersons, { link: linkOf(kari), meander: { state: "absent" }, portal: unchanged });
-    expect(plan.actions).toEqual([{ kind: "delete", side: "portal", id: "p-1", ifMatch: 'W/"100"' }]);
+    expect(plan).toMatchObject({ outcome: "skip", actions: [], reason: "PARTNER_NOT_READ" });
+    expect(plan.nextLink).toBeUndefined();
   });
 
   it("deleted and never linked: skip", () => {
@@ -334,9 +335,10 @@ describe("planPair: one-way fields", () => {
     expect(plan.actions).toEqual([expect.objectContaining({ side: "meander", fields: { memberNumber: "777" } })]);
   });
 
-  it("a member number changed in Meander never goes to the portal", () => {
+  it("a member number changed in Meander never goes to the portal: the portal's is put back in Meander", () => {
     const plan = planPair(likepersons, { link: linkOf(kari), meander: present(meanderRecord(edit({ memberNumber: "999" }))), portal: unchanged });
-    expect(plan.actions).toEqual([]);
+    expect(plan.actions).toEqual([{ kind: "update", side: "meander", id: "m-1", ifMatch: "7", fields: { memberNumber: "12345" } }]);
+    expect(plan.reasserted).toEqual({ meander: ["memberNumber"] });
   });
 
   it("rejects a lookup it cannot resolve with LOOKUP_UNRESOLVED naming field and record", () => {
@@ -401,10 +403,10 @@ describe("planPair: a one-way config (activities)", () => {
     ]);
   });
 
-  it("never writes to Meander: a portal edit is not read back, a portal record alone creates nothing", () => {
-    expect(planPair(activities, { link: activityLink, meander: unchanged, portal: present(activityPortal({ hlf_hours: 5 })) }, { lookups }).actions).toEqual(
-      [],
-    );
+  it("never writes to Meander: a portal edit is not read back but put back from Meander, a portal record alone creates nothing", () => {
+    const plan = planPair(activities, { link: activityLink, meander: unchanged, portal: present(activityPortal({ hlf_hours: 5 })) }, { lookups });
+    expect(plan.actions.map((a) => a.side)).toEqual(["portal"]);
+    expect(plan.reasserted).toEqual({ portal: ["hours"] });
     expect(planPair(activities, { meander: { state: "absent" }, portal: present(activityPortal()) }, { lookups }).outcome).toBe("skip");
   });
 

@@ -24,10 +24,26 @@ const digits = (phone: string) => phone.replace(/\D/g, "").replace(/^(00)?47(?=\
 describe("synthetic HLF data", () => {
   const data = generateDataset(options);
 
+  it("every contact carries Dataverse's state; inactive and merged contacts only where asked", () => {
+    expect(data.portal.contacts.every((c) => c.statecode === 0 && c.statuscode === 1)).toBe(true);
+    const more = generateDataset({ ...options, inactiveMatches: 2, mergedContacts: 1 });
+    expect(more.truth.inactive).toHaveLength(2);
+    expect(more.truth.merged).toHaveLength(1);
+    const byId = new Map(more.portal.contacts.map((c) => [c.contactid, c]));
+    const likepersons = new Map(more.meander.likepersons.map((m) => [m.id, m]));
+    for (const { meanderId, portalId } of more.truth.inactive) {
+      expect(byId.get(portalId)).toMatchObject({ statecode: 1, statuscode: 2, hlf_membernumber: likepersons.get(meanderId)?.memberNumber });
+    }
+    const [merged] = more.truth.merged;
+    expect(byId.get(merged!.mergedId)).toMatchObject({ statecode: 1, merged: true, _masterid_value: merged!.masterId });
+    expect(byId.get(merged!.masterId)).toMatchObject({ statecode: 0, hlf_membernumber: likepersons.get(merged!.meanderId)?.memberNumber });
+  });
+
   it("is the same for the same seed (pinned digest) and different for another", () => {
     expect(sha256(generateDataset(options))).toBe(sha256(data));
     // Changing the generator changes this digest on purpose: other tests rely on these exact people.
-    expect(sha256(data)).toBe("79fe76222ee7d9679c48e1d70cab4585488850c6dcc00ac36b2c7dd2e5aeba4d");
+    // Last changed when contacts got Dataverse's statecode/statuscode and the truth its inactive and merged lists.
+    expect(sha256(data)).toBe("090e636d273e2d4a4825dbf387244231541fd1920947ba9486e40ae1133f328d");
     expect(sha256(generateDataset({ ...options, seed: 1 }))).not.toBe(sha256(data));
   });
 

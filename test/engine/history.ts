@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { compileConfig, loadCompiledConfigs } from "../../shared/config/syncConfig.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
 import type { Side } from "../../shared/core/types.js";
-import { kari, meanderData, type Person, portalData } from "../core/fixtures.js";
+import { kari, meanderData, type Person, portalData, TWO_WAY_DIR } from "../core/fixtures.js";
 import { type MemoryEngine, memoryEngine, SETTINGS } from "../support/memory/engine.js";
 
 /** Every point where the engine awaits its pause hook (shared/sync/loop.ts, apply.ts, engine.ts). */
@@ -64,7 +64,9 @@ export const histories = (faults: boolean): fc.Arbitrary<History> =>
 
 /** likepersons as shipped, with the mass-delete guard opened: tiny worlds delete a large share. */
 export const config: CompiledConfig = (() => {
-  const shipped = loadCompiledConfigs().get("likepersons")!.config;
+  // The generic two-way mapping (test/configs/two-way): every path of a run, both ways. HLF's own
+  // rules (the portal master of member data, no creates from Meander) are in test/sync/memberRegister.test.ts.
+  const shipped = loadCompiledConfigs(TWO_WAY_DIR).get("likepersons")!.config;
   return compileConfig({ ...shipped, massDeleteGuard: { maxDeletes: 1000, maxPercent: 100 } });
 })();
 

@@ -12,8 +12,8 @@ const summary = (id: string, enabled: boolean): ConfigSummary => ({
   direction: "both",
   meanderEntity: "likepersons",
   portalEntity: "contacts",
-  fields: [{ meander: "email", portal: "emailaddress1", direction: "both", owner: "newest" }],
-  matchKeys: [{ meander: "email", portal: "emailaddress1" }],
+  fields: [{ meander: "email", portal: "emailaddress1", direction: "both", owner: "newest", master: null }],
+  matchKeys: [{ meander: "email", portal: "emailaddress1", autoCouple: true }],
 });
 
 export function result(configId: string, trigger: Trigger, runId: string, status: SyncResult["status"] = "succeeded", dryRun = false): SyncResult {

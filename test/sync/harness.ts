@@ -3,6 +3,7 @@
  * data, the real adapters, and Table Storage on the test run's Azurite (own table prefix).
  */
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { type ComposedService, createService, type ServiceOverrides } from "../../shared/composition.js";
 import { loadSettings } from "../../shared/config/settings.js";
 import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
@@ -29,13 +30,23 @@ export function shiftableClock(): Clock & { shift(ms: number): void } {
   };
 }
 
-export async function startHarness(options: StandInOptions & { settings?: Record<string, string>; overrides?: ServiceOverrides } = {}): Promise<Harness> {
+/**
+ * The engine's own tests run the generic two-way likeperson mapping (test/configs/two-way:
+ * every member field both ways, deletes and creates allowed), so that they exercise every path
+ * of a run. HLF's configs (configs/) are tested with `hlf: true` (test/sync/memberRegister.test.ts).
+ */
+export const TWO_WAY_CONFIG_DIR = fileURLToPath(new URL("../configs/two-way", import.meta.url));
+
+export async function startHarness(
+  options: StandInOptions & { settings?: Record<string, string>; overrides?: ServiceOverrides; hlf?: boolean } = {},
+): Promise<Harness> {
   const standIns = await startStandIns(options);
   const logs: string[] = [];
   const env = {
     ...standIns.settings,
     AzureWebJobsStorage: process.env.AZURITE_CONNECTION_STRING ?? "",
     SYNC_TABLE_PREFIX: `t${randomBytes(5).toString("hex")}`,
+    ...(options.hlf ? {} : { SYNC_CONFIG_DIR: TWO_WAY_CONFIG_DIR }),
     ...options.settings,
   };
   const make = (overrides: ServiceOverrides = {}) =>

@@ -81,7 +81,7 @@ export function RunDetail({ configId, runId }: { configId: string; runId: string
                     <th scope="row">{SIDE_LABEL[side]}</th>
                     {COUNT_LABEL.map(([key]) => (
                       <td class="num" key={key}>
-                        {formatNumber(r.counts[side][key])}
+                        {formatNumber(r.counts[side][key] ?? 0)}
                       </td>
                     ))}
                   </tr>

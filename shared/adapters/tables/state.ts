@@ -31,6 +31,7 @@ export function createLedgerStore(table: TableAccess): LedgerStore {
       firstFailedAt: str(row["firstFailedAt"]) ?? "",
       lastFailedAt: str(row["lastFailedAt"]) ?? "",
       lastError,
+      ...defined({ transientRuns: num(row["transientRuns"]) }),
     };
   };
   return {
@@ -54,6 +55,7 @@ export function createLedgerStore(table: TableAccess): LedgerStore {
             errorKind: e.lastError.kind,
             errorCode: e.lastError.code,
             errorStatus: e.lastError.status,
+            transientRuns: e.transientRuns,
           }),
         };
         // Error messages are ours (free of personal data) but unbounded in length.
@@ -105,6 +107,16 @@ export function createConflictStore(table: TableAccess): ConflictStore {
         return ["upsert", entity, "Replace"];
       });
       await table.submit(actions);
+    },
+    async purgeConflicts(configId, before) {
+      const pk = partitionOf(configId);
+      const cutoff = before.toISOString();
+      const old: { partitionKey: string; rowKey: string }[] = [];
+      for await (const row of table.query(odata`PartitionKey eq ${pk} and status eq ${"resolved"} and resolvedAt lt ${cutoff}`)) {
+        old.push({ partitionKey: pk, rowKey: String(row.rowKey) });
+      }
+      if (old.length) await table.deleteMany(old);
+      return old.length;
     },
   };
 }
