@@ -13,8 +13,10 @@ import { createTables, type Tables } from "./adapters/tables/index.js";
 import { appRoot, loadSettings, readLocalSettings, type Settings } from "./config/settings.js";
 import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
+import { createFingerprinter, type Fingerprinter, MIN_KEY_LENGTH } from "./core/fingerprint.js";
+import { FatalError, SettingsError } from "./errors.js";
 import { createJsonLogger } from "./logging.js";
-import type { Clock, Logger, RecordSide } from "./ports.js";
+import type { Clock, Logger, RecordSide, SecretSource } from "./ports.js";
 import type { ResilienceEvents } from "./resilience.js";
 import type { SyncService } from "./service.js";
 import type { EngineDeps } from "./sync/deps.js";
@@ -60,6 +62,14 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     onRetry: (attempt, delayMs, code) => logger.warn("retrying after a transient failure", { side, attempt, delayMs, code }),
   });
 
+  const secrets = createSecretSource({
+    ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
+    credential,
+    localValues: { [dataverse.clientSecretName]: dataverse.clientSecret, [settings.baselineKey.secretName]: settings.baselineKey.value },
+    logger,
+  });
+  const baselineFingerprint = await baselineFingerprinter(settings, secrets);
+
   const portal =
     overrides.sides?.portal ??
     new DataverseSide({
@@ -70,12 +80,7 @@ export async function createService(settings: Settings, overrides: ServiceOverri
         dataverseUrl: dataverse.url,
         authorityHost: dataverse.authorityHost,
         secretName: dataverse.clientSecretName,
-        secrets: createSecretSource({
-          ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
-          credential,
-          localValues: { [dataverse.clientSecretName]: dataverse.clientSecret },
-          logger,
-        }),
+        secrets,
       }),
       entities: portalEntities(configs),
       batchSize: settings.portalBatchSize,
@@ -122,6 +127,7 @@ export async function createService(settings: Settings, overrides: ServiceOverri
       ledgerMaxAttempts: settings.ledgerMaxAttempts,
       retentionDays: settings.runRetentionDays,
     },
+    baselineFingerprint,
     ...(overrides.pause ? { pause: overrides.pause } : {}),
     ...(overrides.newRunId ? { newRunId: overrides.newRunId } : {}),
   };
@@ -132,6 +138,19 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     sides: { meander, portal },
     async close() {},
   };
+}
+
+/**
+ * The key of the baseline fingerprints, read once: from Key Vault in Azure, from
+ * SYNC_BASELINE_KEY locally. Never stored with the links it protects.
+ */
+async function baselineFingerprinter(settings: Settings, secrets: SecretSource): Promise<Fingerprinter> {
+  const { secretName } = settings.baselineKey;
+  if (!settings.keyVaultUrl && !settings.baselineKey.value) throw new SettingsError("SYNC_BASELINE_KEY", "is required when KEY_VAULT_URL is not set");
+  const key = await secrets.getSecret(secretName);
+  if (key.length < MIN_KEY_LENGTH)
+    throw new FatalError("SECRET_INVALID", `secret ${secretName} (the baseline key) must be at least ${MIN_KEY_LENGTH} characters`);
+  return createFingerprinter(key);
 }
 
 /** Dataverse entity sets the configs use, with the columns each read selects. */

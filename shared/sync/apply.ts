@@ -4,8 +4,8 @@
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
  */
 
+import { planPairHashed } from "../core/hashedPlan.js";
 import { getPath } from "../core/paths.js";
-import { planPair } from "../core/planner.js";
 import { ambiguousPlan, massDeleteGuard } from "../core/planSummary.js";
 import type { Action, Link, PairPlan, Side } from "../core/types.js";
 import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
@@ -34,7 +34,12 @@ export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<v
       conflicts.push(ambiguousConflict(run, task.item.side, task.item.id, task.candidates, now));
     } else {
       try {
-        const plan = planPair(run.compiled, { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions }, { lookups });
+        const plan = planPairHashed(
+          run.compiled,
+          { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions },
+          { lookups },
+          run.deps.baselineFingerprint,
+        );
         planned.push({ task, plan });
       } catch (error) {
         run.tracker.count(task.item.side, "failed");
