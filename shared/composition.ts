@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import { createPortalTokenProvider } from "./adapters/auth/index.js";
 import { DataverseSide } from "./adapters/dataverse/index.js";
+import type { EntitySettings } from "./adapters/dataverse/read.js";
 import { createAzureCredential, tokenSourceFromCredential } from "./adapters/identity.js";
 import { createSecretSource } from "./adapters/keyvault/index.js";
 import { MeanderSide } from "./adapters/meander/index.js";
@@ -14,6 +15,7 @@ import { appRoot, loadSettings, readLocalSettings, type Settings } from "./confi
 import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
 import { createFingerprinter, type Fingerprinter, MIN_KEY_LENGTH } from "./core/fingerprint.js";
+import { inScope } from "./core/matching.js";
 import { FatalError, SettingsError } from "./errors.js";
 import { createJsonLogger } from "./logging.js";
 import type { Clock, Logger, RecordSide, SecretSource } from "./ports.js";
@@ -155,13 +157,26 @@ async function baselineFingerprinter(settings: Settings, secrets: SecretSource):
 
 /** Dataverse entity sets the configs use, with the columns each read selects. */
 function portalEntities(configs: ReadonlyMap<string, CompiledConfig>) {
-  const entities: Record<string, { idField: string; alternateKey?: string; select: string[] }> = {};
+  const entities: Record<string, EntitySettings> = {};
+  const shared = new Set<string>();
   for (const { config, portalColumns } of configs.values()) {
-    entities[config.portal.entity] = {
+    const { entity, scope, linkField } = config.portal;
+    if (entities[entity]) shared.add(entity);
+    entities[entity] = {
       idField: config.portal.idField,
       ...(config.portal.alternateKey ? { alternateKey: config.portal.alternateKey } : {}),
       select: [...new Set([...portalColumns, ...config.matchKeys.map((k) => k.portal), "modifiedon"])],
+      // Only a scoped entity gains from a narrowed feed; with two configs on one entity set the scopes differ.
+      ...(scope.length && !shared.has(entity)
+        ? {
+            delta: {
+              select: [...new Set([...scope.map((f) => f.field), ...(linkField ? [linkField] : []), "statecode", "modifiedon"])],
+              inScope: (data: Readonly<Record<string, unknown>>) => inScope(scope, data),
+            },
+          }
+        : {}),
     };
+    if (shared.has(entity)) delete (entities[entity] as { delta?: unknown }).delta;
   }
   return entities;
 }
