@@ -124,18 +124,16 @@ async function readInScope(
   options: { pageSize: number; signal?: AbortSignal },
 ): Promise<SideRecord[]> {
   const wanted = records.filter((r) => inScope(r.data)).map((r) => r.id);
-  if (wanted.length === 0) return [...records];
-  const full = new Map(
-    (
-      await readWhere(client, collection, entity, entity.idField, wanted, { pageSize: options.pageSize, ...(options.signal ? { signal: options.signal } : {}) })
-    ).map((r) => [r.id.toLowerCase(), r]),
-  );
+  const read = wanted.length
+    ? await readWhere(client, collection, entity, entity.idField, wanted, { pageSize: options.pageSize, ...(options.signal ? { signal: options.signal } : {}) })
+    : [];
+  const full = new Map(read.map((r) => [r.id.toLowerCase(), r]));
   const out: SideRecord[] = [];
   for (const r of records) {
     if (!inScope(r.data)) out.push(r);
     else {
-      const read = full.get(r.id.toLowerCase());
-      if (read) out.push(read);
+      const record = full.get(r.id.toLowerCase());
+      if (record) out.push(record);
     }
   }
   return out;
