@@ -48,6 +48,12 @@ export const DV = {
   tooManyConcurrent: "0x80072326",
   unauthorized: "0x80072560",
   serverError: "0x80040216",
+  /** IsvAborted: a plug-in threw InvalidPluginExecutionException. */
+  pluginAborted: "0x80040265",
+  /** DuplicateRecordsFound: a duplicate-detection rule matched. */
+  duplicateDetected: "0x80040333",
+  /** State code or status code is invalid (a status reason that does not belong to the state). */
+  invalidState: "0x80048408",
 } as const;
 
 const ODATA_HEADERS = { "OData-Version": "4.0" };

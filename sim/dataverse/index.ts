@@ -13,12 +13,17 @@ import { executeBatch } from "./batch.js";
 import { copyCounters, type DataverseCounters, emptyCounters } from "./counters.js";
 import { DV, dvError, parseQuery, SimError, type SimRequest, type SimResponse } from "./http.js";
 import { Vault } from "./keyvault.js";
+import type { PluginRule, RecordFault } from "./plugins.js";
 import { type Fault, Faults, faultResponse, type Limits, Protection } from "./protection.js";
-import { DEFAULT_ENTITIES, type EntityConfig, type Row, Store } from "./store.js";
+import { defaultTables, type KeyIndexStatus, type TableDef } from "./schema.js";
+import { type Row, Store } from "./store.js";
 import { handleOperation, type WebApiContext, whoAmI } from "./webapi.js";
 
 export type { DataverseCounters, RequestKind } from "./counters.js";
+export type { PluginRule, RecordFault } from "./plugins.js";
 export type { Fault, Limits } from "./protection.js";
+export type { AttributeDef, KeyIndexStatus, OptionDef, TableDef } from "./schema.js";
+export { defaultTables } from "./schema.js";
 
 export interface DataverseSimOptions {
   /** 0 / undefined: a free port on 127.0.0.1. */
@@ -27,8 +32,8 @@ export interface DataverseSimOptions {
   tenantId?: string;
   /** Accepted client credentials. */
   clients?: { clientId: string; clientSecret: string }[];
-  /** Tables by entity set name. Default: contacts and hlf_likepersonactivities, alternate key hlf_meanderid. */
-  entities?: Record<string, { idField: string; alternateKeys?: string[] }>;
+  /** Tables with their metadata. Default: defaultTables() (contacts and hlf_likepersonactivities, alternate key hlf_meanderid). */
+  tables?: TableDef[];
   /** Server cap on page size; default 5000. */
   maxPageSize?: number;
   /** Cost of each request, and of each record operation (inside a $batch too). */
@@ -69,6 +74,17 @@ export interface DataverseSim {
     failNext(count: number, fault: Fault): void;
     clear(): void;
   };
+  /** What runs inside Dataverse on a write: plug-ins rewriting a column, records that always fail. */
+  readonly plugins: {
+    add(rule: PluginRule): void;
+    failRecords(fault: RecordFault): void;
+    clear(): void;
+  };
+  /** The live metadata: an alternate key's index status, change tracking. */
+  readonly metadata: {
+    setKeyStatus(entitySet: string, status: KeyIndexStatus): void;
+    setChangeTracking(entitySet: string, enabled: boolean): void;
+  };
   counters(): DataverseCounters;
   resetCounters(): void;
   setSecret(name: string, value: string): void;
@@ -96,8 +112,7 @@ function send(res: ServerResponse, response: SimResponse): void {
 
 export async function startDataverseSim(options: DataverseSimOptions): Promise<DataverseSim> {
   const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
-  const entities: Record<string, EntityConfig> = options.entities ?? { ...DEFAULT_ENTITIES };
-  const store = new Store(entities, options.deltaTokenLifetimeMs);
+  const store = new Store(options.tables ?? defaultTables(), options.deltaTokenLifetimeMs);
   let counters = emptyCounters();
   const protection = new Protection(options.limits ?? false, () => counters);
   const faults = new Faults();
@@ -265,6 +280,19 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     faults: {
       failNext: (count, fault) => faults.failNext(count, fault),
       clear: () => faults.clear(),
+    },
+    plugins: {
+      add: (rule) => store.pipeline.addPlugin(rule),
+      failRecords: (fault) => store.pipeline.addRecordFault(fault),
+      clear: () => store.pipeline.clear(),
+    },
+    metadata: {
+      setKeyStatus: (entitySet, status) => {
+        for (const key of store.definition(entitySet).keys) key.status = status;
+      },
+      setChangeTracking: (entitySet, enabled) => {
+        store.definition(entitySet).changeTrackingEnabled = enabled;
+      },
     },
     counters: () => copyCounters(counters),
     resetCounters: () => {

@@ -2,22 +2,15 @@
  * The simulator's tables: rows with a row version (one counter for the whole
  * organisation, like SQL rowversion), alternate-key indexes, a deletion log and the
  * delta tokens issued for change tracking. Change sets write through a journal so a
- * failing operation can roll its change set back.
+ * failing operation can roll its change set back. Tables are described by their
+ * metadata (schema.ts); writes pass the state rules and the plug-in pipeline.
  */
 import { randomUUID } from "node:crypto";
 import { DV, SimError } from "./http.js";
+import { WritePipeline } from "./plugins.js";
+import { attributeOf, type TableDef } from "./schema.js";
 
 export type Row = Record<string, unknown>;
-
-export interface EntityConfig {
-  readonly idField: string;
-  readonly alternateKeys?: readonly string[];
-}
-
-export const DEFAULT_ENTITIES: Readonly<Record<string, EntityConfig>> = {
-  contacts: { idField: "contactid", alternateKeys: ["hlf_meanderid"] },
-  hlf_likepersonactivities: { idField: "hlf_likepersonactivityid", alternateKeys: ["hlf_meanderid"] },
-};
 
 /** Columns the platform maintains; values sent for them are ignored. */
 const SYSTEM_COLUMNS = new Set(["versionnumber", "createdon", "modifiedon"]);
@@ -25,9 +18,17 @@ const SYSTEM_COLUMNS = new Set(["versionnumber", "createdon", "modifiedon"]);
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (value: string): boolean => GUID_RE.test(value);
 
+/**
+ * Dataverse stores date and time values to the second: `modifiedon` never carries
+ * milliseconds, so two writes in one second share a `modifiedon` (the row version still
+ * tells them apart). https://learn.microsoft.com/en-us/power-apps/developer/data-platform/behavior-format-date-time-attribute
+ */
+export const secondStamp = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+
 interface Table {
   readonly name: string;
-  readonly config: EntityConfig;
+  readonly def: TableDef;
+  readonly idField: string;
   readonly rows: Map<string, Row>;
   /** alternate key column -> lower-cased value -> id */
   readonly keys: Map<string, Map<string, string>>;
@@ -61,15 +62,26 @@ export class Store {
   private version = 1000;
   private tokens = new Map<string, DeltaToken>();
 
+  readonly pipeline = new WritePipeline();
+
   constructor(
-    entities: Readonly<Record<string, EntityConfig>>,
+    tables: readonly TableDef[],
     private readonly deltaTokenLifetimeMs?: number,
   ) {
-    for (const [name, config] of Object.entries(entities)) {
+    for (const def of tables) {
       const keys = new Map<string, Map<string, string>>();
-      for (const key of config.alternateKeys ?? []) keys.set(key, new Map());
-      this.tables.set(name, { name, config, rows: new Map(), keys, deleted: new Map() });
+      for (const key of def.keys) for (const column of key.attributes) keys.set(column, new Map());
+      this.tables.set(def.entitySetName, { name: def.entitySetName, def, idField: def.primaryIdAttribute, rows: new Map(), keys, deleted: new Map() });
     }
+  }
+
+  /** The table's metadata (live: key status and change tracking can be changed by tests). */
+  definition(entitySet: string): TableDef {
+    return this.table(entitySet).def;
+  }
+
+  definitions(): TableDef[] {
+    return [...this.tables.values()].map((t) => t.def);
   }
 
   get currentVersion(): number {
@@ -87,7 +99,7 @@ export class Store {
   }
 
   idField(entitySet: string): string {
-    return this.table(entitySet).config.idField;
+    return this.table(entitySet).idField;
   }
 
   get(entitySet: string, id: string): Row | undefined {
@@ -192,7 +204,7 @@ export class Store {
     const result: Row = {};
     for (const [name, value] of Object.entries(values)) {
       const column = name.toLowerCase();
-      if (SYSTEM_COLUMNS.has(column) || column === table.config.idField) continue;
+      if (SYSTEM_COLUMNS.has(column) || column === table.idField) continue;
       result[column] = value;
     }
     return result;
@@ -202,14 +214,17 @@ export class Store {
   insert(entitySet: string, values: Readonly<Record<string, unknown>>, id?: string, journal?: Journal): WriteResult {
     const now = new Date();
     const table = this.table(entitySet);
-    const idField = table.config.idField;
+    const idField = table.idField;
     const given = id ?? (typeof values[idField] === "string" ? (values[idField] as string) : undefined);
     if (given !== undefined && !isGuid(given)) throw new SimError(400, DV.badRequest, `The value of ${idField} is not a valid GUID.`);
     const rowId = (given ?? randomUUID()).toLowerCase();
     if (table.rows.has(rowId)) throw new SimError(412, DV.duplicateKey, "A record with matching key values already exists.");
-    const stamp = now.toISOString();
-    const row: Row = { ...this.cleanColumns(table, values), [idField]: rowId, createdon: stamp, modifiedon: stamp, versionnumber: this.nextVersion() };
-    this.checkKeys(table, rowId, row);
+    const stamp = secondStamp(now);
+    const clean = this.cleanColumns(table, values);
+    const state = withState(table.def, undefined, clean);
+    const candidate = this.pipeline.apply(entitySet, { ...clean, ...state, [idField]: rowId }, new Set(Object.keys(clean)));
+    this.checkKeys(table, rowId, candidate);
+    const row: Row = { ...candidate, createdon: stamp, modifiedon: stamp, versionnumber: this.nextVersion() };
     journal?.undo.push(this.restore(table, rowId));
     this.put(table, rowId, row);
     table.deleted.delete(rowId);
@@ -223,9 +238,10 @@ export class Store {
     const previous = table.rows.get(rowId);
     if (!previous) throw notFound(entitySet, rowId);
     const clean = this.cleanColumns(table, patch);
-    const changed = Object.entries(clean).some(([column, value]) => !sameValue(previous[column], value));
-    const row: Row = { ...previous, ...clean, modifiedon: now.toISOString(), versionnumber: this.nextVersion() };
-    this.checkKeys(table, rowId, row);
+    const candidate = this.pipeline.apply(entitySet, { ...previous, ...clean, ...withState(table.def, previous, clean) }, new Set(Object.keys(clean)));
+    const changed = Object.entries(candidate).some(([column, value]) => !sameValue(previous[column], value));
+    this.checkKeys(table, rowId, candidate);
+    const row: Row = { ...candidate, modifiedon: secondStamp(now), versionnumber: this.nextVersion() };
     journal?.undo.push(this.restore(table, rowId));
     this.put(table, rowId, row);
     return { id: rowId, row, created: false, changed };
@@ -240,18 +256,55 @@ export class Store {
     table.deleted.set(rowId, this.nextVersion());
   }
 
+  /**
+   * The Merge action: the target takes `updateContent`, records that looked up the
+   * subordinate look up the target, and the subordinate is deactivated with `merged`
+   * true and `masterid` naming the target. Each of these is a tracked change.
+   * https://learn.microsoft.com/en-us/power-apps/developer/data-platform/webapi/reference/merge
+   */
+  merge(entitySet: string, targetId: string, subordinateId: string, updateContent: Row, journal?: Journal): void {
+    const table = this.table(entitySet);
+    const def = table.def;
+    if (!attributeOf(def, "merged") || !attributeOf(def, "masterid")) {
+      throw new SimError(400, DV.badRequest, `Merge is not supported for entity ${def.logicalName}.`);
+    }
+    const target = targetId.toLowerCase();
+    const subordinate = subordinateId.toLowerCase();
+    if (!table.rows.has(target)) throw notFound(entitySet, target);
+    const sub = table.rows.get(subordinate);
+    if (!sub) throw notFound(entitySet, subordinate);
+    if (target === subordinate) throw new SimError(400, DV.badRequest, "The target and the subordinate of a merge must be different records.");
+    if (sub.merged === true) throw new SimError(400, DV.badRequest, "The subordinate record has already been merged.");
+    this.update(entitySet, target, updateContent, journal);
+    for (const other of this.tables.values()) {
+      for (const lookup of other.def.attributes) {
+        if (lookup.type !== "Lookup" || !lookup.targets?.includes(def.logicalName) || lookup.readOnly) continue;
+        const column = `_${lookup.logicalName}_value`;
+        for (const [id, row] of other.rows) if (row[column] === subordinate) this.update(other.name, id, { [column]: target }, journal);
+      }
+    }
+    this.update(entitySet, subordinate, { statecode: 1, statuscode: 2, merged: true, _masterid_value: target }, journal);
+  }
+
   /** Bulk load without change-tracking noise: rows get versions below every later token. */
   seed(entitySet: string, rows: readonly Row[]): void {
-    const now = new Date().toISOString();
+    const now = secondStamp(new Date());
     const table = this.table(entitySet);
-    const idField = table.config.idField;
+    const idField = table.idField;
     for (const given of rows) {
       // Logical names are lower case in Dataverse; queries and writes compare them so.
       const values = Object.fromEntries(Object.entries(given).map(([name, value]) => [name.toLowerCase(), value]));
       const id = values[idField];
       if (id !== undefined && (typeof id !== "string" || !isGuid(id))) throw new SimError(400, DV.badRequest, `Seed row: ${idField} is not a GUID.`);
       const rowId = (typeof id === "string" ? id : randomUUID()).toLowerCase();
-      const row: Row = { createdon: now, modifiedon: now, ...values, [idField]: rowId, versionnumber: this.nextVersion() };
+      const row: Row = {
+        createdon: now,
+        modifiedon: now,
+        ...withState(table.def, undefined, values),
+        ...values,
+        [idField]: rowId,
+        versionnumber: this.nextVersion(),
+      };
       this.checkKeys(table, rowId, row);
       this.put(table, rowId, row);
     }
@@ -266,4 +319,34 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if ((a === undefined || a === null) && (b === undefined || b === null)) return true;
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The state pair after a write. A record starts Active with the default status; a state
+ * alone gets that state's default status; a status alone must belong to the current state;
+ * a pair must match. Anything else is Dataverse's "State code or status code is invalid".
+ * https://learn.microsoft.com/en-us/dynamics365/customer-engagement/developer/define-custom-state-model-transitions
+ */
+function withState(def: TableDef, previous: Row | undefined, values: Row): Row {
+  const state = attributeOf(def, "statecode");
+  const status = attributeOf(def, "statuscode");
+  if (!state?.options || !status?.options) return {};
+  const givenState = values.statecode;
+  const givenStatus = values.statuscode;
+  const stateValue = givenState ?? previous?.statecode ?? 0;
+  const stateOption = state.options.find((o) => o.value === stateValue);
+  if (!stateOption) throw new SimError(400, DV.invalidState, `${String(stateValue)} is not a valid state code on ${def.logicalName}.`);
+  if (givenStatus === undefined || givenStatus === null) {
+    if (givenState === undefined && previous) return {};
+    return { statecode: stateOption.value, statuscode: stateOption.defaultStatus };
+  }
+  const statusOption = status.options.find((o) => o.value === givenStatus);
+  if (!statusOption || statusOption.state !== stateOption.value) {
+    throw new SimError(
+      400,
+      DV.invalidState,
+      `${String(givenStatus)} is not a valid status code for state code ${def.schemaName}State.${stateOption.label} on ${def.logicalName}.`,
+    );
+  }
+  return { statecode: stateOption.value, statuscode: statusOption.value };
 }

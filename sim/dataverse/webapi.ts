@@ -126,7 +126,39 @@ function checkIfMatch(request: SimRequest, row: Row): void {
   }
 }
 
+/** `{ "@odata.type": "Microsoft.Dynamics.CRM.contact", "contactid": "..." }` -> entity set and id. */
+function entityReference(ctx: WebApiContext, value: unknown, name: string): { entitySet: string; id: string } {
+  const ref = value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+  const type = typeof ref?.["@odata.type"] === "string" ? (ref["@odata.type"] as string).replace(/^#?Microsoft\.Dynamics\.CRM\./, "") : undefined;
+  const def = ctx.store.definitions().find((d) => d.logicalName === type);
+  const id = def ? ref?.[def.primaryIdAttribute] : undefined;
+  if (!def || typeof id !== "string" || !isGuid(id)) {
+    throw new SimError(400, DV.badRequest, `The ${name} parameter must be an entity reference with @odata.type and its primary key.`);
+  }
+  return { entitySet: def.entitySetName, id };
+}
+
+/** `POST Merge` (unbound action): https://learn.microsoft.com/en-us/power-apps/developer/data-platform/webapi/reference/merge */
+function merge(ctx: WebApiContext, request: SimRequest, options: OperationOptions): OperationResult {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(request.body || "{}") as Record<string, unknown>;
+  } catch {
+    throw new SimError(400, DV.badRequest, "The request body is not valid JSON.");
+  }
+  const target = entityReference(ctx, body.Target, "Target");
+  const subordinate = entityReference(ctx, body.Subordinate, "Subordinate");
+  if (target.entitySet !== subordinate.entitySet) throw new SimError(400, DV.badRequest, "Merge needs two records of the same table.");
+  const content = body.UpdateContent && typeof body.UpdateContent === "object" ? (body.UpdateContent as Record<string, unknown>) : {};
+  const updates = Object.fromEntries(Object.entries(content).filter(([name]) => !name.includes("@")));
+  count(ctx, "update");
+  ctx.store.merge(target.entitySet, target.id, subordinate.id, updates, options.journal);
+  ctx.counters.recordsWritten += 2;
+  return { response: emptyResponse(204) };
+}
+
 async function execute(ctx: WebApiContext, request: SimRequest, options: OperationOptions): Promise<OperationResult> {
+  if (request.path === "Merge" && request.method.toUpperCase() === "POST") return merge(ctx, request, options);
   const target = parseTarget(ctx, request.path, options.contentIds);
   const { entitySet } = target;
   const store = ctx.store;

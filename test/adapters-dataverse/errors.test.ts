@@ -29,6 +29,24 @@ describe("mapDataverseError", () => {
     expect(mapped.status).toBe(status);
   });
 
+  it.each([
+    [500, "0x80040265", RecordError, "PLUGIN_ERROR"],
+    [500, "0x80040333", RecordError, "DUPLICATE_DETECTED"],
+    [400, "0x80048408", RecordError, "INVALID_STATE"],
+    [500, "0x80040216", TransientError, "HTTP_500"],
+    [503, "0x80040265", RecordError, "PLUGIN_ERROR"],
+    [412, "0x80040237", RecordError, "PRECONDITION_FAILED"],
+    [429, "0x80072322", TransientError, "THROTTLED"],
+  ] as const)("status %i with Dataverse code %s is %s %s (a record-level failure never retried as transient)", (status, dvCode, type, code) => {
+    // Top-level responses carry `code`; batch parts carry `error.code`: both are read.
+    for (const extra of [{ code: dvCode }, { error: { code: dvCode, message: "m" } }]) {
+      const mapped = mapDataverseError(libraryError(status, extra), "update contacts 1");
+      expect(mapped).toBeInstanceOf(type);
+      expect(mapped.code).toBe(code);
+      expect(mapped.status).toBe(status);
+    }
+  });
+
   it("keeps Retry-After (seconds) of 429 and 503, and Dataverse's code in the message only", () => {
     const throttled = mapDataverseError(libraryError(429, { code: "0x80072322", headers: { "retry-after": "3" } }), "batch");
     expect(throttled.retryAfterMs).toBe(3000);

@@ -41,6 +41,20 @@ export function dataverseCode(error: unknown): string | undefined {
   return typeof code === "string" && code !== "" ? code : undefined;
 }
 
+/**
+ * Failures that belong to one record, whatever the status says: Dataverse answers a
+ * plug-in abort (IsvAborted) and a duplicate-detection match with 500, and the same
+ * write fails again however often it is retried. They go to the retry ledger; one bad
+ * record never stops a run.
+ * https://learn.microsoft.com/power-apps/developer/data-platform/best-practices/business-logic/use-invalidpluginexecutionexception-plugin-workflow-activities
+ * https://learn.microsoft.com/en-us/power-apps/developer/data-platform/webapi/manage-duplicate-detection-create-update
+ */
+export const RECORD_LEVEL_CODES: Readonly<Record<string, string>> = {
+  "0x80040265": "PLUGIN_ERROR",
+  "0x80040333": "DUPLICATE_DETECTED",
+  "0x80048408": "INVALID_STATE",
+};
+
 const STATUS_CODES: Readonly<Record<number, string>> = {
   400: "BAD_REQUEST",
   401: "UNAUTHORIZED",
@@ -72,6 +86,8 @@ export function mapDataverseError(error: unknown, context: string): SyncError {
   const dvCode = dataverseCode(error);
   const code = STATUS_CODES[status] ?? `HTTP_${status}`;
   const message = `${context}: Dataverse answered ${status}${dvCode ? ` (${dvCode})` : ""}`;
+  const recordCode = dvCode ? RECORD_LEVEL_CODES[dvCode.toLowerCase()] : undefined;
+  if (recordCode) return new RecordError(recordCode, message, { status, cause: error });
   const retryAfterMs = parseRetryAfter(header(e?.headers, "retry-after"));
   if (status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)) {
     return new TransientError(code, message, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), cause: error });
