@@ -12,6 +12,7 @@ import { type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, WriteOutcome } from "../ports.js";
 import { ambiguousConflict, conflictsOf } from "./conflicts.js";
 import { pause, type RunContext } from "./context.js";
+import { linkBackOf, writeLinkBacks } from "./linkBack.js";
 import type { PairOf, PairTask } from "./unit.js";
 import { nextLinkOf, type Planned, writeAll } from "./writes.js";
 
@@ -66,25 +67,39 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
   await ctx.deletes.check(planned.map((p) => p.plan));
   await ctx.lease.ensureLease();
   const outcomes = await writeAll(ctx, planned);
-  const written = [...outcomes.values()].filter((o) => o.ok).length;
+  const resultsOf = (i: number, plan: PairPlan) => plan.actions.map((_, j) => outcomes.get(`${i}.${j}`)!);
   await pause(ctx, "after-writes");
+  const backs = planned.flatMap(({ task, plan }, i) => linkBackOf(ctx, i, task, plan, resultsOf(i, plan)) ?? []);
+  const backOutcomes = await writeLinkBacks(ctx, backs);
+  if (backs.length > 0) await pause(ctx, "after-link-back");
+  const written = [...outcomes.values(), ...backOutcomes.values()].filter((o) => o.ok).length;
 
   const putLinks: Link[] = [];
   const dropLinks: Pick<Link, "meanderId" | "portalId">[] = [];
   const recovered: { side: Side; recordId: string }[] = [];
   for (const [i, { task, plan }] of planned.entries()) {
-    const results = plan.actions.map((_, j) => outcomes.get(`${i}.${j}`)!);
+    const results = resultsOf(i, plan);
     const failed = results.find((r) => !r.ok);
     countActions(ctx, task, plan, results);
+    claimCreated(ctx, task, plan, results);
     if (failed && !failed.ok) {
       unavailable ??= failPair(ctx, task, plan.actions[results.indexOf(failed)]?.side ?? "portal", failed.error);
       continue;
+    }
+    const back = backs.find((b) => b.pair === i);
+    const backOutcome = backOutcomes.get(i);
+    if (back && backOutcome) {
+      tracker.count(back.side, backOutcome.ok ? "updated" : "failed");
+      if (!backOutcome.ok) {
+        unavailable ??= failPair(ctx, task, back.side, backOutcome.error);
+        continue;
+      }
     }
     if (ctx.ledger.recover(task.item.side, task.item.id)) {
       recovered.push({ side: task.item.side, recordId: task.item.id });
       tracker.ledgerRecovered(1);
     }
-    const next = nextLinkOf(task, plan, results);
+    const next = withVersion(nextLinkOf(task, plan, results), back?.side, backOutcome);
     if (next === null && task.link) dropLinks.push(task.link);
     else if (next) putLinks.push(next);
     const update = conflictsOf(decisions, ctx.configId, task, plan, now);
@@ -140,6 +155,20 @@ function countActions(ctx: RunContext, task: PairOf, plan: PairPlan, results: re
     tracker.conflictResolved();
     ctx.decisions.settle(task.item, task.link);
   }
+}
+
+/** A created record is this run's partner of its source: when it comes back unlinked (a failed link-back), it couples to it again. */
+function claimCreated(ctx: RunContext, task: PairOf, plan: PairPlan, results: readonly WriteOutcome[]): void {
+  plan.actions.forEach((action, j) => {
+    const result = results[j];
+    if (action.kind === "create" && result?.ok) ctx.claims.couple(task.item, { side: action.side, id: result.id });
+  });
+}
+
+/** The link keeps the version the link-back answered, so the write is recognised as the run's own when it comes back. */
+function withVersion(link: Link | null | undefined, side: Side | undefined, outcome: WriteOutcome | undefined): Link | null | undefined {
+  if (!link || !side || !outcome?.ok || !outcome.version) return link;
+  return { ...link, [side === "meander" ? "meanderVersion" : "portalVersion"]: outcome.version };
 }
 
 /**

@@ -31,8 +31,17 @@ export class LinkCache {
    * reads cost one per record (on a first run, one request in all).
    */
   async preload(): Promise<void> {
+    if (this.complete) return;
     for await (const link of this.state.listLinks(this.configId)) this.remember(link);
     this.complete = true;
+  }
+
+  /** Every link of the config; preloads them first. */
+  async all(): Promise<Link[]> {
+    await this.preload();
+    const links = new Map<string, Link>();
+    for (const link of this.links.values()) if (link) links.set(`${link.meanderId}|${link.portalId}`, link);
+    return [...links.values()];
   }
 
   get(side: Side, id: string): Link | undefined {

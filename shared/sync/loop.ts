@@ -36,6 +36,7 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
     if (page.final) cursor = page.cursor;
   }
   set.full = fullResync;
+  if (fullResync) await vanished(ctx, set);
   const extra = await readByIds(
     ctx,
     side,
@@ -46,6 +47,18 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
   ctx.feeds.setHeld(set);
   await pause(ctx, "after-read-held");
   return { cursor, fullResync };
+}
+
+/**
+ * A full read of the held side (a first run that did not finish, an expired change token) has
+ * no tombstones: a linked record it did not return was deleted since the last cursor. Without
+ * this, its link would stay, pointing at nothing, found by the property tests in test/engine.
+ */
+async function vanished(ctx: RunContext, set: ChangeSet): Promise<void> {
+  for (const link of await ctx.links.all()) {
+    const id = set.side === "meander" ? link.meanderId : link.portalId;
+    if (!set.has(id)) set.addDeleted(id);
+  }
 }
 
 /** Steps 2b–7 for the streamed side, page by page, checkpointing after each page. */
