@@ -4,8 +4,9 @@
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
  * Returns what it did; the run record hears of it through the tracker only.
  */
-import { getPath } from "../core/paths.js";
+
 import { planPairHashed } from "../core/hashedPlan.js";
+import { getPath } from "../core/paths.js";
 import { ambiguousPlan } from "../core/planSummary.js";
 import type { Link, PairPlan, Side } from "../core/types.js";
 import { type SyncErrorInfo, toErrorInfo } from "../errors.js";

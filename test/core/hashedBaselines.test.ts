@@ -14,7 +14,7 @@ import { planPair } from "../../shared/core/planner.js";
 import type { PairInput } from "../../shared/core/planTypes.js";
 import type { Canonical, FieldConflict, Link, PairPlan, Side, SideRecord, SideView } from "../../shared/core/types.js";
 import { baselineOf, likepersons, meanderData, type Person, portalData } from "./fixtures.js";
-import { apply, nextInput, type World } from "./model.js";
+import { apply, nextInput, type World } from "./pairModel.js";
 
 const RUNS = { numRuns: 1000 };
 const fingerprint = createFingerprinter("test-only-baseline-key-0123456789abcdef");
