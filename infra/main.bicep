@@ -1,6 +1,6 @@
 // The sync service in Azure: a Flex Consumption Function App (Node 22) that reaches
 // storage, Key Vault and Application Insights with one user-assigned managed identity.
-// No keys and no connection strings with keys anywhere (DESIGN §2, §9).
+// No keys and no connection strings with keys anywhere (docs/architecture.md, "Settings and secrets").
 targetScope = 'subscription'
 
 @minLength(1)

@@ -1,5 +1,5 @@
 /**
- * App settings (DESIGN §9): read once, validated with zod, failing at start-up with
+ * App settings (README, "Settings"): read once, validated with zod, failing at start-up with
  * the setting's name and never its value (a value may be a secret or a connection string).
  */
 import { existsSync, readFileSync } from "node:fs";
