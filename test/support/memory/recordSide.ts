@@ -204,7 +204,10 @@ export class MemorySide implements RecordSide {
 
   private table(entity: string): Map<string, Stored> {
     let table = this.tables.get(entity);
-    if (!table) this.tables.set(entity, (table = new Map()));
+    if (!table) {
+      table = new Map();
+      this.tables.set(entity, table);
+    }
     return table;
   }
 }

@@ -85,7 +85,10 @@ export class MemoryStateStore implements StateStore {
 
   private rows<T>(tables: Map<string, Map<string, T>>, configId: string): Map<string, T> {
     let rows = tables.get(configId);
-    if (!rows) tables.set(configId, (rows = new Map()));
+    if (!rows) {
+      rows = new Map();
+      tables.set(configId, rows);
+    }
     return rows;
   }
 }
