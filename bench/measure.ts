@@ -9,6 +9,7 @@ import { loadSettings } from "../shared/config/settings.js";
 import type { SideCounts, SyncResult } from "../shared/core/types.js";
 import { createJsonLogger } from "../shared/logging.js";
 import { CONFIG_ID } from "./params.js";
+import { countPortalReads, type PrivacyFigures, personalDataAtRest } from "./privacy.js";
 
 export interface TableOps {
   readonly reads: number;
@@ -16,6 +17,9 @@ export interface TableOps {
   readonly queries: number;
   readonly transactions: number;
   readonly entitiesInTransactions: number;
+  /** Entities written (single writes and in transactions), and their JSON bytes. */
+  readonly entitiesWritten: number;
+  readonly bytesWritten: number;
   /** Requests: reads + writes + queries (pages) + transactions. */
   readonly total: number;
 }
@@ -39,6 +43,7 @@ export interface RunMeasurement {
    * time goes. Ports overlap (both sides are written at once), so these do not add up to it.
    */
   readonly busyMs: Readonly<Record<string, number>>;
+  readonly privacy: PrivacyFigures;
 }
 
 /** Wraps the service's ports in place to time them; the run itself is untouched. */
@@ -106,6 +111,7 @@ export async function measureRun(env: Record<string, string>, progress?: (line: 
   });
   const service = await createService(loadSettings(env), { logger });
   const busyMs = timePorts(service);
+  const portalReads = countPortalReads(service);
   const before = { ...service.tables.counters };
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -120,6 +126,8 @@ export async function measureRun(env: Record<string, string>, progress?: (line: 
     queries: diff("queries"),
     transactions: diff("transactions"),
     entitiesInTransactions: diff("entitiesInTransactions"),
+    entitiesWritten: diff("entitiesInTransactions") + diff("writes"),
+    bytesWritten: diff("bytesWritten"),
     total: diff("reads") + diff("writes") + diff("queries") + diff("transactions"),
   };
   return {
@@ -135,6 +143,11 @@ export async function measureRun(env: Record<string, string>, progress?: (line: 
     notes: result.notes,
     warnings,
     busyMs,
+    privacy: {
+      portalRowsRead: portalReads.rows,
+      portalPersonalCellsRead: portalReads.cells,
+      ...(await personalDataAtRest(env.AzureWebJobsStorage ?? "", service)),
+    },
   };
 }
 
@@ -160,5 +173,11 @@ export function combine(a: RunMeasurement, b: RunMeasurement): RunMeasurement {
     notes: [...a.notes, ...b.notes],
     warnings,
     busyMs: add(a.busyMs, b.busyMs),
+    privacy: {
+      ...add(a.privacy, b.privacy),
+      personalCellsAtRest: b.privacy.personalCellsAtRest,
+      personalCellsInOpenReviews: b.privacy.personalCellsInOpenReviews,
+      linkEntities: b.privacy.linkEntities,
+    },
   };
 }

@@ -29,6 +29,9 @@ param dataverseAuthorityHost string = 'https://login.microsoftonline.com'
 @description('Name of the Key Vault secret that holds the Dataverse client secret (set it after the first deployment)')
 param dataverseClientSecretName string = 'dataverse-client-secret'
 
+@description('Name of the Key Vault secret that holds the key of the links\' baseline fingerprints (set it once after the first deployment, never change it)')
+param syncBaselineKeyName string = 'sync-baseline-key'
+
 @description('Base URL of Meander\'s sync contract')
 param meanderApiUrl string
 
@@ -154,6 +157,7 @@ module functionApp 'modules/functionapp.bicep' = {
       DATAVERSE_AUTHORITY_HOST: dataverseAuthorityHost
       KEY_VAULT_URL: keyVault.outputs.uri
       DATAVERSE_CLIENT_SECRET_NAME: dataverseClientSecretName
+      SYNC_BASELINE_KEY_NAME: syncBaselineKeyName
       MEANDER_API_URL: meanderApiUrl
       MEANDER_API_SCOPE: meanderApiScope
       MEANDER_RECORD_URL: meanderRecordUrl

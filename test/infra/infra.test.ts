@@ -37,6 +37,7 @@ function objectKeys(text: string, marker: string): string[] {
 /** Settings the code reads that infra does not provision, with the reason. */
 const NOT_IN_AZURE: Record<string, string> = {
   DATAVERSE_CLIENT_SECRET: "local only: in Azure the secret is in Key Vault",
+  SYNC_BASELINE_KEY: "local only: in Azure the key is in Key Vault",
   AzureWebJobsStorage: "a connection string: in Azure the host uses AzureWebJobsStorage__* with the identity",
   WEBSITE_AUTH_ENABLED: "set by App Service when authentication is turned on",
 };
