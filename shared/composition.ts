@@ -14,16 +14,11 @@ import { createAdminQueries } from "./adminQueries.js";
 import { appRoot, loadSettings, readLocalSettings, type Settings } from "./config/settings.js";
 import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
-<<<<<<< HEAD
-import { createProcessLogger } from "./logging.js";
-import type { Clock, Logger, RecordSide } from "./ports.js";
-=======
 import { createFingerprinter, type Fingerprinter, MIN_KEY_LENGTH } from "./core/fingerprint.js";
 import { inScope } from "./core/matching.js";
 import { FatalError, SettingsError } from "./errors.js";
-import { createJsonLogger } from "./logging.js";
+import { createProcessLogger } from "./logging.js";
 import type { Clock, Logger, RecordSide, SecretSource } from "./ports.js";
->>>>>>> privacy
 import type { ResilienceEvents } from "./resilience.js";
 import type { AdminService } from "./service.js";
 import type { EngineDeps } from "./sync/deps.js";

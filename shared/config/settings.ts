@@ -64,13 +64,9 @@ export interface Settings {
     readonly clientSecret?: string;
   };
   readonly keyVaultUrl?: string;
-<<<<<<< HEAD
-  readonly meander: { readonly url: string; readonly scope: string; readonly recordUrl?: string };
-=======
   /** The key of the baseline fingerprints (shared/core/fingerprint.ts): a Key Vault secret's name, or locally the key itself. */
   readonly baselineKey: { readonly secretName: string; readonly value?: string };
-  readonly meander: { readonly url: string; readonly scope: string };
->>>>>>> privacy
+  readonly meander: { readonly url: string; readonly scope: string; readonly recordUrl?: string };
   readonly tables: TablesSettings;
   /** The user-assigned managed identity; undefined: the default credential chain decides. */
   readonly managedIdentityClientId?: string;
@@ -276,12 +272,8 @@ export function loadSettings(env: Env): Settings {
       ...(s.DATAVERSE_CLIENT_SECRET ? { clientSecret: s.DATAVERSE_CLIENT_SECRET } : {}),
     },
     ...(s.KEY_VAULT_URL ? { keyVaultUrl: s.KEY_VAULT_URL } : {}),
-<<<<<<< HEAD
-    meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE, ...(s.MEANDER_RECORD_URL ? { recordUrl: s.MEANDER_RECORD_URL } : {}) },
-=======
     baselineKey: { secretName: s.SYNC_BASELINE_KEY_NAME, ...(s.SYNC_BASELINE_KEY ? { value: s.SYNC_BASELINE_KEY } : {}) },
-    meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE },
->>>>>>> privacy
+    meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE, ...(s.MEANDER_RECORD_URL ? { recordUrl: s.MEANDER_RECORD_URL } : {}) },
     tables: s.SYNC_TABLES_URL ? { kind: "endpoint", url: s.SYNC_TABLES_URL } : { kind: "connectionString", connectionString: s.AzureWebJobsStorage ?? "" },
     ...(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {}),
     schedule: s.SYNC_SCHEDULE,

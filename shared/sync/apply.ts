@@ -7,12 +7,7 @@
 
 import { planPairHashed } from "../core/hashedPlan.js";
 import { getPath } from "../core/paths.js";
-<<<<<<< HEAD
-import { planPair } from "../core/planner.js";
 import { ambiguousPlan, confirmMatchPlan } from "../core/planSummary.js";
-=======
-import { ambiguousPlan } from "../core/planSummary.js";
->>>>>>> privacy
 import type { Link, PairPlan, Side } from "../core/types.js";
 import { type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, WriteOutcome } from "../ports.js";
@@ -48,8 +43,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
       conflicts.push(record);
     } else {
       try {
-<<<<<<< HEAD
-        const plan = planPair(
+        const plan = planPairHashed(
           ctx.compiled,
           {
             link: task.link,
@@ -59,13 +53,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
             ...(task.forceCreate ? { forceCreate: true } : {}),
           },
           { lookups },
-=======
-        const plan = planPairHashed(
-          ctx.compiled,
-          { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions },
-          { lookups },
           ctx.deps.baselineFingerprint,
->>>>>>> privacy
         );
         planned.push({ task, plan });
       } catch (error) {

@@ -37,7 +37,6 @@ describe("telemetry of a real run", () => {
     });
   });
   afterAll(async () => {
-    await service?.close();
     await h?.close();
     await ingestion.close();
   });
