@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { appRoot, readLocalSettings } from "../shared/config/settings.js";
-import { startAzurite } from "../sim/azurite.js";
+import { azuriteConnectionString, startAzurite } from "../sim/azurite.js";
 import type { GenerateOptions } from "../sim/data/generator.js";
 import { type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
 import { ensureLocalCertificate } from "../sim/tls.js";
@@ -107,6 +107,8 @@ export async function startLocalStack(options: {
   configured?: Readonly<Record<string, string | undefined>>;
   /** Where a persisted Azurite keeps its data; default .local/azurite. */
   azuriteDir?: string;
+  /** False: no Azurite even when storage is not configured (commands that keep no state). */
+  storage?: boolean;
 }): Promise<LocalStack> {
   const configured = options.configured ?? readLocalSettings(appRoot());
   const standIns = await standInsOnPreferredPorts(options.standIns ?? {});
@@ -131,7 +133,7 @@ export async function startLocalStack(options: {
     storage: !storageConfigured,
   };
   let freshState = false;
-  if (!storageConfigured) {
+  if (!storageConfigured && options.storage !== false) {
     azuriteDir = options.persist ? (options.azuriteDir ?? join(LOCAL_DIR, "azurite")) : undefined;
     // The simulators start from their seed every time: sync state from an earlier session
     // would link records they no longer hold. Kept after Ctrl-C for inspection, cleared here.
@@ -141,6 +143,9 @@ export async function startLocalStack(options: {
     if (azuriteDir) mkdirSync(azuriteDir, { recursive: true });
     azurite = await startAzurite(azuriteDir ? { location: azuriteDir } : {});
     env.AzureWebJobsStorage = azurite.connectionString;
+  } else if (!storageConfigured) {
+    // Settings need a storage account; a command that keeps no state never opens it.
+    env.AzureWebJobsStorage = azuriteConnectionString(10002);
   }
   return {
     env,
@@ -153,6 +158,15 @@ export async function startLocalStack(options: {
       await azurite?.stop();
     },
   };
+}
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Data for the simulators that stand in for unconfigured systems. */
+  readonly dataset?: GenerateOptions;
+  /** The configured settings; default the environment over local.settings.json. */
+  readonly settings?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Engine and function log lines for a person at a terminal: time, level, message, then key=value. */

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import { createPortalTokenProvider } from "./adapters/auth/index.js";
 import { DataverseSide } from "./adapters/dataverse/index.js";
+import { checkConfigs, type Finding, LocalDateSide, localDateColumns, SchemaCheckedSide } from "./adapters/dataverse/schema/index.js";
 import { createAzureCredential, tokenSourceFromCredential } from "./adapters/identity.js";
 import { createSecretSource } from "./adapters/keyvault/index.js";
 import { MeanderSide } from "./adapters/meander/index.js";
@@ -13,6 +14,7 @@ import { createTables, type Tables } from "./adapters/tables/index.js";
 import { appRoot, loadSettings, readLocalSettings, type Settings } from "./config/settings.js";
 import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
+import { UnknownConfigError } from "./errors.js";
 import { createJsonLogger } from "./logging.js";
 import type { Clock, Logger, RecordSide } from "./ports.js";
 import type { ResilienceEvents } from "./resilience.js";
@@ -31,6 +33,8 @@ export interface ServiceOverrides {
 
 export interface ComposedService extends SyncService {
   readonly deps: EngineDeps;
+  /** The configs (one, or all) checked against the Dataverse metadata; empty when the portal side is not Dataverse. */
+  checkSchema(configId?: string): Promise<Finding[]>;
   readonly tables: Tables;
   readonly sides: { readonly meander: RecordSide; readonly portal: RecordSide };
   close(): Promise<void>;
@@ -60,30 +64,22 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     onRetry: (attempt, delayMs, code) => logger.warn("retrying after a transient failure", { side, attempt, delayMs, code }),
   });
 
+  const dataverseSide = overrides.sides?.portal ?? createDataverseSide(settings, configs, credential, logger, throttleEvents("portal"));
+  // The real side gets the schema check before its first write (once per process) and
+  // calendar dates on UserLocal columns; a side handed in by a test is used as it is.
+  const configList = [...configs.values()].map((c) => c.config);
   const portal =
-    overrides.sides?.portal ??
-    new DataverseSide({
-      url: dataverse.url,
-      tokenProvider: createPortalTokenProvider({
-        tenantId: dataverse.tenantId,
-        clientId: dataverse.clientId,
-        dataverseUrl: dataverse.url,
-        authorityHost: dataverse.authorityHost,
-        secretName: dataverse.clientSecretName,
-        secrets: createSecretSource({
-          ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
-          credential,
-          localValues: { [dataverse.clientSecretName]: dataverse.clientSecret },
+    dataverseSide instanceof DataverseSide
+      ? new SchemaCheckedSide(
+          new LocalDateSide(dataverseSide, localDateColumns(configList)),
+          () =>
+            checkConfigs(
+              dataverseSide.client,
+              configList.filter((c) => c.enabled),
+            ),
           logger,
-        }),
-      }),
-      entities: portalEntities(configs),
-      batchSize: settings.portalBatchSize,
-      pageSize: settings.pageSize,
-      resilience: { concurrency: settings.portalConcurrency },
-      events: throttleEvents("portal"),
-      logger,
-    });
+        )
+      : dataverseSide;
 
   const meander =
     overrides.sides?.meander ??
@@ -130,8 +126,47 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     deps,
     tables,
     sides: { meander, portal },
+    async checkSchema(configId?: string): Promise<Finding[]> {
+      if (!(dataverseSide instanceof DataverseSide)) return [];
+      const chosen = configId === undefined ? configList : configList.filter((c) => c.id === configId);
+      if (configId !== undefined && chosen.length === 0) throw new UnknownConfigError(configId);
+      return await checkConfigs(dataverseSide.client, chosen);
+    },
     async close() {},
   };
+}
+
+/** The Dataverse side as the settings describe it (its own tenant, client and credential). */
+export function createDataverseSide(
+  settings: Settings,
+  configs: ReadonlyMap<string, CompiledConfig>,
+  credential: TokenCredential,
+  logger: Logger,
+  events?: ResilienceEvents,
+): DataverseSide {
+  const { dataverse } = settings;
+  return new DataverseSide({
+    url: dataverse.url,
+    tokenProvider: createPortalTokenProvider({
+      tenantId: dataverse.tenantId,
+      clientId: dataverse.clientId,
+      dataverseUrl: dataverse.url,
+      authorityHost: dataverse.authorityHost,
+      secretName: dataverse.clientSecretName,
+      secrets: createSecretSource({
+        ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
+        credential,
+        localValues: { [dataverse.clientSecretName]: dataverse.clientSecret },
+        logger,
+      }),
+    }),
+    entities: portalEntities(configs),
+    batchSize: settings.portalBatchSize,
+    pageSize: settings.pageSize,
+    resilience: { concurrency: settings.portalConcurrency },
+    ...(events ? { events } : {}),
+    logger,
+  });
 }
 
 /** Dataverse entity sets the configs use, with the columns each read selects. */

@@ -46,6 +46,12 @@ export interface DataverseSimOptions {
   tokenLifetimeSeconds?: number;
   /** Default: delta tokens never expire (until expireDeltaTokens()). */
   deltaTokenLifetimeMs?: number;
+  /**
+   * The degree of parallelism Dataverse recommends, sent in `x-ms-dop-hint` on every Web API
+   * response (default 8; real environments send their own, often fewer).
+   * https://learn.microsoft.com/en-us/power-apps/developer/data-platform/send-parallel-requests
+   */
+  dopHint?: number;
 }
 
 export interface DataverseSim {
@@ -158,6 +164,7 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     };
     const response = await serve().finally(() => protection.release(clientId, Date.now() - started));
     if (remaining !== undefined) response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = String(remaining);
+    response.headers["x-ms-dop-hint"] = String(options.dopHint ?? 8);
     return response;
   }
 
