@@ -85,10 +85,19 @@ function checkField(
   const direction = field.direction ?? config.direction;
 
   if (field.lookup) {
-    if (found.type !== "Lookup") return error(`a lookup field, but ${name} is ${found.type}`, name);
+    if (found.type !== "Lookup") {
+      error(`a lookup field, but ${name} is ${found.type}`, name);
+      return;
+    }
     const target = tables.get(field.lookup.entitySet);
-    if (!target) return error(`lookup: no table with the entity set name ${field.lookup.entitySet}`, name);
-    if (!found.targets?.includes(target.logicalName)) return error(`lookup: ${name} does not point at ${target.logicalName}`, name);
+    if (!target) {
+      error(`lookup: no table with the entity set name ${field.lookup.entitySet}`, name);
+      return;
+    }
+    if (!found.targets?.includes(target.logicalName)) {
+      error(`lookup: ${name} does not point at ${target.logicalName}`, name);
+      return;
+    }
     const relationship = table.relationships.find((r) => r.referencingAttribute === name && r.referencedEntity === target.logicalName);
     const bind = field.lookup.navigationProperty ?? name;
     // The bind name is checked case-sensitively by Dataverse.
@@ -124,10 +133,16 @@ function checkField(
     }
     return;
   }
-  if (CHOICE.has(found.type)) return error(`${name} is a choice (${found.type}) but the field has no valueMap; its options are ${options(found)}`, name);
+  if (CHOICE.has(found.type)) {
+    error(`${name} is a choice (${found.type}) but the field has no valueMap; its options are ${options(found)}`, name);
+    return;
+  }
 
   if (transforms.includes("dateOnly")) {
-    if (found.type !== "DateTime") return error(`dateOnly on ${name}, which is ${found.type}`, name);
+    if (found.type !== "DateTime") {
+      error(`dateOnly on ${name}, which is ${found.type}`, name);
+      return;
+    }
     // https://learn.microsoft.com/en-us/power-apps/developer/data-platform/behavior-format-date-time-attribute
     const behavior = found.dateTimeBehavior ?? "UserLocal";
     if (behavior === "UserLocal" && !field.timeZone) {
@@ -137,8 +152,14 @@ function checkField(
     return;
   }
   if (field.timeZone) error("timeZone is set on a field without the dateOnly transform", name);
-  if (transforms.includes("number") && !NUMBER.has(found.type)) return error(`number on ${name}, which is ${found.type}`, name);
-  if (transforms.includes("boolean") && found.type !== "Boolean") return error(`boolean on ${name}, which is ${found.type}`, name);
+  if (transforms.includes("number") && !NUMBER.has(found.type)) {
+    error(`number on ${name}, which is ${found.type}`, name);
+    return;
+  }
+  if (transforms.includes("boolean") && found.type !== "Boolean") {
+    error(`boolean on ${name}, which is ${found.type}`, name);
+    return;
+  }
   const textTransforms = transforms.filter((t) => t === "trim" || t === "lowercase" || t === "uppercase" || t === "phone");
   if (textTransforms.length && !transforms.includes("number") && !TEXT.has(found.type))
     error(`${textTransforms.join(", ")} on ${name}, which is ${found.type}`, name);
