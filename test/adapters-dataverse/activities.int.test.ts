@@ -10,6 +10,8 @@ import { type ComposedService, createService } from "../../shared/composition.js
 import { loadSettings } from "../../shared/config/settings.js";
 import { createJsonLogger } from "../../shared/logging.js";
 import { type StandIns, startStandIns } from "../../sim/stack.js";
+import { caller } from "../functions/call.js";
+import { checkResponse } from "../functions/openapi.js";
 
 describe("calendar dates on UserLocal columns", () => {
   it.each([
@@ -63,5 +65,22 @@ describe("the activity config on the strict simulator", () => {
     const second = await service.runSync("activities", { trigger: "cli" });
     expect(second.status).toBe("succeeded");
     expect(second.counts.portal).toMatchObject({ created: 0, updated: 0 });
+  });
+
+  it("GET /api/sync/{configId}/check answers the check on the live metadata, as documented", async () => {
+    const call = caller(service);
+    const ok = await call("syncCheck", { params: { configId: "activities" } });
+    expect(ok.status).toBe(200);
+    expect(checkResponse("/sync/{configId}/check", "GET", ok.status, ok.body)).toEqual(["GET /sync/{configId}/check 200"]);
+    expect(ok.body).toMatchObject({ configId: "activities", ok: true });
+
+    standIns.dataverse.metadata.setKeyStatus("hlf_likepersonactivities", "Failed");
+    try {
+      const bad = await call("syncCheck", { params: { configId: "activities" } });
+      expect(bad.body).toMatchObject({ ok: false, findings: expect.arrayContaining([expect.objectContaining({ level: "error", column: "hlf_meanderid" })]) });
+    } finally {
+      standIns.dataverse.metadata.setKeyStatus("hlf_likepersonactivities", "Active");
+    }
+    expect((await call("syncCheck", { params: { configId: "nosuch" } })).status).toBe(404);
   });
 });

@@ -2,7 +2,7 @@
 import { emptyCounts, type SyncResult, type SyncRun, type Trigger } from "../../shared/core/types.js";
 import { AlreadyRunningError, ConflictStateError, NotFoundError, UnknownConfigError, ValidationError } from "../../shared/errors.js";
 import type { ConflictRecord, ConflictStatus } from "../../shared/ports.js";
-import type { ConfigSummary, ResolutionInput, RunOptions, SyncService } from "../../shared/service.js";
+import type { ConfigSummary, ResolutionInput, RunOptions, SchemaFinding, SyncService } from "../../shared/service.js";
 
 export const SECRET_CANARY = "client-secret-c4n4ry Ola Nordmann ola@example.no";
 
@@ -121,5 +121,10 @@ export class FakeService implements SyncService {
 
   enabledConfigIds(): readonly string[] {
     return this.configs.filter((c) => c.enabled).map((c) => c.id);
+  }
+
+  async checkSchema(configId: string): Promise<readonly SchemaFinding[]> {
+    this.known(configId);
+    return [{ level: "note", config: configId, table: "contacts", column: "hlf_likepersonstatus", message: "options not in the valueMap" }];
   }
 }

@@ -37,7 +37,7 @@ const withRuns = async () => {
 function failing(): FakeService {
   const service = new FakeService();
   const boom = () => Promise.reject(new Error("boom"));
-  Object.assign(service, { runSync: boom, getSyncHistory: boom, getRun: boom, listConflicts: boom, resolveConflict: boom });
+  Object.assign(service, { runSync: boom, getSyncHistory: boom, getRun: boom, listConflicts: boom, resolveConflict: boom, checkSchema: boom });
   service.listConfigs = () => {
     throw new Error("boom");
   };
@@ -51,6 +51,7 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
     expect((await exchange("syncRuns", { params: lp, service: await withRuns() })).status).toBe(200);
     expect((await exchange("syncRun", { params: { ...lp, runId: "run-2" }, service: await withRuns() })).status).toBe(200);
     expect((await exchange("syncConflicts", { params: lp })).status).toBe(200);
+    expect((await exchange("syncCheck", { params: lp })).status).toBe(200);
     expect((await exchange("syncConflictResolution", { method: "POST", params: c1, json: { choice: "value", values: { phone: null } } })).status).toBe(200);
   });
 
@@ -70,6 +71,7 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
       ["syncRuns", { params: { configId: "nosuch" } }, 404],
       ["syncRun", { params: { ...lp, runId: "run-404" } }, 404],
       ["syncConflicts", { params: { configId: "nosuch" } }, 404],
+      ["syncCheck", { params: { configId: "nosuch" } }, 404],
       ["syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "c-404" }, json: { choice: "meander" } }, 404],
       ["syncRuns", { method: "POST", params: lp, service: running }, 409],
       ["syncConflictResolution", { method: "POST", params: c1, json: { choice: "meander" }, service: resolved }, 409],
