@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { appRoot, readLocalSettings } from "../shared/config/settings.js";
 import { azuriteConnectionString, startAzurite } from "../sim/azurite.js";
 import type { GenerateOptions } from "../sim/data/generator.js";
-import { type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
-import { ensureLocalCertificate } from "../sim/tls.js";
+import { LOCAL_CLIENT, type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
+import { bundleCertificates, ensureLocalCertificate } from "../sim/tls.js";
 
 export const LOCAL_DIR = join(appRoot(), ".local");
 
@@ -32,14 +32,19 @@ export const STAND_IN_PORTS = { dataverse: 7443, meander: 7080 } as const;
 /**
  * Node reads NODE_EXTRA_CA_CERTS only at start-up: without it, run this script again in
  * a child that trusts the simulators' certificate, and exit with the child's code.
- * Returns only in the process that already trusts it.
+ * Returns only in the process that already trusts it. A NODE_EXTRA_CA_CERTS the user set
+ * (a TLS-inspecting proxy, a sandbox on its own certificate) is kept: the child trusts a
+ * bundle of that file and the local certificate, never the local one instead of it.
  */
 export async function trustLocalCertificate(): Promise<void> {
   const { certPath } = ensureLocalCertificate(join(LOCAL_DIR, "tls"));
-  if (process.env.NODE_EXTRA_CA_CERTS === certPath) return;
+  const bundlePath = join(LOCAL_DIR, "tls", "ca-bundle.pem");
+  const current = process.env.NODE_EXTRA_CA_CERTS;
+  if (current === certPath || current === bundlePath) return;
+  const trusted = current ? bundleCertificates([current, certPath], bundlePath) : certPath;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: "inherit",
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath },
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: trusted },
   });
   // Ctrl-C reaches the child too (same process group); the parent only waits for it.
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
@@ -70,7 +75,9 @@ const GROUPS: Record<string, readonly string[]> = {
     "DATAVERSE_AUTHORITY_HOST",
     "KEY_VAULT_URL",
   ],
-  MEANDER_API_URL: ["MEANDER_API_URL", "MEANDER_API_SCOPE"],
+  // The stand-in Meander's tokens come from the stand-in's own token endpoint, never from
+  // the tenant a configured Dataverse uses.
+  MEANDER_API_URL: ["MEANDER_API_URL", "MEANDER_API_SCOPE", "MEANDER_TENANT_ID", "MEANDER_CLIENT_ID", "MEANDER_CLIENT_SECRET", "MEANDER_AUTHORITY_HOST"],
 };
 
 const blank = (v: string | undefined) => v === undefined || v.trim() === "";
@@ -115,7 +122,14 @@ export async function startLocalStack(options: {
   const env: Record<string, string | undefined> = { ...configured };
   // A system's settings come as a group: a configured real Dataverse keeps its own
   // tenant, client and secret rather than being mixed with the simulator's.
-  const standInValues: Record<string, string> = { ...standIns.settings, KEY_VAULT_URL: standIns.dataverse.keyVaultUrl };
+  const standInValues: Record<string, string> = {
+    ...standIns.settings,
+    KEY_VAULT_URL: standIns.dataverse.keyVaultUrl,
+    MEANDER_TENANT_ID: standIns.dataverse.tenantId,
+    MEANDER_CLIENT_ID: LOCAL_CLIENT.clientId,
+    MEANDER_CLIENT_SECRET: LOCAL_CLIENT.clientSecret,
+    MEANDER_AUTHORITY_HOST: standIns.dataverse.authorityHost,
+  };
   for (const [urlSetting, group] of Object.entries(GROUPS)) {
     if (!blank(configured[urlSetting]) && configured[urlSetting] !== standInValues[urlSetting]) continue;
     for (const name of group) if (blank(env[name]) || name === urlSetting) env[name] = standInValues[name];

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
-import { createPortalTokenProvider } from "./adapters/auth/index.js";
+import { createIdentityTokenProvider, createPortalTokenProvider } from "./adapters/auth/index.js";
 import { DataverseSide } from "./adapters/dataverse/index.js";
 import { checkConfigs, type Finding, LocalDateSide, localDateColumns, SchemaCheckedSide } from "./adapters/dataverse/schema/index.js";
 import { createAzureCredential, tokenSourceFromCredential } from "./adapters/identity.js";
@@ -85,7 +85,8 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     overrides.sides?.meander ??
     new MeanderSide({
       baseUrl: settings.meander.url,
-      tokenSource: tokenSourceFromCredential(credential),
+      // Meander's own token endpoint when configured: a stand-in Meander never asks the real tenant.
+      tokenSource: tokenSourceFromCredential(settings.meander.credentials ? createAzureCredential(settings.meander.credentials) : credential),
       scope: settings.meander.scope,
       pageSize: settings.pageSize,
       batchSize: settings.meanderBatchSize,
@@ -145,21 +146,29 @@ export function createDataverseSide(
   events?: ResilienceEvents,
 ): DataverseSide {
   const { dataverse } = settings;
+  const secrets = () =>
+    createSecretSource({
+      ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
+      credential,
+      localValues: { [dataverse.clientSecretName]: dataverse.clientSecret },
+      logger,
+    });
+  // DATAVERSE_AUTH: the managed identity itself, a Key Vault certificate, or a client secret.
+  const tokenProvider =
+    dataverse.auth === "managedIdentity"
+      ? createIdentityTokenProvider({ tenantId: dataverse.tenantId, clientId: dataverse.clientId, dataverseUrl: dataverse.url, credential })
+      : createPortalTokenProvider({
+          tenantId: dataverse.tenantId,
+          clientId: dataverse.clientId,
+          dataverseUrl: dataverse.url,
+          authorityHost: dataverse.authorityHost,
+          secretName: dataverse.auth === "certificate" ? dataverse.certificateName : dataverse.clientSecretName,
+          secrets: secrets(),
+          ...(dataverse.auth === "certificate" ? { certificate: true } : {}),
+        });
   return new DataverseSide({
     url: dataverse.url,
-    tokenProvider: createPortalTokenProvider({
-      tenantId: dataverse.tenantId,
-      clientId: dataverse.clientId,
-      dataverseUrl: dataverse.url,
-      authorityHost: dataverse.authorityHost,
-      secretName: dataverse.clientSecretName,
-      secrets: createSecretSource({
-        ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
-        credential,
-        localValues: { [dataverse.clientSecretName]: dataverse.clientSecret },
-        logger,
-      }),
-    }),
+    tokenProvider,
     entities: portalEntities(configs),
     batchSize: settings.portalBatchSize,
     pageSize: settings.pageSize,
