@@ -1,5 +1,6 @@
 /** Every function of the app, as name + options, for the host (index.ts) and the local server alike. */
-import type { SyncService } from "../shared/service.js";
+import type { AdminService } from "../shared/service.js";
+import { createConsoleFunctions } from "./console.js";
 import { createHttpFunctions, type HttpFunction } from "./syncHttp.js";
 import { createTimerFunction, type TimerFunction } from "./syncTimer.js";
 
@@ -8,6 +9,6 @@ export interface FunctionDefinitions {
   readonly timer: TimerFunction;
 }
 
-export function functionDefinitions(getService: () => Promise<SyncService>): FunctionDefinitions {
-  return { http: createHttpFunctions({ getService }), timer: createTimerFunction(getService) };
+export function functionDefinitions(getService: () => Promise<AdminService>): FunctionDefinitions {
+  return { http: [...createHttpFunctions({ getService }), ...createConsoleFunctions({ getService })], timer: createTimerFunction(getService) };
 }

@@ -18,10 +18,24 @@ export interface HttpFunction {
 // Every method reaches the handler so that a wrong one is a JSON 405, not the host's bare 404.
 const ALL_METHODS: HttpFunctionOptions["methods"] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-export function createHttpFunctions(deps: HttpDeps): HttpFunction[] {
+/** Where a copy of the admin API is mounted: the key routes (default) or the console's (functions/console.ts). */
+export interface ApiMount {
+  /** Prefixes every route, e.g. `console/api`. */
+  readonly routePrefix?: string;
+  /** Prefixes every function name (names are unique in an app). */
+  readonly namePrefix?: string;
+  readonly authLevel?: "function" | "anonymous";
+}
+
+export function createHttpFunctions(deps: HttpDeps, mount: ApiMount = {}): HttpFunction[] {
   const fn = (name: string, routePath: string, handler: HttpFunctionOptions["handler"]): HttpFunction => ({
-    name,
-    options: { route: routePath, methods: ALL_METHODS, authLevel: "function", handler },
+    name: mount.namePrefix ? `${mount.namePrefix}${name[0]!.toUpperCase()}${name.slice(1)}` : name,
+    options: {
+      route: mount.routePrefix ? `${mount.routePrefix}/${routePath}` : routePath,
+      methods: ALL_METHODS,
+      authLevel: mount.authLevel ?? "function",
+      handler,
+    },
   });
   return [
     fn("syncConfigs", "sync/configs", route({ GET: async (_request, { service }) => json(200, { configs: (await service()).listConfigs() }) }, deps)),
@@ -88,6 +102,32 @@ export function createHttpFunctions(deps: HttpDeps): HttpFunction[] {
             log.conflictId = conflictId;
             const resolved = await (await service()).resolveConflict(configId, conflictId, { ...body, ...(caller.id ? { resolvedBy: caller.id } : {}) });
             return json(200, resolved);
+          },
+        },
+        deps,
+      ),
+    ),
+    fn(
+      "syncOverview",
+      "sync/{configId}/overview",
+      route(
+        {
+          GET: async (request, { service }) => {
+            const { configId } = parse(configParams, request.params);
+            return json(200, await (await service()).getOverview(configId));
+          },
+        },
+        deps,
+      ),
+    ),
+    fn(
+      "syncLedger",
+      "sync/{configId}/ledger",
+      route(
+        {
+          GET: async (request, { service }) => {
+            const { configId } = parse(configParams, request.params);
+            return json(200, { configId, entries: await (await service()).listLedger(configId) });
           },
         },
         deps,

@@ -4,10 +4,12 @@
  * served on :7071 without Core Tools, one sync at start and a summary. Ctrl-C stops it all.
  * `npm start -- --stand-ins-only`: just the two simulators, for `func start`.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { functionDefinitions } from "../functions/definitions.js";
 import { createService, getService, setServiceForProcess } from "../shared/composition.js";
-import { loadSettings } from "../shared/config/settings.js";
+import { appRoot, loadSettings } from "../shared/config/settings.js";
 import type { SideCounts, SyncResult } from "../shared/core/types.js";
 import { toErrorInfo } from "../shared/errors.js";
 import { createJsonLogger } from "../shared/logging.js";
@@ -51,6 +53,7 @@ function summarize(stack: LocalStack, server: LocalFunctionsServer, schedule: st
     "Meander ↔ HLF Min Side sync: the local stack is up",
     "",
     `  functions  ${api}  (timer ${schedule} UTC, next ${server.nextTimer()?.toISOString() ?? "-"})`,
+    `  console    ${api}/console  (the review console in a browser${existsSync(join(appRoot(), "dist", "console", "index.html")) ? "" : "; not built: npm run build"})`,
     `  Dataverse  ${stack.env.DATAVERSE_URL}${stack.usingStandIn.dataverse ? `  simulator: ${dataverse.store.list("contacts").length} contacts` : "  (configured)"}`,
     `  Meander    ${stack.env.MEANDER_API_URL}${stack.usingStandIn.meander ? `  simulator: ${meander.store.list("likepersons").length} likepersons, ${meander.store.list("activities").length} activities` : "  (configured)"}`,
     `  storage    ${stack.usingStandIn.storage ? `Azurite, data ${stack.azuriteDir ? `in ${stack.azuriteDir}${stack.freshState ? " (cleared at start: the simulators start from their seed)" : ""}` : "in memory"}` : "(configured)"}`,

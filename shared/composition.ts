@@ -11,6 +11,7 @@ import { createAzureCredential, tokenSourceFromCredential } from "./adapters/ide
 import { createSecretSource } from "./adapters/keyvault/index.js";
 import { MeanderSide } from "./adapters/meander/index.js";
 import { createTables, type Tables } from "./adapters/tables/index.js";
+import { createAdminQueries } from "./adminQueries.js";
 import { appRoot, loadSettings, readLocalSettings, type Settings } from "./config/settings.js";
 import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
@@ -18,7 +19,7 @@ import { UnknownConfigError } from "./errors.js";
 import { createJsonLogger } from "./logging.js";
 import type { Clock, Logger, RecordSide } from "./ports.js";
 import type { ResilienceEvents } from "./resilience.js";
-import type { SyncService } from "./service.js";
+import type { AdminService } from "./service.js";
 import type { EngineDeps } from "./sync/deps.js";
 import { createSyncService } from "./sync/service.js";
 
@@ -31,7 +32,7 @@ export interface ServiceOverrides {
   readonly newRunId?: () => string;
 }
 
-export interface ComposedService extends SyncService {
+export interface ComposedService extends AdminService {
   readonly deps: EngineDeps;
   /** The configs (one, or all) checked against the Dataverse metadata; empty when the portal side is not Dataverse. */
   checkSchema(configId?: string): Promise<Finding[]>;
@@ -124,6 +125,13 @@ export async function createService(settings: Settings, overrides: ServiceOverri
   };
   return {
     ...createSyncService(deps),
+    ...createAdminQueries({
+      enabled: new Map([...configs].map(([id, { config }]) => [id, config.enabled])),
+      runs: tables.runs,
+      state: tables.state,
+      clock,
+      schedule: settings.schedule,
+    }),
     deps,
     tables,
     sides: { meander, portal },
@@ -191,10 +199,10 @@ function portalEntities(configs: ReadonlyMap<string, CompiledConfig>) {
   return entities;
 }
 
-let processService: Promise<SyncService> | undefined;
+let processService: Promise<AdminService> | undefined;
 
 /** The process's service, built on first use from the environment (and local.settings.json where present). */
-export function getService(): Promise<SyncService> {
+export function getService(): Promise<AdminService> {
   processService ??= createService(loadSettings(readLocalSettings(appRoot()))).catch((error) => {
     processService = undefined;
     throw error;
@@ -203,7 +211,7 @@ export function getService(): Promise<SyncService> {
 }
 
 /** Installs a service built elsewhere (the local stack, tests); undefined clears it. */
-export function setServiceForProcess(service: Promise<SyncService> | undefined): void {
+export function setServiceForProcess(service: Promise<AdminService> | undefined): void {
   processService = service;
 }
 

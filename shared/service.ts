@@ -3,7 +3,7 @@
  * the composition root; handlers never reach Table Storage or Dataverse directly.
  */
 import type { Scalar, Side, SyncResult, SyncRun, Trigger } from "./core/types.js";
-import type { ConflictRecord, ConflictStatus } from "./ports.js";
+import type { ConflictRecord, ConflictStatus, LedgerEntry } from "./ports.js";
 
 export interface RunOptions {
   readonly trigger: Trigger;
@@ -59,3 +59,29 @@ export interface SchemaFinding {
   readonly column?: string;
   readonly message: string;
 }
+
+/** One config at a glance, for the review console's overview. */
+export interface ConfigOverview {
+  readonly configId: string;
+  readonly enabled: boolean;
+  /** The newest recorded run (dry runs are not recorded). */
+  readonly lastRun?: SyncRun;
+  /** The timer's NCRONTAB (UTC) and when it fires next; absent for a disabled config. */
+  readonly schedule: string;
+  readonly nextTimerRun?: string;
+  /** Review items (conflicts) waiting for a person. */
+  readonly openReviewItems: number;
+  /** Records waiting in the retry ledger. */
+  readonly ledgerSize: number;
+}
+
+/** Reads the review console needs besides the SyncService's own. */
+export interface AdminQueries {
+  /** The retry ledger, most recently failed first. Throws UnknownConfigError. */
+  listLedger(configId: string): Promise<LedgerEntry[]>;
+  /** Throws UnknownConfigError. */
+  getOverview(configId: string): Promise<ConfigOverview>;
+}
+
+/** What the admin API serves. */
+export type AdminService = SyncService & AdminQueries;

@@ -5,22 +5,30 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { type AuthSettings, loadAuthSettings } from "../../shared/config/settings.js";
 import type { LogProperties } from "../../shared/ports.js";
-import type { SyncService } from "../../shared/service.js";
+import type { AdminService } from "../../shared/service.js";
 import { errorResponse, HttpError } from "./errors.js";
 import { logEvent } from "./log.js";
 import { authorize, type Caller } from "./principal.js";
 import { CONFIG_ID } from "./schemas.js";
+import { authorizeSession, hostedInAppService } from "./session.js";
 
 export interface HttpDeps {
-  readonly getService: () => Promise<SyncService>;
+  readonly getService: () => Promise<AdminService>;
   /** Defaults to WEBSITE_AUTH_ENABLED / SYNC_ADMIN_ROLE from the environment, read once. */
   readonly auth?: () => AuthSettings;
+  /**
+   * `key` (default): the host checks the function key, we check the admin role when
+   * authentication is on. `session`: the console's browser routes (http/session.ts).
+   */
+  readonly access?: "key" | "session";
+  /** Whether App Service hosts the app; defaults to its environment variables. */
+  readonly hosted?: () => boolean;
 }
 
 export interface ActionContext {
   readonly context: InvocationContext;
   readonly caller: Caller;
-  readonly service: () => Promise<SyncService>;
+  readonly service: () => Promise<AdminService>;
   /** Ids and statuses for the invocation's log line. */
   readonly log: Record<string, string | number | boolean | undefined>;
 }
@@ -41,7 +49,9 @@ export function route(actions: Partial<Record<Method, Action>>, deps: HttpDeps):
     const log: ActionContext["log"] = {};
     let response: HttpResponseInit;
     try {
-      const caller = authorize(request, (deps.auth ?? authFromEnv)());
+      const auth = (deps.auth ?? authFromEnv)();
+      const caller =
+        deps.access === "session" ? authorizeSession(request, auth, (deps.hosted ?? (() => hostedInAppService(process.env)))()) : authorize(request, auth);
       const action = actions[request.method.toUpperCase() as Method];
       if (!action) throw new HttpError(405, "METHOD_NOT_ALLOWED", `use ${allow}`, undefined, { Allow: allow });
       response = await action(request, { context, caller, service: deps.getService, log });

@@ -43,3 +43,6 @@ export const resolutionBody = z
       ctx.addIssue({ code: "custom", path: ["values"], message: 'is only allowed with choice "value"' });
     }
   });
+
+/** A console asset: one file name as Vite writes them (no folders). */
+export const consoleAssetParams = z.object({ file: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/, "must be a file name") });

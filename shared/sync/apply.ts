@@ -2,107 +2,122 @@
  * Steps 4–7 for one unit of pairs: plan (pure), guard deletes, write both sides in
  * batches, then save links, ledger entries and conflicts. A pair whose writes did not
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
+ * Returns what it did; the run record hears of it through the tracker only.
  */
-
 import { getPath } from "../core/paths.js";
 import { planPair } from "../core/planner.js";
-import { ambiguousPlan, massDeleteGuard } from "../core/planSummary.js";
-import type { Action, Link, PairPlan, Side } from "../core/types.js";
-import { FatalError, type SyncErrorInfo, toErrorInfo } from "../errors.js";
-import type { ConflictRecord, LedgerEntry, WriteOp, WriteOutcome } from "../ports.js";
+import { ambiguousPlan } from "../core/planSummary.js";
+import type { Link, PairPlan, Side } from "../core/types.js";
+import { type SyncErrorInfo, toErrorInfo } from "../errors.js";
+import type { ConflictRecord, WriteOutcome } from "../ports.js";
 import { ambiguousConflict, conflictsOf } from "./conflicts.js";
-import type { PairTask } from "./pairing.js";
-import type { Run } from "./run.js";
-import { ledgerKey, linkKey, StopRun } from "./run.js";
+import { pause, type RunContext } from "./context.js";
+import { linkBackOf, writeLinkBacks } from "./linkBack.js";
+import type { PairOf, PairTask } from "./unit.js";
+import { nextLinkOf, type Planned, writeAll } from "./writes.js";
 
-interface Planned {
-  readonly task: Extract<PairTask, { kind: "pair" }>;
-  readonly plan: PairPlan;
+export interface UnitResult {
+  /** Records written (any side): a run that wrote reads its feeds once more for the echoes. */
+  readonly written: number;
+  /** A side that did not answer a write after its retries: the run stops after this unit. */
+  readonly unavailable?: { readonly side: Side; readonly code: string };
 }
 
-export async function applyUnit(run: Run, tasks: readonly PairTask[]): Promise<void> {
-  const lookups = await resolveLookups(run, tasks);
+export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Promise<UnitResult> {
+  const { tracker, decisions } = ctx;
+  const lookups = await resolveLookups(ctx, tasks);
   const planned: Planned[] = [];
   const conflicts: ConflictRecord[] = [];
-  const now = run.deps.clock.now().toISOString();
+  const now = ctx.deps.clock.now().toISOString();
+  let unavailable: UnitResult["unavailable"];
 
   for (const task of tasks) {
     if (task.kind === "skip") {
-      run.tracker.count(task.item.side, "skipped");
+      tracker.count(task.item.side, "skipped");
     } else if (task.kind === "ambiguous") {
-      run.tracker.count(task.item.side, "skipped");
-      conflicts.push(ambiguousConflict(run, task.item.side, task.item.id, task.candidates, now));
+      tracker.count(task.item.side, "skipped");
+      const { record, found } = ambiguousConflict(decisions, ctx.configId, task.item.side, task.item.id, task.candidates, now);
+      if (found) tracker.conflictsFound(1);
+      conflicts.push(record);
     } else {
       try {
-        const plan = planPair(run.compiled, { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions }, { lookups });
+        const plan = planPair(ctx.compiled, { link: task.link, meander: task.meander, portal: task.portal, resolutions: task.resolutions }, { lookups });
         planned.push({ task, plan });
       } catch (error) {
-        run.tracker.count(task.item.side, "failed");
-        failPair(run, task, task.item.side, toErrorInfo(error));
+        tracker.count(task.item.side, "failed");
+        unavailable ??= failPair(ctx, task, task.item.side, toErrorInfo(error));
       }
     }
   }
-  if (run.dryRun) {
-    for (const { plan } of planned) run.plans.push(plan);
+  if (ctx.dryRun) {
+    tracker.dryRunPlans(planned.map((p) => p.plan));
     for (const task of tasks) {
       if (task.kind === "ambiguous" && task.item.view.state === "present")
-        run.plans.push(ambiguousPlan(task.item.side, task.item.view.record, task.candidates));
+        tracker.dryRunPlans([ambiguousPlan(task.item.side, task.item.view.record, task.candidates)]);
     }
-    return;
+    // A dry run writes nothing, so nothing can be unavailable to it.
+    return { written: 0 };
   }
 
-  await guardDeletes(run, planned);
-  await run.ensureLease();
-  const outcomes = await writeAll(run, planned);
-  for (const outcome of outcomes.values()) if (outcome.ok) run.writes += 1;
-  await run.pause("after-writes");
+  await ctx.deletes.check(planned.map((p) => p.plan));
+  await ctx.lease.ensureLease();
+  const outcomes = await writeAll(ctx, planned);
+  const resultsOf = (i: number, plan: PairPlan) => plan.actions.map((_, j) => outcomes.get(`${i}.${j}`)!);
+  await pause(ctx, "after-writes");
+  const backs = planned.flatMap(({ task, plan }, i) => linkBackOf(ctx, i, task, plan, resultsOf(i, plan)) ?? []);
+  const backOutcomes = await writeLinkBacks(ctx, backs);
+  if (backs.length > 0) await pause(ctx, "after-link-back");
+  const written = [...outcomes.values(), ...backOutcomes.values()].filter((o) => o.ok).length;
 
   const putLinks: Link[] = [];
   const dropLinks: Pick<Link, "meanderId" | "portalId">[] = [];
   const recovered: { side: Side; recordId: string }[] = [];
   for (const [i, { task, plan }] of planned.entries()) {
-    const results = plan.actions.map((_, j) => outcomes.get(`${i}.${j}`)!);
+    const results = resultsOf(i, plan);
     const failed = results.find((r) => !r.ok);
-    countActions(run, task, plan, results);
+    countActions(ctx, task, plan, results);
+    claimCreated(ctx, task, plan, results);
     if (failed && !failed.ok) {
-      failPair(run, task, sideOfRef(plan, results.indexOf(failed)), failed.error);
+      unavailable ??= failPair(ctx, task, plan.actions[results.indexOf(failed)]?.side ?? "portal", failed.error);
       continue;
     }
-    for (const key of [ledgerKey(task.item.side, task.item.id)]) {
-      if (run.ledger.has(key)) {
-        run.ledger.delete(key);
-        recovered.push({ side: task.item.side, recordId: task.item.id });
-        run.tracker.result.ledger.recovered += 1;
+    const back = backs.find((b) => b.pair === i);
+    const backOutcome = backOutcomes.get(i);
+    if (back && backOutcome) {
+      tracker.count(back.side, backOutcome.ok ? "updated" : "failed");
+      if (!backOutcome.ok) {
+        unavailable ??= failPair(ctx, task, back.side, backOutcome.error);
+        continue;
       }
     }
-    const next = nextLinkOf(task, plan, results);
+    if (ctx.ledger.recover(task.item.side, task.item.id)) {
+      recovered.push({ side: task.item.side, recordId: task.item.id });
+      tracker.ledgerRecovered(1);
+    }
+    const next = withVersion(nextLinkOf(task, plan, results), back?.side, backOutcome);
     if (next === null && task.link) dropLinks.push(task.link);
     else if (next) putLinks.push(next);
-    conflicts.push(...conflictsOf(run, task, plan, now));
+    const update = conflictsOf(decisions, ctx.configId, task, plan, now);
+    tracker.conflictsFound(update.found);
+    conflicts.push(...update.records);
   }
 
-  const state = run.deps.state;
-  if (putLinks.length > 0) await state.putLinks(run.configId, putLinks);
-  if (dropLinks.length > 0) await state.deleteLinks(run.configId, dropLinks);
-  for (const link of putLinks) run.rememberLink(link);
-  for (const link of dropLinks) run.forgetLink(link);
-  await run.pause("after-links");
-  if (recovered.length > 0) await state.deleteLedger(run.configId, recovered);
-  const failedEntries = [...run.ledgerDirty].map((k) => run.ledger.get(k)).filter((e): e is LedgerEntry => Boolean(e));
-  run.ledgerDirty.clear();
-  if (failedEntries.length > 0) await state.putLedger(run.configId, failedEntries);
-  if (conflicts.length > 0) await state.putConflicts(run.configId, conflicts);
-  for (const conflict of conflicts) run.conflicts.set(conflict.conflictId, conflict);
-  if (run.unavailable) {
-    const { side, code } = run.unavailable;
-    throw new StopRun(`${side} did not answer (${code}) after retries: the run stopped; the next run continues from here`);
-  }
+  const state = ctx.deps.state;
+  if (putLinks.length > 0) await state.putLinks(ctx.configId, putLinks);
+  if (dropLinks.length > 0) await state.deleteLinks(ctx.configId, dropLinks);
+  for (const link of putLinks) ctx.links.remember(link);
+  for (const link of dropLinks) ctx.links.forget(link);
+  await pause(ctx, "after-links");
+  await ctx.ledger.save(recovered);
+  if (conflicts.length > 0) await state.putConflicts(ctx.configId, conflicts);
+  decisions.remember(conflicts);
+  return { written, ...(unavailable ? { unavailable } : {}) };
 }
 
 /** Lookup fields (e.g. an activity's likeperson) resolve through another config's links. */
-async function resolveLookups(run: Run, tasks: readonly PairTask[]): Promise<Map<string, string>> {
+async function resolveLookups(ctx: RunContext, tasks: readonly PairTask[]): Promise<Map<string, string>> {
   const lookups = new Map<string, string>();
-  for (const field of run.compiled.config.fields) {
+  for (const field of ctx.compiled.config.fields) {
     if (!field.lookup) continue;
     const ids = new Set<string>();
     for (const task of tasks) {
@@ -111,7 +126,7 @@ async function resolveLookups(run: Run, tasks: readonly PairTask[]): Promise<Map
       if (typeof value === "string" && value) ids.add(value);
     }
     if (ids.size === 0) continue;
-    const links = await run.deps.state.getLinks(
+    const links = await ctx.deps.state.getLinks(
       field.lookup.config,
       [...ids].map((id) => ({ side: "meander" as const, id })),
     );
@@ -120,122 +135,48 @@ async function resolveLookups(run: Run, tasks: readonly PairTask[]): Promise<Map
   return lookups;
 }
 
-/** Step 5: stop before a run deletes more than the config allows. */
-async function guardDeletes(run: Run, planned: readonly Planned[]): Promise<void> {
-  const withDeletes = planned.filter(({ plan }) => plan.actions.some((a) => a.kind === "delete")).map((p) => p.plan);
-  if (withDeletes.length === 0) return;
-  run.deletePlans.push(...withDeletes);
-  run.linkedCount ??= await countLinks(run);
-  const guard = massDeleteGuard(run.deletePlans, run.compiled, run.linkedCount);
-  if (guard.blocked) {
-    throw new FatalError(
-      "MASS_DELETE_BLOCKED",
-      `the run would delete ${guard.deletes} records, more than the limit of ${guard.limit}: nothing deleted; check the source, then raise massDeleteGuard or run again`,
-    );
-  }
-}
-
-async function countLinks(run: Run): Promise<number> {
-  let n = 0;
-  for await (const _ of run.deps.state.listLinks(run.configId)) n++;
-  return n;
-}
-
-async function writeAll(run: Run, planned: readonly Planned[]): Promise<Map<string, WriteOutcome>> {
-  const ops: Record<Side, WriteOp[]> = { meander: [], portal: [] };
-  for (const [i, { task, plan }] of planned.entries()) {
-    plan.actions.forEach((action, j) => {
-      ops[action.side].push(writeOp(run, task, plan, action, `${i}.${j}`));
-    });
-  }
-  const outcomes = new Map<string, WriteOutcome>();
-  const sides = (["portal", "meander"] as const).filter((s) => ops[s].length > 0);
-  const results = await Promise.all(sides.map((s) => run.side(s).write(run.entity(s), ops[s])));
-  for (const list of results) for (const outcome of list) outcomes.set(outcome.ref, outcome);
-  return outcomes;
-}
-
-function writeOp(run: Run, task: Planned["task"], plan: PairPlan, action: Action, ref: string): WriteOp {
-  const { config } = run.compiled;
-  if (action.kind === "create") {
-    const sourceId = action.side === "portal" ? (plan.meanderId ?? task.item.id) : (plan.portalId ?? task.item.id);
-    const keyField = action.side === "portal" ? config.portal.alternateKey : config.meander.linkField;
-    return { op: "create", ref, data: action.fields, ...(keyField ? { upsertKey: { field: keyField, value: sourceId } } : {}) };
-  }
-  if (action.kind === "update") return { op: "update", ref, id: action.id, data: action.fields, ...(action.ifMatch ? { ifMatch: action.ifMatch } : {}) };
-  return { op: "delete", ref, id: action.id, ...(action.ifMatch ? { ifMatch: action.ifMatch } : {}) };
-}
-
-function nextLinkOf(task: Planned["task"], plan: PairPlan, results: readonly WriteOutcome[]): Link | null | undefined {
-  if (plan.nextLink === null) return null;
-  if (plan.nextLink === undefined) return undefined;
-  const ids: Partial<Record<Side, string>> = { meander: plan.meanderId, portal: plan.portalId };
-  const versions: Partial<Record<Side, string>> = {};
-  plan.actions.forEach((action, j) => {
-    const result = results[j];
-    if (!result?.ok) return;
-    if (action.kind === "create") ids[action.side] = result.id;
-    if (result.version) versions[action.side] = result.version;
-  });
-  const meanderId = ids.meander ?? task.link?.meanderId;
-  const portalId = ids.portal ?? task.link?.portalId;
-  if (!meanderId || !portalId) return undefined;
-  const meanderVersion = versions.meander ?? plan.nextLink.meanderVersion;
-  const portalVersion = versions.portal ?? plan.nextLink.portalVersion;
-  return {
-    meanderId,
-    portalId,
-    baseline: plan.nextLink.baseline,
-    ...(plan.nextLink.parked?.length ? { parked: plan.nextLink.parked } : {}),
-    ...(meanderVersion ? { meanderVersion } : {}),
-    ...(portalVersion ? { portalVersion } : {}),
-    ...(plan.nextLink.syncedAt ? { syncedAt: plan.nextLink.syncedAt } : {}),
-  };
-}
-
-function countActions(run: Run, task: Planned["task"], plan: PairPlan, results: readonly WriteOutcome[]): void {
-  const counts = run.tracker;
+function countActions(ctx: RunContext, task: PairOf, plan: PairPlan, results: readonly WriteOutcome[]): void {
+  const { tracker } = ctx;
   plan.actions.forEach((action, j) => {
     if (!results[j]?.ok) {
-      counts.count(action.side, "failed");
+      tracker.count(action.side, "failed");
       return;
     }
-    counts.count(action.side, action.kind === "create" ? "created" : action.kind === "update" ? "updated" : "deleted");
+    tracker.count(action.side, action.kind === "create" ? "created" : action.kind === "update" ? "updated" : "deleted");
   });
-  if (plan.actions.length === 0) counts.count(task.item.side, plan.outcome === "skip" ? "skipped" : "unchanged");
-  run.tracker.result.conflicts.autoResolved += plan.resolved.length;
+  if (plan.actions.length === 0) tracker.count(task.item.side, plan.outcome === "skip" ? "skipped" : "unchanged");
+  tracker.autoResolved(plan.resolved.length);
   if (task.conflictId && plan.actions.every((_, j) => results[j]?.ok)) {
-    run.tracker.result.conflicts.resolved += 1;
-    if (task.link) run.settleResolution(task.link.meanderId, task.link.portalId);
-    else run.partnerChoices.delete(linkKey(task.item.side, task.item.id));
+    tracker.conflictResolved();
+    ctx.decisions.settle(task.item, task.link);
   }
 }
 
-function sideOfRef(plan: PairPlan, index: number): Side {
-  return plan.actions[index]?.side ?? "portal";
+/** A created record is this run's partner of its source: when it comes back unlinked (a failed link-back), it couples to it again. */
+function claimCreated(ctx: RunContext, task: PairOf, plan: PairPlan, results: readonly WriteOutcome[]): void {
+  plan.actions.forEach((action, j) => {
+    const result = results[j];
+    if (action.kind === "create" && result?.ok) ctx.claims.couple(task.item, { side: action.side, id: result.id });
+  });
 }
 
-/** A pair that could not be applied: into the ledger, retried next run, visible in the run record. */
-function failPair(run: Run, task: Extract<PairTask, { kind: "pair" }>, side: Side, error: SyncErrorInfo): void {
+/** The link keeps the version the link-back answered, so the write is recognised as the run's own when it comes back. */
+function withVersion(link: Link | null | undefined, side: Side | undefined, outcome: WriteOutcome | undefined): Link | null | undefined {
+  if (!link || !side || !outcome?.ok || !outcome.version) return link;
+  return { ...link, [side === "meander" ? "meanderVersion" : "portalVersion"]: outcome.version };
+}
+
+/**
+ * A pair that could not be applied: into the ledger, retried next run, visible in the run
+ * record. Returns the side when it did not answer (transient): the run stops after the unit.
+ */
+function failPair(ctx: RunContext, task: PairOf, side: Side, error: SyncErrorInfo): UnitResult["unavailable"] {
   // The run record names the changed record (its side and id); a failed write to the other side says so.
   const message = side === task.item.side ? error.message : `writing to ${side}: ${error.message}`;
-  run.tracker.recordFailure(task.item.side, task.item.id, { ...error, message });
-  if (error.kind === "transient") {
-    // The system did not answer: the run stops after this unit and its cursor stays
-    // before the change, so the next run meets it again. No ledger attempt is spent.
-    run.unavailable ??= { side, code: error.code };
-    return;
-  }
-  const now = run.deps.clock.now().toISOString();
-  const key = ledgerKey(task.item.side, task.item.id);
-  const previous = run.ledger.get(key);
-  run.ledger.set(key, {
-    side: task.item.side,
-    recordId: task.item.id,
-    attempts: (previous?.attempts ?? 0) + 1,
-    firstFailedAt: previous?.firstFailedAt ?? now,
-    lastFailedAt: now,
-    lastError: { kind: error.kind, code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) },
-  });
-  run.ledgerDirty.add(key);
+  ctx.tracker.recordFailure(task.item.side, task.item.id, { ...error, message });
+  // The system did not answer: its cursor stays before the change, so the next run meets it
+  // again. No ledger attempt is spent.
+  if (error.kind === "transient") return { side, code: error.code };
+  ctx.ledger.fail(task.item.side, task.item.id, error, ctx.deps.clock.now().toISOString());
+  return undefined;
 }

@@ -1,22 +1,23 @@
 /**
- * runSync: one run of one config from lease to run record (DESIGN §5). Exactly one run
- * per config at a time; a run that dies anywhere loses nothing, because cursors move
- * only past changes that were applied or put in the retry ledger.
+ * runSync: one run of one config from lease to run record. Exactly one run per config at a
+ * time; a run that dies anywhere loses nothing, because cursors move only past changes that
+ * were applied or put in the retry ledger. The pipeline: engine → loop → pairing / apply →
+ * the run's owners (context.ts).
  */
 import { randomUUID } from "node:crypto";
-import { summarizePlans } from "../core/planSummary.js";
 import type { Side, SyncResult } from "../core/types.js";
 import { SIDES } from "../core/types.js";
-import { AlreadyRunningError, LeaseLostError, toErrorInfo, UnknownConfigError } from "../errors.js";
-import type { ConfigControl, ConflictRecord, Lease } from "../ports.js";
+import { LeaseLostError, toErrorInfo, UnknownConfigError } from "../errors.js";
 import type { RunOptions } from "../service.js";
+import { createRunContext, pause, type RunContext } from "./context.js";
 import type { EngineDeps } from "./deps.js";
-import { isStopping, ledgerKey, linkKey, pairKey, Run } from "./run.js";
+import { DAY_MS, LeaseKeeper } from "./lease.js";
+import { processLeftovers, processStream, readHeld } from "./loop.js";
 import { RunTracker } from "./runRecord.js";
+import { isStopping } from "./stop.js";
 
 /** Leaves time to save the checkpoint and the run record before the budget ends. */
 const BUDGET_MARGIN_MS = 5_000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Held changes from which all links are read in one scan instead of per record (the Table adapter's own scan threshold). */
 const PRELOAD_LINKS_AT = 1_000;
 
@@ -28,68 +29,31 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   const runId = deps.newRunId?.() ?? randomUUID();
   const startedAt = clock.now();
   const tracker = new RunTracker(runId, configId, options.trigger, dryRun, startedAt);
-
-  let lease: Lease | undefined;
-  let control: ConfigControl;
-  if (dryRun) {
-    control = (await deps.locks.readControl?.(configId)) ?? {};
-  } else {
-    const taken = await deps.locks.acquire(configId, runId, settings.leaseMs);
-    if (!taken.acquired) throw new AlreadyRunningError(configId, taken.heldBy);
-    lease = taken.lease;
-    control = taken.control ?? {};
-    if (taken.tookOverFrom) {
-      tracker.note(`run ${taken.tookOverFrom} ended without releasing its lease (stopped or crashed); this run continues its work`);
-    }
-  }
-
   const budgetMs = options.trigger === "manual" ? settings.httpTimeBudgetMs : settings.timeBudgetMs;
-  const run = new Run(deps, compiled, tracker, { value: control }, { value: lease }, startedAt.getTime() + budgetMs - BUDGET_MARGIN_MS, dryRun);
+  const { keeper, tookOverFrom } = await LeaseKeeper.take(deps, configId, runId, dryRun, startedAt.getTime() + budgetMs - BUDGET_MARGIN_MS);
+  if (tookOverFrom) tracker.note(`run ${tookOverFrom} ended without releasing its lease (stopped or crashed); this run continues its work`);
+  const ctx = createRunContext(deps, compiled, tracker, keeper);
   const base = { runId, configId, trigger: options.trigger, dryRun };
   logger.info("sync run started", base);
 
   let fatal: ReturnType<typeof toErrorInfo> | undefined;
   try {
-    const retry = await loadRetries(run, control);
-    // A second pass reads back this run's own writes (echoes) while their links are in memory:
-    // they are recognised without a Table read, and the next run starts after them.
-    for (let pass = 1; pass <= 2; pass++) {
-      const writesBefore = run.writes;
-      const held = await run.readHeld(run.hold && pass === 1 ? retry[run.hold] : []);
-      if (pass === 1) {
-        const streamFrom = run.cursor(run.stream);
-        const firstRead = streamFrom?.checkpoint === undefined && streamFrom?.cursor === undefined && (!run.hold || held.fullResync);
-        // Many held changes (a mass edit in the portal): one scan of the links costs far fewer
-        // Table requests than a point read per record.
-        if (firstRead || (run.holdSet?.size ?? 0) >= PRELOAD_LINKS_AT) await run.preloadLinks();
-        if (!dryRun && (run.holdSet?.size ?? 0) + retry.meander.length + retry.portal.length > 0) await saveRunning(deps, tracker.result);
-      }
-      const streamCursor = await run.processStream(pass === 1 ? retry[run.stream] : []);
-      await run.processLeftovers();
-      if (dryRun) break;
-      // Cursors past everything applied or in the ledger; they move with the release (one
-      // conditional write, refused if the lease was lost), or with the next checkpoint.
-      run.control.value = { ...run.control.value, ...run.setCursor(run.stream, { cursor: streamCursor ?? run.cursor(run.stream)?.cursor }) };
-      if (run.hold) run.control.value = { ...run.control.value, ...run.setCursor(run.hold, { cursor: held.cursor ?? run.cursor(run.hold)?.cursor }) };
-      if (run.writes === writesBefore) break;
-    }
-    await run.pause("before-cursors");
+    await passes(ctx, await loadRetries(ctx));
+    await pause(ctx, "before-cursors");
   } catch (error) {
-    if (isStopping(error)) {
-      tracker.stopEarly((error as Error).message);
-    } else {
-      fatal = toErrorInfo(error);
-    }
+    if (isStopping(error)) tracker.stopEarly((error as Error).message);
+    else fatal = toErrorInfo(error);
   }
 
-  if (!dryRun && !(await release(run))) fatal ??= new LeaseLostError(configId).toInfo();
-  const result = tracker.result;
-  result.ledger.size = run.ledger.size;
-  result.conflicts.open = [...run.conflicts.values()].filter((c) => c.status === "open").length;
-  if (dryRun) result.plan = summarizePlans(run.plans);
-  tracker.finish(clock.now(), fatal);
+  let purgeDue = false;
+  if (!dryRun) {
+    const released = await keeper.release(ctx.ledger.size);
+    purgeDue = released.purgeDue;
+    if (!released.released) fatal ??= new LeaseLostError(configId).toInfo();
+  }
+  const result = tracker.finish(clock.now(), { ...(fatal ? { fatal } : {}), ledgerSize: ctx.ledger.size, conflictsOpen: ctx.decisions.openCount });
 
-  if (!dryRun) await finishRun(run, result);
+  if (!dryRun) await finishRun(deps, configId, result, purgeDue);
   const counts = Object.fromEntries(SIDES.flatMap((side) => Object.entries(result.counts[side]).map(([k, v]) => [`${side}_${k}`, v])));
   const line = {
     ...base,
@@ -106,52 +70,46 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   return result;
 }
 
-/** Ledger entries and decided conflicts: re-read those records this run. */
-async function loadRetries(run: Run, control: ConfigControl): Promise<Record<Side, string[]>> {
-  const { state, settings } = run.deps;
-  const ids: Record<Side, Set<string>> = { meander: new Set(), portal: new Set() };
-  if (control.ledgerSize === undefined || control.ledgerSize > 0) {
-    for (const entry of await state.listLedger(run.configId)) {
-      run.ledger.set(ledgerKey(entry.side, entry.recordId), entry);
-      if (entry.attempts < settings.ledgerMaxAttempts) {
-        ids[entry.side].add(entry.recordId);
-        run.tracker.result.ledger.retried += 1;
-      }
+/**
+ * A second pass reads back this run's own writes (echoes) while their links are in memory:
+ * they are recognised without a Table read, and the next run starts after them.
+ */
+async function passes(ctx: RunContext, retry: Record<Side, string[]>): Promise<void> {
+  const { hold, stream, lease, dryRun } = ctx;
+  for (let pass = 1; pass <= 2; pass++) {
+    const held = await readHeld(ctx, hold && pass === 1 ? retry[hold] : []);
+    const heldCount = ctx.feeds.held?.size ?? 0;
+    if (pass === 1) {
+      const streamFrom = lease.cursor(stream);
+      const firstRead = streamFrom?.checkpoint === undefined && streamFrom?.cursor === undefined && (!hold || held.fullResync);
+      // Many held changes (a mass edit in the portal): one scan of the links costs far fewer
+      // Table requests than a point read per record.
+      if (firstRead || heldCount >= PRELOAD_LINKS_AT) await ctx.links.preload();
+      if (!dryRun && heldCount + retry.meander.length + retry.portal.length > 0) await saveRunning(ctx.deps, ctx.tracker.result);
     }
+    const streamed = await processStream(ctx, pass === 1 ? retry[stream] : []);
+    const leftovers = await processLeftovers(ctx);
+    if (dryRun) break;
+    // Cursors past everything applied or in the ledger; they move with the release (one
+    // conditional write, refused if the lease was lost), or with the next checkpoint.
+    lease.moveCursor(stream, streamed.cursor);
+    if (hold) lease.moveCursor(hold, held.cursor);
+    if (streamed.written + leftovers === 0) break;
   }
-  for (const conflict of await state.listConflicts(run.configId)) {
-    run.conflicts.set(conflict.conflictId, conflict);
-    if (conflict.status !== "resolved" || !conflict.resolution || conflict.resolution.appliedAt) continue;
-    queueResolution(run, conflict, ids);
-  }
-  return { meander: [...ids.meander], portal: [...ids.portal] };
 }
 
-function queueResolution(run: Run, conflict: ConflictRecord, ids: Record<Side, Set<string>>): void {
-  const { meanderId, portalId, resolution } = conflict;
-  if (!resolution) return;
-  if (conflict.kind === "ambiguous") {
-    const side: Side = meanderId ? "meander" : "portal";
-    const id = meanderId ?? portalId!;
-    const partner = resolution.values.partner;
-    run.partnerChoices.set(linkKey(side, id), typeof partner === "string" ? partner : null);
-    ids[side].add(id);
-    return;
-  }
-  if (!meanderId || !portalId) return;
-  const values =
-    resolution.choice === "value"
-      ? resolution.values
-      : Object.fromEntries(conflict.fields.map((f) => [f.field, resolution.choice === "meander" ? f.meander : f.portal]));
-  run.resolutions.set(pairKey(meanderId, portalId), {
-    conflictId: conflict.conflictId,
-    resolutions: Object.entries(values).map(([field, value]) => ({ field, value })),
-  });
-  ids[run.stream].add(run.stream === "meander" ? meanderId : portalId);
-  if (run.hold) ids[run.hold].add(run.hold === "meander" ? meanderId : portalId);
+/** Ledger entries and decided conflicts: re-read those records this run. */
+async function loadRetries(ctx: RunContext): Promise<Record<Side, string[]>> {
+  const ledger = await ctx.ledger.load(ctx.lease.ledgerSize, ctx.deps.settings.ledgerMaxAttempts);
+  ctx.tracker.ledgerRetried(ledger.meander.length + ledger.portal.length);
+  const decided = await ctx.decisions.load();
+  return {
+    meander: [...new Set([...ledger.meander, ...decided.meander])],
+    portal: [...new Set([...ledger.portal, ...decided.portal])],
+  };
 }
 
-async function saveRunning(deps: EngineDeps, result: SyncResult): Promise<void> {
+async function saveRunning(deps: EngineDeps, result: Readonly<SyncResult>): Promise<void> {
   try {
     await deps.runs.saveRun({ ...result });
   } catch (error) {
@@ -159,39 +117,19 @@ async function saveRunning(deps: EngineDeps, result: SyncResult): Promise<void> 
   }
 }
 
-/** Step 9: the lease released with the control state (cursors, ledger size). False when it was lost. */
-async function release(run: Run): Promise<boolean> {
-  const lease = run.lease.value;
-  if (!lease) return false;
-  const now = run.deps.clock.now();
-  const lastPurge = run.control.value.lastPurgeAt ? Date.parse(run.control.value.lastPurgeAt) : 0;
-  run.purgeDue = now.getTime() - lastPurge > DAY_MS;
-  try {
-    return await run.deps.locks.release(lease, {
-      ...run.control.value,
-      ledgerSize: run.ledger.size,
-      ...(run.purgeDue ? { lastPurgeAt: now.toISOString() } : {}),
-    });
-  } catch (error) {
-    run.deps.logger.warn("could not release the lease; it expires by itself", { runId: lease.runId, errorCode: toErrorInfo(error).code });
-    return false;
-  }
-}
-
 /** The run record, and old runs purged once a day. */
-async function finishRun(run: Run, result: SyncResult): Promise<void> {
-  const { deps } = run;
+async function finishRun(deps: EngineDeps, configId: string, result: SyncResult, purgeDue: boolean): Promise<void> {
   try {
     await deps.runs.saveRun(result);
   } catch (error) {
     deps.logger.error("could not save the run record", { runId: result.runId, errorCode: toErrorInfo(error).code });
   }
-  if (!run.purgeDue) return;
+  if (!purgeDue) return;
   try {
     const now = deps.clock.now();
-    const purged = await deps.runs.purgeRuns(run.configId, new Date(now.getTime() - deps.settings.retentionDays * DAY_MS));
-    if (purged > 0) deps.logger.info("old sync runs purged", { configId: run.configId, purged });
+    const purged = await deps.runs.purgeRuns(configId, new Date(now.getTime() - deps.settings.retentionDays * DAY_MS));
+    if (purged > 0) deps.logger.info("old sync runs purged", { configId, purged });
   } catch (error) {
-    deps.logger.warn("could not purge old runs", { configId: run.configId, errorCode: toErrorInfo(error).code });
+    deps.logger.warn("could not purge old runs", { configId, errorCode: toErrorInfo(error).code });
   }
 }

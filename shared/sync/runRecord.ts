@@ -1,20 +1,26 @@
 /**
- * Accumulates what a run did into the record operators and the admin UI read.
+ * Accumulates what a run did into the record operators and the admin UI read. The only
+ * writer of that record: the engine's parts report to it, none of them touches the result.
  * Ids and codes only: nothing here ever holds a member's personal data.
  */
-import type { RunError, RunStatus, Side, SyncResult, Trigger } from "../core/types.js";
+import { summarizePlans } from "../core/planSummary.js";
+import type { PairPlan, RunError, RunStatus, Side, SyncResult, Trigger } from "../core/types.js";
 import { emptyCounts } from "../core/types.js";
 import type { SyncErrorInfo } from "../errors.js";
 
 /** Errors kept in full on a run record; the rest are counted. Keeps the entity far below Table limits. */
 export const MAX_RUN_ERRORS = 100;
 
+type Count = keyof SyncResult["counts"]["meander"];
+
 export class RunTracker {
-  readonly result: SyncResult;
+  private readonly record: SyncResult;
   private stoppedEarly = false;
+  /** A dry run's plans, summarised into the record when it finishes. */
+  private readonly plans: PairPlan[] = [];
 
   constructor(runId: string, configId: string, trigger: Trigger, dryRun: boolean, startedAt: Date) {
-    this.result = {
+    this.record = {
       runId,
       configId,
       trigger,
@@ -30,13 +36,37 @@ export class RunTracker {
     };
   }
 
-  count(side: Side, what: keyof SyncResult["counts"]["meander"], n = 1): void {
-    this.result.counts[side][what] += n;
+  /** The record as it stands (read-only to callers: report through the methods). */
+  get result(): Readonly<SyncResult> {
+    return this.record;
   }
 
-  error(error: RunError): void {
-    this.result.errorCount += 1;
-    if (this.result.errors.length < MAX_RUN_ERRORS) this.result.errors.push(error);
+  count(side: Side, what: Count, n = 1): void {
+    this.record.counts[side][what] += n;
+  }
+
+  conflictsFound(n: number): void {
+    this.record.conflicts.found += n;
+  }
+
+  autoResolved(n: number): void {
+    this.record.conflicts.autoResolved += n;
+  }
+
+  conflictResolved(): void {
+    this.record.conflicts.resolved += 1;
+  }
+
+  ledgerRetried(n: number): void {
+    this.record.ledger.retried += n;
+  }
+
+  ledgerRecovered(n: number): void {
+    this.record.ledger.recovered += n;
+  }
+
+  dryRunPlans(plans: readonly PairPlan[]): void {
+    this.plans.push(...plans);
   }
 
   recordFailure(side: Side | undefined, recordId: string | undefined, info: SyncErrorInfo): void {
@@ -50,7 +80,7 @@ export class RunTracker {
   }
 
   note(text: string): void {
-    if (!this.result.notes.includes(text)) this.result.notes.push(text);
+    if (!this.record.notes.includes(text)) this.record.notes.push(text);
   }
 
   /** The run stopped before draining its feeds (time budget, throttling, an outage): the next run goes on. */
@@ -59,17 +89,21 @@ export class RunTracker {
     this.note(reason);
   }
 
-  get isStoppedEarly(): boolean {
-    return this.stoppedEarly;
-  }
-
-  finish(finishedAt: Date, fatal?: SyncErrorInfo): SyncResult {
-    const r = this.result;
-    if (fatal) this.recordFailure(undefined, undefined, fatal);
+  finish(finishedAt: Date, end: { fatal?: SyncErrorInfo; ledgerSize: number; conflictsOpen: number }): SyncResult {
+    const r = this.record;
+    r.ledger.size = end.ledgerSize;
+    r.conflicts.open = end.conflictsOpen;
+    if (r.dryRun) r.plan = summarizePlans(this.plans);
+    if (end.fatal) this.recordFailure(undefined, undefined, end.fatal);
     r.finishedAt = finishedAt.toISOString();
     r.durationMs = finishedAt.getTime() - Date.parse(r.startedAt);
-    r.status = statusOf(Boolean(fatal), this.stoppedEarly, r);
+    r.status = statusOf(Boolean(end.fatal), this.stoppedEarly, r);
     return r;
+  }
+
+  private error(error: RunError): void {
+    this.record.errorCount += 1;
+    if (this.record.errors.length < MAX_RUN_ERRORS) this.record.errors.push(error);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Property tests of the core over generated records, baselines and edits (fast-check,
- * 1000 runs each): convergence, no edit lost, determinism, no duplicates, round trips.
+ * Property tests of the pure core over generated records, baselines and edits (fast-check,
+ * 1000 runs each): no clearing from a partial read, determinism, no duplicates, round trips.
+ * Convergence and no edit lost are properties of the real engine: test/engine/properties.test.ts.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -8,14 +9,13 @@ import { compileConfig } from "../../shared/config/syncConfig.js";
 import { canonicalFromMeander, canonicalFromPortal, meanderPayload, portalPayload } from "../../shared/core/canonical.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
 import { applyFieldMappings } from "../../shared/core/mapping.js";
-import { findPartner, inScope, normalizeKey } from "../../shared/core/matching.js";
+import { findPartner, normalizeKey } from "../../shared/core/matching.js";
 import { getPath } from "../../shared/core/paths.js";
 import { planPair, planUnlinked } from "../../shared/core/planner.js";
 import type { PairInput } from "../../shared/core/planTypes.js";
-import type { Canonical, Side, SideRecord, SideView } from "../../shared/core/types.js";
+import type { Canonical, Link, Side, SideRecord, SideView } from "../../shared/core/types.js";
 import { MappingError } from "../../shared/errors.js";
 import { baselineOf, likepersons, meanderData, type Person, portalData } from "./fixtures.js";
-import { apply, nextInput, type World } from "./model.js";
 
 const RUNS = { numRuns: 1000 };
 
@@ -125,6 +125,13 @@ const linkedScenario = fc
     return { ...s, mBefore, pBefore, world, read };
   });
 
+/** One pair as both systems and the link store hold it. */
+interface World {
+  meander?: SideRecord;
+  portal?: SideRecord;
+  link?: Link;
+}
+
 const withoutChapter = ({ chapter: _, ...rest }: Canonical): Canonical => rest;
 
 const viewOf = (world: World, side: Side, read: ReadonlySet<Side>): SideView =>
@@ -146,140 +153,7 @@ const unlinkedScenario = fc.record({
   pTime: time,
 });
 
-/** A linked pair where one side was deleted or left scope. */
-const goneScenario = fc.record({
-  base: fc.record({ ...pools, status: fc.constantFrom("active" as const, "paused" as const) }),
-  gone: fc.constantFrom<Side>("meander", "portal"),
-  how: fc.constantFrom("deleted", "outOfScope"),
-  edit: edits,
-  readSurvivor: fc.boolean(),
-  meanderDeleted: fc.constantFrom("delete" as const, "unlink" as const),
-});
-
-/** likepersons with both delete policies in turn, and a Meander scope (retired profiles leave) so both sides can leave scope. */
-const withDeletePolicy = (meanderDeleted: "delete" | "unlink"): CompiledConfig =>
-  compileConfig({
-    ...likepersons.config,
-    meander: { ...likepersons.config.meander, scope: [{ field: "status", op: "in", values: ["active", "paused"] }] },
-    deletePolicy: { meanderDeleted, portalDeleted: meanderDeleted === "delete" ? "unlink" : "delete" },
-  });
-
-/** Takes a record out of its side's scope, as the other system would. */
-function leaveScope(side: Side, r: SideRecord): SideRecord {
-  return { ...r, data: { ...r.data, ...(side === "meander" ? { status: "retired" } : { hlf_likepersonstatus: null }) } };
-}
-
-function replanIsEmpty(compiled: CompiledConfig, world: World, read: Set<Side>) {
-  const written = apply(compiled, world, planPair(compiled, inputOf(world, read)));
-  for (const side of written) read.add(side);
-  const second = planPair(compiled, scoped(compiled, nextInput(world, read)));
-  expect(second.actions).toEqual([]);
-  return second;
-}
-
-/** The run engine reports a record that left scope as outOfScope, so the model does too. */
-function scoped(compiled: CompiledConfig, input: PairInput): PairInput {
-  const fix = (side: Side, view: SideView): SideView =>
-    view.state === "present" && !inScope(compiled.config[side].scope, view.record.data) ? { state: "outOfScope", record: view.record } : view;
-  return { ...input, meander: fix("meander", input.meander), portal: fix("portal", input.portal) };
-}
-
 describe("properties of the planner", () => {
-  it("(1) convergence: after applying a plan, planning again finds nothing to do (linked pairs)", () => {
-    fc.assert(
-      fc.property(linkedScenario, (s) => {
-        replanIsEmpty(likepersons, s.world, new Set(s.read));
-      }),
-      RUNS,
-    );
-  });
-
-  it("(1) convergence: first couplings and creates", () => {
-    fc.assert(
-      fc.property(unlinkedScenario, (s) => {
-        const world: World = {
-          meander: s.m ? record("meander", "m-1", s.m, s.mStyle, s.mTime, null) : undefined,
-          portal: s.p ? record("portal", "p-1", s.p, s.pStyle, s.pTime, null) : undefined,
-          link: undefined,
-        };
-        const read = new Set<Side>(["meander", "portal"]);
-        const written = apply(likepersons, world, planPair(likepersons, nextInput(world, read)));
-        for (const side of written) read.add(side);
-        expect(planPair(likepersons, nextInput(world, read)).actions).toEqual([]);
-        if (s.m || s.p) expect(world.link).toBeDefined();
-      }),
-      RUNS,
-    );
-  });
-
-  it("(1) convergence: deletes and scope exits; an edited survivor is never deleted", () => {
-    fc.assert(
-      fc.property(goneScenario, (s) => {
-        const compiled = withDeletePolicy(s.meanderDeleted);
-        const survivor: Side = s.gone === "meander" ? "portal" : "meander";
-        const now = { ...s.base, ...s.edit };
-        const world: World = {
-          meander: record("meander", "m-1", survivor === "meander" ? now : s.base, { upper: false, pad: false, phone: 0, zeros: false }, undefined, "p-1"),
-          portal: record("portal", "p-1", survivor === "portal" ? now : s.base, { upper: false, pad: false, phone: 0, zeros: false }, undefined, "m-1"),
-          link: { meanderId: "m-1", portalId: "p-1", baseline: baselineOf(s.base), meanderVersion: "v1", portalVersion: 'W/"1"' },
-        };
-        const edited = Object.keys(s.edit).some((k) => {
-          const key = FIELD_OF[k as keyof Person];
-          const f = compiled.fieldByKey.get(key)!;
-          return f.sources.includes(survivor) && s.edit[k as keyof Person] !== s.base[k as keyof Person];
-        });
-        if (s.how === "outOfScope") world[s.gone] = leaveScope(s.gone, world[s.gone]!);
-        const goneView: SideView = s.how === "deleted" ? { state: "deleted", id: world[s.gone]!.id } : { state: "outOfScope", record: world[s.gone]! };
-        if (s.how === "deleted") world[s.gone] = undefined;
-        const seen: SideView = s.readSurvivor || edited ? { state: "present", record: world[survivor]! } : { state: "unchanged" };
-        const survivorView = scoped(compiled, { meander: seen, portal: seen })[survivor];
-        const input: PairInput = {
-          link: world.link,
-          meander: s.gone === "meander" ? goneView : survivorView,
-          portal: s.gone === "portal" ? goneView : survivorView,
-        };
-        const plan = planPair(compiled, input);
-        const survivorRecord = world[survivor];
-        apply(compiled, world, plan);
-        expect(world.link).toBeUndefined();
-        if (s.how === "outOfScope" || edited) expect(world[survivor]).toEqual(survivorRecord);
-        if (s.how === "outOfScope") expect(plan.actions).toEqual([]);
-        const next = planPair(compiled, scoped(compiled, nextInput(world, new Set(["meander", "portal"]))));
-        expect(next.actions).toEqual([]);
-      }),
-      RUNS,
-    );
-  });
-
-  it("(2) no edit lost: a field edited on only one side arrives on the other", () => {
-    fc.assert(
-      fc.property(linkedScenario, (s) => {
-        const plan = planPair(likepersons, inputOf(s.world, s.read));
-        apply(likepersons, s.world, plan);
-        const now = { meander: canonicalFromMeander(likepersons, s.world.meander!.data), portal: canonicalFromPortal(likepersons, s.world.portal!.data) };
-        // A parked conflict is a person's to decide: neither side's own value is overwritten meanwhile.
-        if (s.parked) {
-          expect(now.meander.chapter).toBe(s.m.chapter === undefined ? s.parked[0] : s.m.chapter);
-          expect(now.portal.chapter).toBe(s.p.chapter === undefined ? s.parked[1] : s.p.chapter);
-        }
-        for (const name of Object.keys(FIELD_OF) as (keyof Person)[]) {
-          const key = FIELD_OF[name];
-          const f = likepersons.fieldByKey.get(key)!;
-          const byM = name in s.m && s.m[name] !== s.mBefore[name];
-          const byP = name in s.p && s.p[name] !== s.pBefore[name];
-          if (byM === byP || (s.parked && key === "chapter")) continue;
-          const from: Side = byM ? "meander" : "portal";
-          if (!f.sources.includes(from)) continue;
-          const value = (byM ? s.m : s.p)[name];
-          const target: Side = from === "meander" ? "portal" : "meander";
-          const arrived = f.sources.includes(target) ? now[target][key] : (getPath(s.world[target]!.data, f.meanderPath) ?? null);
-          expect(arrived, `${key} from ${from}`).toBe(value);
-        }
-      }),
-      RUNS,
-    );
-  });
-
   it("a field a read did not return is never written to the other side as a clearing", () => {
     // Required fields are left out: a record without them is a MappingError, never a plan.
     const optional = Object.values(FIELD_OF).filter((k) => !likepersons.fieldByKey.get(k)!.required);

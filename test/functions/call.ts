@@ -2,7 +2,7 @@
 import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
 import { createHttpFunctions } from "../../functions/syncHttp.js";
 import type { AuthSettings } from "../../shared/config/settings.js";
-import type { SyncService } from "../../shared/service.js";
+import type { AdminService } from "../../shared/service.js";
 
 export interface Called {
   status: number;
@@ -23,7 +23,7 @@ export interface CallInit {
   json?: unknown;
 }
 
-export function caller(service: SyncService, auth: AuthSettings = { enabled: false, adminRole: "SyncAdmin" }) {
+export function caller(service: AdminService, auth: AuthSettings = { enabled: false, adminRole: "SyncAdmin" }) {
   const functions = createHttpFunctions({ getService: async () => service, auth: () => auth });
   return async (name: string, init: CallInit = {}): Promise<Called> => {
     const fn = functions.find((f) => f.name === name);

@@ -1,8 +1,8 @@
 /** An in-memory SyncService that keeps the interface's promises (typed errors), for handler tests. */
 import { emptyCounts, type SyncResult, type SyncRun, type Trigger } from "../../shared/core/types.js";
 import { AlreadyRunningError, ConflictStateError, NotFoundError, UnknownConfigError, ValidationError } from "../../shared/errors.js";
-import type { ConflictRecord, ConflictStatus } from "../../shared/ports.js";
-import type { ConfigSummary, ResolutionInput, RunOptions, SchemaFinding, SyncService } from "../../shared/service.js";
+import type { ConflictRecord, ConflictStatus, LedgerEntry } from "../../shared/ports.js";
+import type { AdminService, ConfigOverview, ConfigSummary, ResolutionInput, RunOptions, SchemaFinding } from "../../shared/service.js";
 
 export const SECRET_CANARY = "client-secret-c4n4ry Ola Nordmann ola@example.no";
 
@@ -38,10 +38,25 @@ export function result(configId: string, trigger: Trigger, runId: string, status
   };
 }
 
-export class FakeService implements SyncService {
+export class FakeService implements AdminService {
   readonly calls: { configId: string; options: RunOptions }[] = [];
   readonly runs = new Map<string, SyncRun[]>();
   readonly conflicts = new Map<string, ConflictRecord>();
+  readonly ledger = new Map<string, LedgerEntry[]>([
+    [
+      "likepersons",
+      [
+        {
+          side: "portal",
+          recordId: "p-9",
+          attempts: 2,
+          firstFailedAt: "2026-11-26T09:00:00.000Z",
+          lastFailedAt: "2026-11-26T10:00:00.000Z",
+          lastError: { code: "PRECONDITION_FAILED", kind: "record", message: "the record changed since it was read", status: 412 },
+        },
+      ],
+    ],
+  ]);
   /** configId → the run that holds its lease. */
   readonly running = new Map<string, string>();
   /** configId → what runSync does for it. */
@@ -113,6 +128,26 @@ export class FakeService implements SyncService {
     };
     this.conflicts.set(conflictId, resolved);
     return resolved;
+  }
+
+  async listLedger(configId: string): Promise<LedgerEntry[]> {
+    this.known(configId);
+    return this.ledger.get(configId) ?? [];
+  }
+
+  async getOverview(configId: string): Promise<ConfigOverview> {
+    this.known(configId);
+    const enabled = this.configs.find((c) => c.id === configId)!.enabled;
+    const lastRun = this.runs.get(configId)?.find((r) => !r.dryRun);
+    return {
+      configId,
+      enabled,
+      ...(lastRun ? { lastRun } : {}),
+      schedule: "0 */15 * * * *",
+      ...(enabled ? { nextTimerRun: "2026-11-26T10:15:00.000Z" } : {}),
+      openReviewItems: (await this.listConflicts(configId, "open")).length,
+      ledgerSize: (this.ledger.get(configId) ?? []).length,
+    };
   }
 
   listConfigs(): readonly ConfigSummary[] {

@@ -363,5 +363,7 @@ test("every route sets authLevel function explicitly", async () => {
     ["syncRun", "function"],
     ["syncConflicts", "function"],
     ["syncConflictResolution", "function"],
+    ["syncOverview", "function"],
+    ["syncLedger", "function"],
   ]);
 });

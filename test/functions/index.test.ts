@@ -18,7 +18,7 @@ vi.mock("@azure/functions", async (importOriginal) => {
   };
 });
 
-test("the entry point registers the admin routes and the timer", async () => {
+test("the entry point registers the admin routes, the console and the timer", async () => {
   await import("../../functions/index.js");
   expect(registered.http.map(([name, o]) => [name, o.route, o.authLevel])).toEqual([
     ["syncConfigs", "sync/configs", "function"],
@@ -26,6 +26,18 @@ test("the entry point registers the admin routes and the timer", async () => {
     ["syncRun", "sync/{configId}/runs/{runId}", "function"],
     ["syncConflicts", "sync/{configId}/conflicts", "function"],
     ["syncConflictResolution", "sync/{configId}/conflicts/{conflictId}/resolution", "function"],
+    ["syncOverview", "sync/{configId}/overview", "function"],
+    ["syncLedger", "sync/{configId}/ledger", "function"],
+    // The review console: anonymous to the host, gated by the signed-in admin (functions/http/session.ts).
+    ["consolePage", "console", "anonymous"],
+    ["consoleAsset", "console/assets/{file}", "anonymous"],
+    ["consoleSyncConfigs", "console/api/sync/configs", "anonymous"],
+    ["consoleSyncRuns", "console/api/sync/{configId}/runs", "anonymous"],
+    ["consoleSyncRun", "console/api/sync/{configId}/runs/{runId}", "anonymous"],
+    ["consoleSyncConflicts", "console/api/sync/{configId}/conflicts", "anonymous"],
+    ["consoleSyncConflictResolution", "console/api/sync/{configId}/conflicts/{conflictId}/resolution", "anonymous"],
+    ["consoleSyncOverview", "console/api/sync/{configId}/overview", "anonymous"],
+    ["consoleSyncLedger", "console/api/sync/{configId}/ledger", "anonymous"],
   ]);
   expect(registered.timer).toEqual([["syncTimer", expect.objectContaining({ schedule: "%SYNC_SCHEDULE%", runOnStartup: false })]]);
 });

@@ -37,7 +37,16 @@ const withRuns = async () => {
 function failing(): FakeService {
   const service = new FakeService();
   const boom = () => Promise.reject(new Error("boom"));
-  Object.assign(service, { runSync: boom, getSyncHistory: boom, getRun: boom, listConflicts: boom, resolveConflict: boom, checkSchema: boom });
+  Object.assign(service, {
+    runSync: boom,
+    getSyncHistory: boom,
+    getRun: boom,
+    listConflicts: boom,
+    resolveConflict: boom,
+    listLedger: boom,
+    getOverview: boom,
+    checkSchema: boom,
+  });
   service.listConfigs = () => {
     throw new Error("boom");
   };
@@ -52,6 +61,9 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
     expect((await exchange("syncRun", { params: { ...lp, runId: "run-2" }, service: await withRuns() })).status).toBe(200);
     expect((await exchange("syncConflicts", { params: lp })).status).toBe(200);
     expect((await exchange("syncCheck", { params: lp })).status).toBe(200);
+    expect((await exchange("syncOverview", { params: lp, service: await withRuns() })).status).toBe(200);
+    expect((await exchange("syncOverview", { params: { configId: "archive" } })).status).toBe(200);
+    expect((await exchange("syncLedger", { params: lp })).status).toBe(200);
     expect((await exchange("syncConflictResolution", { method: "POST", params: c1, json: { choice: "value", values: { phone: null } } })).status).toBe(200);
   });
 
@@ -67,6 +79,10 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
       ["syncRun", { params: { ...lp, runId: "'" } }, 400],
       ["syncConflicts", { params: lp, query: { status: "x" } }, 400],
       ["syncConflictResolution", { method: "POST", params: c1, headers: { "content-type": "application/json" }, body: "{" }, 400],
+      ["syncOverview", { params: { configId: "a b" } }, 400],
+      ["syncLedger", { params: { configId: "a b" } }, 400],
+      ["syncOverview", { params: { configId: "nosuch" } }, 404],
+      ["syncLedger", { params: { configId: "nosuch" } }, 404],
       ["syncRuns", { method: "POST", params: { configId: "nosuch" } }, 404],
       ["syncRuns", { params: { configId: "nosuch" } }, 404],
       ["syncRun", { params: { ...lp, runId: "run-404" } }, 404],

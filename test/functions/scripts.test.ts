@@ -29,6 +29,7 @@ describe("npm start", () => {
     expect(summary).toMatch(/simulator: \d+ contacts/);
     expect(summary).toMatch(/simulator: 2\d likepersons/);
     expect(summary).toContain("storage    (configured)");
+    expect(summary).toContain(`console    ${running.server.url.replace("127.0.0.1", "localhost")}/api/console`);
     expect(summary).toMatch(/likepersons\s+(succeeded|partial) in \d+\.\d s/);
     expect(summary).toMatch(/Meander: read \d+, created \d+/);
     expect(summary).toMatch(/parked \(open\) [1-9]/);

@@ -25,6 +25,16 @@ describe("a first run on generated data with overlaps", () => {
     for (const pair of truth.pairs) expect(byMeander.get(pair.meanderId)?.link.portalId).toBe(pair.portalId);
     // Nobody has two partners.
     expect(new Set(pairs.map((p) => p.link.portalId)).size).toBe(pairs.length);
+    // Both records of every pair name each other, created pairs included (the link-back write).
+    expect(pairs.length).toBeGreaterThan(truth.pairs.length);
+    for (const { link, meanderData } of pairs) {
+      const contact = h.dataverse.store.get("contacts", link.portalId);
+      expect({ link, portalContactId: meanderData?.portalContactId, hlf_meanderid: contact?.hlf_meanderid }).toEqual({
+        link,
+        portalContactId: link.portalId,
+        hlf_meanderid: link.meanderId,
+      });
+    }
     // Ambiguous people: parked, nothing created for them.
     const conflicts = await h.service.listConflicts("likepersons", "open");
     for (const amb of truth.ambiguous) {

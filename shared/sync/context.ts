@@ -1,0 +1,71 @@
+/**
+ * What one run works with: the config, the ports, and the parts that each own a piece of the
+ * run's state. It holds no behaviour of its own; the loop, pairing and applying use the parts.
+ */
+import type { CompiledConfig } from "../core/compile.js";
+import type { Side } from "../core/types.js";
+import type { RecordSide } from "../ports.js";
+import { Claims } from "./claims.js";
+import { Decisions } from "./decisions.js";
+import { DeleteGuard } from "./deleteGuard.js";
+import type { EngineDeps } from "./deps.js";
+import { Feeds } from "./feeds.js";
+import type { LeaseKeeper } from "./lease.js";
+import { RetryLedger } from "./ledger.js";
+import { LinkCache } from "./links.js";
+import { Progress } from "./progress.js";
+import type { RunTracker } from "./runRecord.js";
+
+export interface RunContext {
+  readonly deps: EngineDeps;
+  readonly compiled: CompiledConfig;
+  readonly configId: string;
+  /** Streamed page by page, checkpointed. */
+  readonly stream: Side;
+  /** Read fully first and held; undefined for one-way configs (the target is never read). */
+  readonly hold: Side | undefined;
+  readonly dryRun: boolean;
+  readonly tracker: RunTracker;
+  readonly lease: LeaseKeeper;
+  readonly links: LinkCache;
+  readonly decisions: Decisions;
+  readonly ledger: RetryLedger;
+  readonly claims: Claims;
+  readonly deletes: DeleteGuard;
+  readonly feeds: Feeds;
+  readonly progress: Progress;
+}
+
+export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tracker: RunTracker, lease: LeaseKeeper): RunContext {
+  const configId = compiled.config.id;
+  const direction = compiled.config.direction;
+  const stream: Side = direction === "toMeander" ? "portal" : "meander";
+  const hold: Side | undefined = direction === "both" ? "portal" : undefined;
+  const { runId, dryRun, startedAt } = tracker.result;
+  return {
+    deps,
+    compiled,
+    configId,
+    stream,
+    hold,
+    dryRun,
+    tracker,
+    lease,
+    links: new LinkCache(deps.state, configId),
+    decisions: new Decisions(deps.state, configId),
+    ledger: new RetryLedger(deps.state, configId),
+    claims: new Claims(),
+    deletes: new DeleteGuard(deps.state, compiled),
+    feeds: new Feeds(compiled, stream, hold),
+    progress: new Progress(deps.logger, runId, configId, new Date(startedAt)),
+  };
+}
+
+/** The port of one side, and the config's entity there. */
+export function sideOf(ctx: RunContext, side: Side): { port: RecordSide; entity: string } {
+  return { port: ctx.deps.sides[side], entity: ctx.compiled.config[side].entity };
+}
+
+export async function pause(ctx: RunContext, point: string): Promise<void> {
+  await ctx.deps.pause?.(point);
+}

@@ -1,0 +1,106 @@
+/**
+ * The config's lease and its control row (cursors, checkpoint, ledger size, last purge): one
+ * run at a time writes, and every write of the row is conditional on still holding the lease.
+ */
+import type { Side } from "../core/types.js";
+import { AlreadyRunningError, LeaseLostError, toErrorInfo } from "../errors.js";
+import type { ConfigControl, CursorState, Lease } from "../ports.js";
+import type { EngineDeps } from "./deps.js";
+import { StopRun } from "./stop.js";
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+export class LeaseKeeper {
+  private constructor(
+    private readonly deps: EngineDeps,
+    private readonly configId: string,
+    private control: ConfigControl,
+    private lease: Lease | undefined,
+    private readonly deadline: number,
+    private readonly dryRun: boolean,
+  ) {}
+
+  /** Takes the lease (a dry run only reads the control row). `tookOverFrom`: a run that died holding it. */
+  static async take(
+    deps: EngineDeps,
+    configId: string,
+    runId: string,
+    dryRun: boolean,
+    deadline: number,
+  ): Promise<{ keeper: LeaseKeeper; tookOverFrom?: string }> {
+    if (dryRun) {
+      const control = (await deps.locks.readControl?.(configId)) ?? {};
+      return { keeper: new LeaseKeeper(deps, configId, control, undefined, deadline, true) };
+    }
+    const taken = await deps.locks.acquire(configId, runId, deps.settings.leaseMs);
+    if (!taken.acquired) throw new AlreadyRunningError(configId, taken.heldBy);
+    const keeper = new LeaseKeeper(deps, configId, taken.control ?? {}, taken.lease, deadline, false);
+    return { keeper, ...(taken.tookOverFrom ? { tookOverFrom: taken.tookOverFrom } : {}) };
+  }
+
+  get ledgerSize(): number | undefined {
+    return this.control.ledgerSize;
+  }
+
+  cursor(side: Side): CursorState | undefined {
+    return this.control.cursors?.[side];
+  }
+
+  /** Throws StopRun when the budget is spent: better a clean checkpoint than a killed function. */
+  checkBudget(): void {
+    if (this.deps.clock.now().getTime() >= this.deadline) throw new StopRun("time budget reached: the next run continues");
+  }
+
+  /** A page of the streamed side is applied: the checkpoint moves, written with the renewed lease. */
+  async checkpoint(side: Side, checkpoint: string): Promise<void> {
+    await this.save(this.withCursor(side, { cursor: this.cursor(side)?.cursor, checkpoint }));
+  }
+
+  /** The cursor for the next run, kept in memory: it is written with the release (or the next checkpoint). */
+  moveCursor(side: Side, cursor: string | undefined): void {
+    this.control = { ...this.control, ...this.withCursor(side, { cursor: cursor ?? this.cursor(side)?.cursor }) };
+  }
+
+  /** Before writing: make sure we still hold the lease, renewing it when half used. */
+  async ensureLease(): Promise<void> {
+    if (this.dryRun || !this.lease) return;
+    const left = this.lease.expiresAt.getTime() - this.deps.clock.now().getTime();
+    if (left < this.deps.settings.leaseMs / 2) await this.save({});
+  }
+
+  /**
+   * The lease released with the control state (one conditional write). `released` is false when
+   * it was lost; `purgeDue` once a day, for the run that releases after a day has passed.
+   */
+  async release(ledgerSize: number): Promise<{ released: boolean; purgeDue: boolean }> {
+    const lease = this.lease;
+    if (!lease) return { released: false, purgeDue: false };
+    const now = this.deps.clock.now();
+    const lastPurge = this.control.lastPurgeAt ? Date.parse(this.control.lastPurgeAt) : 0;
+    const purgeDue = now.getTime() - lastPurge > DAY_MS;
+    try {
+      const released = await this.deps.locks.release(lease, { ...this.control, ledgerSize, ...(purgeDue ? { lastPurgeAt: now.toISOString() } : {}) });
+      return { released, purgeDue };
+    } catch (error) {
+      this.deps.logger.warn("could not release the lease; it expires by itself", { runId: lease.runId, errorCode: toErrorInfo(error).code });
+      return { released: false, purgeDue };
+    }
+  }
+
+  /** Renews the lease, writing `control` with it: a run that lost its lease stops here. */
+  private async save(patch: Partial<ConfigControl>): Promise<void> {
+    this.control = { ...this.control, ...patch };
+    if (this.dryRun || !this.lease) return;
+    const renewed = await this.deps.locks.renew(this.lease, this.deps.settings.leaseMs, this.control);
+    if (!renewed) {
+      this.lease = undefined;
+      throw new LeaseLostError(this.configId);
+    }
+    this.lease = renewed;
+  }
+
+  private withCursor(side: Side, state: Omit<CursorState, "updatedAt">): Partial<ConfigControl> {
+    const updatedAt = this.deps.clock.now().toISOString();
+    return { cursors: { ...this.control.cursors, [side]: { ...state, updatedAt } } };
+  }
+}

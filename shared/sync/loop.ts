@@ -1,0 +1,136 @@
+/**
+ * One pass over the feeds: the held side read first and kept in memory, the streamed side
+ * applied page by page with a checkpoint after each, then the held changes no streamed
+ * change took as its partner. Every unit goes through pairing, then applying.
+ *
+ * The side whose feed is durable page by page (Meander) is streamed; the other side's
+ * changes are read first and held (Dataverse change tracking cannot filter, and its delta
+ * link is only handed out at the end of a feed).
+ */
+import type { Side, SideRecord } from "../core/types.js";
+import { applyUnit } from "./apply.js";
+import { ChangeSet, viewOf } from "./changeSet.js";
+import { pause, type RunContext, sideOf } from "./context.js";
+import { pairUnit } from "./pairing.js";
+import { StopRun } from "./stop.js";
+import type { UnitItem } from "./unit.js";
+
+/** Step 2a: the held side's changes, plus ledger and resolution records of that side. */
+export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Promise<{ cursor?: string; fullResync: boolean }> {
+  const side = ctx.hold;
+  if (!side) return { fullResync: false };
+  const { port, entity } = sideOf(ctx, side);
+  const set = new ChangeSet(ctx.compiled, side);
+  const stored = ctx.lease.cursor(side)?.cursor;
+  let cursor: string | undefined;
+  let fullResync = stored === undefined;
+  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize })) {
+    ctx.lease.checkBudget();
+    if (page.fullResync) {
+      fullResync = true;
+      ctx.tracker.note(`${side} change token expired or invalid: full read`);
+    }
+    for (const record of page.records) set.addRecord(record);
+    for (const id of page.deletedIds) set.addDeleted(id);
+    ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length);
+    if (page.final) cursor = page.cursor;
+  }
+  set.full = fullResync;
+  if (fullResync) await vanished(ctx, set);
+  const extra = await readByIds(
+    ctx,
+    side,
+    extraIds.filter((id) => !set.has(id)),
+  );
+  for (const record of extra.records) set.addRecord(record);
+  for (const id of extra.gone) set.addDeleted(id);
+  ctx.feeds.setHeld(set);
+  await pause(ctx, "after-read-held");
+  return { cursor, fullResync };
+}
+
+/**
+ * A full read of the held side (a first run that did not finish, an expired change token) has
+ * no tombstones: a linked record it did not return was deleted since the last cursor. Without
+ * this, its link would stay, pointing at nothing, found by the property tests in test/engine.
+ */
+async function vanished(ctx: RunContext, set: ChangeSet): Promise<void> {
+  for (const link of await ctx.links.all()) {
+    const id = set.side === "meander" ? link.meanderId : link.portalId;
+    if (!set.has(id)) set.addDeleted(id);
+  }
+}
+
+/** Steps 2b–7 for the streamed side, page by page, checkpointing after each page. */
+export async function processStream(ctx: RunContext, extraIds: readonly string[]): Promise<{ cursor?: string; written: number }> {
+  const side = ctx.stream;
+  const { port, entity } = sideOf(ctx, side);
+  const state = ctx.lease.cursor(side);
+  const from = state?.checkpoint ?? state?.cursor;
+  ctx.feeds.startStream(from === undefined);
+
+  const extra = await readByIds(ctx, side, extraIds);
+  let written = await processUnit(ctx, [
+    ...extra.records.map((record) => itemOf(ctx, side, record)),
+    ...extra.gone.map((id): UnitItem => ({ side, id, view: { state: "deleted", id } })),
+  ]);
+
+  let cursor: string | undefined;
+  for await (const page of port.readChanges(entity, from, { pageSize: ctx.deps.settings.pageSize })) {
+    ctx.lease.checkBudget();
+    if (page.fullResync) {
+      ctx.feeds.streamRestarted();
+      ctx.tracker.note(`${side} change cursor expired or invalid: full read`);
+    }
+    ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length);
+    const items: UnitItem[] = page.records.map((record) => itemOf(ctx, side, record));
+    for (const id of page.deletedIds) items.push({ side, id, view: { state: "deleted", id } });
+    written += await processUnit(ctx, items);
+    await pause(ctx, "before-checkpoint");
+    if (page.final) cursor = page.cursor;
+    else if (!ctx.dryRun) await ctx.lease.checkpoint(side, page.cursor);
+    await pause(ctx, "after-checkpoint");
+  }
+  return { ...(cursor !== undefined ? { cursor } : {}), written };
+}
+
+/** Steps 3–7 for held changes that no streamed change took as its partner. */
+export async function processLeftovers(ctx: RunContext): Promise<number> {
+  const set = ctx.feeds.held;
+  if (!set) return 0;
+  const pageSize = ctx.deps.settings.pageSize;
+  let written = 0;
+  while (set.size > 0) {
+    ctx.lease.checkBudget();
+    written += await processUnit(
+      ctx,
+      set.takeSome(pageSize).map(([id, view]) => ({ side: set.side, id, view })),
+    );
+  }
+  return written;
+}
+
+/** Records re-read by id (ledger entries, decided conflicts); ids no longer there were deleted. */
+async function readByIds(ctx: RunContext, side: Side, ids: readonly string[]): Promise<{ records: SideRecord[]; gone: string[] }> {
+  if (ids.length === 0) return { records: [], gone: [] };
+  const { port, entity } = sideOf(ctx, side);
+  const records = await port.getByIds(entity, ids);
+  const found = new Set(records.map((r) => r.id));
+  return { records, gone: ids.filter((id) => !found.has(id)) };
+}
+
+function itemOf(ctx: RunContext, side: Side, record: SideRecord): UnitItem {
+  ctx.feeds.indexOf(side)?.add(record);
+  return { side, id: record.id, view: viewOf(ctx.compiled, side, record) };
+}
+
+async function processUnit(ctx: RunContext, items: UnitItem[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const tasks = await pairUnit(ctx, items);
+  const { written, unavailable } = await applyUnit(ctx, tasks);
+  if (unavailable) {
+    throw new StopRun(`${unavailable.side} did not answer (${unavailable.code}) after retries: the run stopped; the next run continues from here`);
+  }
+  ctx.progress.add(items.length);
+  return written;
+}

@@ -1,0 +1,86 @@
+/**
+ * The real engine (runSync over the repo's configs) on in-memory ports: both systems, the
+ * state, run and lock stores. Runs take milliseconds; whole-stack stories stay in test/sync.
+ */
+import { loadCompiledConfigs } from "../../../shared/config/syncConfig.js";
+import type { CompiledConfig } from "../../../shared/core/compile.js";
+import { createJsonLogger } from "../../../shared/logging.js";
+import type { Clock } from "../../../shared/ports.js";
+import type { RunOptions } from "../../../shared/service.js";
+import type { EngineDeps, EngineSettings } from "../../../shared/sync/deps.js";
+import { runSync } from "../../../shared/sync/engine.js";
+import { MemorySide } from "./recordSide.js";
+import { MemoryLockStore, MemoryRunStore, MemoryStateStore } from "./stores.js";
+
+export const SETTINGS: EngineSettings = {
+  timeBudgetMs: 600_000,
+  httpTimeBudgetMs: 600_000,
+  pageSize: 100,
+  leaseMs: 60_000,
+  ledgerMaxAttempts: 5,
+  retentionDays: 30,
+};
+
+/** A clock tests move by hand (lease expiry); it also ticks 1 ms per reading so that timestamps order. */
+export function testClock(start = Date.parse("2026-03-01T08:00:00Z")): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => new Date(now++),
+    advance(ms) {
+      now += ms;
+    },
+  };
+}
+
+export interface MemoryEngine {
+  readonly deps: EngineDeps;
+  readonly meander: MemorySide;
+  readonly portal: MemorySide;
+  readonly state: MemoryStateStore;
+  readonly runs: MemoryRunStore;
+  readonly locks: MemoryLockStore;
+  readonly clock: ReturnType<typeof testClock>;
+  readonly logs: string[];
+  run(configId?: string, options?: Partial<RunOptions>): ReturnType<typeof runSync>;
+  /** The engine with other hooks on the same ports and state (another process, a crash hook). */
+  with(overrides: Partial<Pick<EngineDeps, "pause" | "settings">>): MemoryEngine;
+}
+
+export function memoryEngine(
+  overrides: Partial<Pick<EngineDeps, "pause" | "settings">> = {},
+  configs: ReadonlyMap<string, CompiledConfig> = loadCompiledConfigs(),
+): MemoryEngine {
+  const clock = testClock();
+  const meander = new MemorySide({ side: "meander", now: clock.now });
+  const portal = new MemorySide({ side: "portal", idField: "contactid", now: clock.now });
+  const state = new MemoryStateStore();
+  const runs = new MemoryRunStore();
+  const locks = new MemoryLockStore(clock);
+  const logs: string[] = [];
+  const build = (o: Partial<Pick<EngineDeps, "pause" | "settings">>): MemoryEngine => {
+    const deps: EngineDeps = {
+      configs,
+      sides: { meander, portal },
+      state,
+      runs,
+      locks,
+      clock,
+      logger: createJsonLogger((_level, line) => logs.push(line)),
+      settings: o.settings ?? SETTINGS,
+      ...(o.pause ? { pause: o.pause } : {}),
+    };
+    return {
+      deps,
+      meander,
+      portal,
+      state,
+      runs,
+      locks,
+      clock,
+      logs,
+      run: (configId = "likepersons", options = {}) => runSync(deps, configId, { trigger: "timer", ...options }),
+      with: (more) => build({ ...o, ...more }),
+    };
+  };
+  return build(overrides);
+}
