@@ -161,7 +161,7 @@ async function execute(ctx: WebApiContext, request: SimRequest, options: Operati
   if (request.path === "Merge" && request.method.toUpperCase() === "POST") return merge(ctx, request, options);
   const metadata = handleMetadata(ctx.baseUrl, ctx.store.definitions(), request);
   if (metadata) {
-    count(ctx, "get");
+    count(ctx, "schema");
     return { response: metadata };
   }
   const target = parseTarget(ctx, request.path, options.contentIds);

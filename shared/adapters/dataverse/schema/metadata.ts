@@ -62,25 +62,27 @@ function labelOf(option: Json): string {
   return str(label?.UserLocalizedLabel?.Label) ?? str(label?.LocalizedLabels?.[0]?.Label) ?? "";
 }
 
-/** The table behind an entity set (`contacts`), or undefined when the environment has none. */
-export async function readTableMetadata(client: DataverseClient, entitySet: string): Promise<TableMetadata | undefined> {
+/**
+ * The table behind an entity set (`contacts`), or undefined when the environment has none.
+ * One request for the table (filtered by entity set name, attributes, keys and relationships
+ * expanded) and one per kind of choice among `choiceColumns` (default: every choice column).
+ */
+export async function readTableMetadata(client: DataverseClient, entitySet: string, choiceColumns?: ReadonlySet<string>): Promise<TableMetadata | undefined> {
   const found = await client.call(`metadata of ${entitySet}`, (api) =>
-    api.retrieveEntities<Json>({ select: ["LogicalName", "EntitySetName"], filter: `EntitySetName eq '${entitySet.replaceAll("'", "''")}'` }),
-  );
-  const logicalName = str(found.value?.[0]?.LogicalName);
-  if (!logicalName) return undefined;
-  const key = `LogicalName='${logicalName}'`;
-  const entity = await client.call(`metadata of ${entitySet}`, (api) =>
-    api.retrieveEntity<Json>({
-      key,
+    api.retrieveEntities<Json>({
       select: ["LogicalName", "EntitySetName", "PrimaryIdAttribute", "ChangeTrackingEnabled", "IsOptimisticConcurrencyEnabled"],
+      filter: `EntitySetName eq '${entitySet.replaceAll("'", "''")}'`,
       expand: [{ property: "Attributes" }, { property: "Keys" }, { property: "ManyToOneRelationships" }],
     }),
   );
+  const entity = found.value?.[0];
+  const logicalName = str(entity?.LogicalName);
+  if (!entity || !logicalName) return undefined;
+  const key = `LogicalName='${logicalName}'`;
   const attributes = (entity.Attributes as Json[] | undefined) ?? [];
   const options = new Map<string, ChoiceOption[]>();
   for (const [type, castType] of Object.entries(CHOICE_CASTS)) {
-    if (!attributes.some((a) => a.AttributeType === type)) continue;
+    if (!attributes.some((a) => a.AttributeType === type && (!choiceColumns || choiceColumns.has(String(a.LogicalName))))) continue;
     const choices = await client.call(`choices of ${entitySet}`, (api) =>
       api.retrieveAttributes<Json>({ entityKey: key, castType, select: ["LogicalName"], expand: [{ property: "OptionSet", select: ["Options"] }] }),
     );
