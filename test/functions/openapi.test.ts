@@ -88,6 +88,7 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
       ["syncRun", { params: { ...lp, runId: "run-404" } }, 404],
       ["syncConflicts", { params: { configId: "nosuch" } }, 404],
       ["syncCheck", { params: { configId: "nosuch" } }, 404],
+      ["syncCheck", { params: { configId: "a/b" } }, 400],
       ["syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "c-404" }, json: { choice: "meander" } }, 404],
       ["syncRuns", { method: "POST", params: lp, service: running }, 409],
       ["syncConflictResolution", { method: "POST", params: c1, json: { choice: "meander" }, service: resolved }, 409],
