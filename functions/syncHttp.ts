@@ -3,6 +3,7 @@
  * maps the result; auth, 405, error mapping and logging live in http/route.ts.
  */
 import type { HttpFunctionOptions } from "@azure/functions";
+import { checkAction } from "./http/check.js";
 import { HttpError } from "./http/errors.js";
 import { parse, queryObject, readJson } from "./http/request.js";
 import { json } from "./http/respond.js";
@@ -38,6 +39,7 @@ export function createHttpFunctions(deps: HttpDeps, mount: ApiMount = {}): HttpF
   });
   return [
     fn("syncConfigs", "sync/configs", route({ GET: async (_request, { service }) => json(200, { configs: (await service()).listConfigs() }) }, deps)),
+    fn("syncCheck", "sync/{configId}/check", route({ GET: checkAction }, deps)),
     fn(
       "syncRuns",
       "sync/{configId}/runs",

@@ -21,8 +21,15 @@ param dataverseUrl string
 @description('Tenant of the app registration used for Dataverse client credentials')
 param dataverseTenantId string
 
-@description('Client id of the app registration used for Dataverse client credentials')
-param dataverseClientId string
+@description('Client id of the app registration used for Dataverse client credentials (secret, certificate); empty with managedIdentity: the Function App\'s identity')
+param dataverseClientId string = ''
+
+@description('How the service signs in to Dataverse: managedIdentity (the user-assigned identity, registered as the Dataverse application user; nothing to rotate), certificate (a Key Vault certificate) or secret (a Key Vault secret)')
+@allowed(['managedIdentity', 'certificate', 'secret'])
+param dataverseAuth string = 'managedIdentity'
+
+@description('Name of the Key Vault certificate for dataverseAuth=certificate')
+param dataverseCertificateName string = 'dataverse-client-certificate'
 
 param dataverseAuthorityHost string = 'https://login.microsoftonline.com'
 
@@ -153,11 +160,13 @@ module functionApp 'modules/functionapp.bicep' = {
     appSettings: {
       DATAVERSE_URL: dataverseUrl
       DATAVERSE_TENANT_ID: dataverseTenantId
-      DATAVERSE_CLIENT_ID: dataverseClientId
+      DATAVERSE_CLIENT_ID: dataverseAuth == 'managedIdentity' && empty(dataverseClientId) ? identity.outputs.clientId : dataverseClientId
       DATAVERSE_AUTHORITY_HOST: dataverseAuthorityHost
       KEY_VAULT_URL: keyVault.outputs.uri
       DATAVERSE_CLIENT_SECRET_NAME: dataverseClientSecretName
       SYNC_BASELINE_KEY_NAME: syncBaselineKeyName
+      DATAVERSE_AUTH: dataverseAuth
+      DATAVERSE_CERTIFICATE_NAME: dataverseCertificateName
       MEANDER_API_URL: meanderApiUrl
       MEANDER_API_SCOPE: meanderApiScope
       MEANDER_RECORD_URL: meanderRecordUrl
@@ -184,6 +193,8 @@ module functionApp 'modules/functionapp.bicep' = {
 output AZURE_LOCATION string = location
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+@description('Register this client id as the Dataverse application user (dataverseAuth=managedIdentity)')
+output DATAVERSE_APPLICATION_USER_CLIENT_ID string = dataverseAuth == 'managedIdentity' ? identity.outputs.clientId : dataverseClientId
 output AZURE_FUNCTION_URI string = functionApp.outputs.uri
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_URL string = keyVault.outputs.uri

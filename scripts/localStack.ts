@@ -8,10 +8,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { appRoot, readLocalSettings } from "../shared/config/settings.js";
-import { startAzurite } from "../sim/azurite.js";
+import { azuriteConnectionString, startAzurite } from "../sim/azurite.js";
 import type { GenerateOptions } from "../sim/data/generator.js";
-import { type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
-import { ensureLocalCertificate } from "../sim/tls.js";
+import { LOCAL_CLIENT, type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
+import { bundleCertificates, ensureLocalCertificate } from "../sim/tls.js";
 
 export const LOCAL_DIR = join(appRoot(), ".local");
 
@@ -35,14 +35,19 @@ export const STAND_IN_PORTS = { dataverse: 7443, meander: 7080 } as const;
 /**
  * Node reads NODE_EXTRA_CA_CERTS only at start-up: without it, run this script again in
  * a child that trusts the simulators' certificate, and exit with the child's code.
- * Returns only in the process that already trusts it.
+ * Returns only in the process that already trusts it. A NODE_EXTRA_CA_CERTS the user set
+ * (a TLS-inspecting proxy, a sandbox on its own certificate) is kept: the child trusts a
+ * bundle of that file and the local certificate, never the local one instead of it.
  */
 export async function trustLocalCertificate(): Promise<void> {
   const { certPath } = ensureLocalCertificate(join(LOCAL_DIR, "tls"));
-  if (process.env.NODE_EXTRA_CA_CERTS === certPath) return;
+  const bundlePath = join(LOCAL_DIR, "tls", "ca-bundle.pem");
+  const current = process.env.NODE_EXTRA_CA_CERTS;
+  if (current === certPath || current === bundlePath) return;
+  const trusted = current ? bundleCertificates([current, certPath], bundlePath) : certPath;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: "inherit",
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath },
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: trusted },
   });
   // Ctrl-C reaches the child too (same process group); the parent only waits for it.
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
@@ -75,7 +80,9 @@ const GROUPS: Record<string, readonly string[]> = {
     "SYNC_BASELINE_KEY_NAME",
     "SYNC_BASELINE_KEY",
   ],
-  MEANDER_API_URL: ["MEANDER_API_URL", "MEANDER_API_SCOPE"],
+  // The stand-in Meander's tokens come from the stand-in's own token endpoint, never from
+  // the tenant a configured Dataverse uses.
+  MEANDER_API_URL: ["MEANDER_API_URL", "MEANDER_API_SCOPE", "MEANDER_TENANT_ID", "MEANDER_CLIENT_ID", "MEANDER_CLIENT_SECRET", "MEANDER_AUTHORITY_HOST"],
 };
 
 const blank = (v: string | undefined) => v === undefined || v.trim() === "";
@@ -112,13 +119,22 @@ export async function startLocalStack(options: {
   configured?: Readonly<Record<string, string | undefined>>;
   /** Where a persisted Azurite keeps its data; default .local/azurite. */
   azuriteDir?: string;
+  /** False: no Azurite even when storage is not configured (commands that keep no state). */
+  storage?: boolean;
 }): Promise<LocalStack> {
   const configured = options.configured ?? readLocalSettings(appRoot());
   const standIns = await standInsOnPreferredPorts(options.standIns ?? {});
   const env: Record<string, string | undefined> = { ...configured };
   // A system's settings come as a group: a configured real Dataverse keeps its own
   // tenant, client and secret rather than being mixed with the simulator's.
-  const standInValues: Record<string, string> = { ...standIns.settings, KEY_VAULT_URL: standIns.dataverse.keyVaultUrl };
+  const standInValues: Record<string, string> = {
+    ...standIns.settings,
+    KEY_VAULT_URL: standIns.dataverse.keyVaultUrl,
+    MEANDER_TENANT_ID: standIns.dataverse.tenantId,
+    MEANDER_CLIENT_ID: LOCAL_CLIENT.clientId,
+    MEANDER_CLIENT_SECRET: LOCAL_CLIENT.clientSecret,
+    MEANDER_AUTHORITY_HOST: standIns.dataverse.authorityHost,
+  };
   for (const [urlSetting, group] of Object.entries(GROUPS)) {
     if (!blank(configured[urlSetting]) && configured[urlSetting] !== standInValues[urlSetting]) continue;
     for (const name of group) if (blank(env[name]) || name === urlSetting) env[name] = standInValues[name];
@@ -136,7 +152,7 @@ export async function startLocalStack(options: {
     storage: !storageConfigured,
   };
   let freshState = false;
-  if (!storageConfigured) {
+  if (!storageConfigured && options.storage !== false) {
     azuriteDir = options.persist ? (options.azuriteDir ?? join(LOCAL_DIR, "azurite")) : undefined;
     // The simulators start from their seed every time: sync state from an earlier session
     // would link records they no longer hold. Kept after Ctrl-C for inspection, cleared here.
@@ -146,6 +162,9 @@ export async function startLocalStack(options: {
     if (azuriteDir) mkdirSync(azuriteDir, { recursive: true });
     azurite = await startAzurite(azuriteDir ? { location: azuriteDir } : {});
     env.AzureWebJobsStorage = azurite.connectionString;
+  } else if (!storageConfigured) {
+    // Settings need a storage account; a command that keeps no state never opens it.
+    env.AzureWebJobsStorage = azuriteConnectionString(10002);
   }
   return {
     env,
@@ -158,6 +177,15 @@ export async function startLocalStack(options: {
       await azurite?.stop();
     },
   };
+}
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Data for the simulators that stand in for unconfigured systems. */
+  readonly dataset?: GenerateOptions;
+  /** The configured settings; default the environment over local.settings.json. */
+  readonly settings?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Engine and function log lines for a person at a terminal: time, level, message, then key=value. */

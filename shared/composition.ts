@@ -3,9 +3,10 @@
  * hands the triggers a SyncService. Nothing else in the app constructs adapters.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import { createPortalTokenProvider } from "./adapters/auth/index.js";
+import { createIdentityTokenProvider, createPortalTokenProvider } from "./adapters/auth/index.js";
 import { DataverseSide } from "./adapters/dataverse/index.js";
 import type { EntitySettings } from "./adapters/dataverse/read.js";
+import { checkConfigs, type Finding, LocalDateSide, localDateColumns, SchemaCheckedSide } from "./adapters/dataverse/schema/index.js";
 import { createAzureCredential, tokenSourceFromCredential } from "./adapters/identity.js";
 import { createSecretSource } from "./adapters/keyvault/index.js";
 import { MeanderSide } from "./adapters/meander/index.js";
@@ -16,7 +17,7 @@ import { loadCompiledConfigs } from "./config/syncConfig.js";
 import type { CompiledConfig } from "./core/compile.js";
 import { createFingerprinter, type Fingerprinter, MIN_KEY_LENGTH } from "./core/fingerprint.js";
 import { inScope } from "./core/matching.js";
-import { FatalError, SettingsError } from "./errors.js";
+import { FatalError, SettingsError, UnknownConfigError } from "./errors.js";
 import { createProcessLogger } from "./logging.js";
 import type { Clock, Logger, RecordSide, SecretSource } from "./ports.js";
 import type { ResilienceEvents } from "./resilience.js";
@@ -37,6 +38,8 @@ export interface ServiceOverrides {
 
 export interface ComposedService extends AdminService {
   readonly deps: EngineDeps;
+  /** The configs (one, or all) checked against the Dataverse metadata; empty when the portal side is not Dataverse. */
+  checkSchema(configId?: string): Promise<Finding[]>;
   readonly tables: Tables;
   readonly sides: { readonly meander: RecordSide; readonly portal: RecordSide };
 }
@@ -77,31 +80,29 @@ export async function createService(settings: Settings, overrides: ServiceOverri
   });
   const baselineFingerprint = await baselineFingerprinter(settings, secrets);
 
+  const dataverseSide = overrides.sides?.portal ?? createDataverseSide(settings, configs, credential, logger, throttleEvents("portal"), secrets);
+  // The real side gets the schema check before its first write (once per process) and
+  // calendar dates on UserLocal columns; a side handed in by a test is used as it is.
+  const configList = [...configs.values()].map((c) => c.config);
   const portal =
-    overrides.sides?.portal ??
-    new DataverseSide({
-      url: dataverse.url,
-      tokenProvider: createPortalTokenProvider({
-        tenantId: dataverse.tenantId,
-        clientId: dataverse.clientId,
-        dataverseUrl: dataverse.url,
-        authorityHost: dataverse.authorityHost,
-        secretName: dataverse.clientSecretName,
-        secrets,
-      }),
-      entities: portalEntities(configs),
-      batchSize: settings.portalBatchSize,
-      pageSize: settings.pageSize,
-      resilience: { concurrency: settings.portalConcurrency },
-      events: throttleEvents("portal"),
-      logger,
-    });
+    dataverseSide instanceof DataverseSide
+      ? new SchemaCheckedSide(
+          new LocalDateSide(dataverseSide, localDateColumns(configList)),
+          () =>
+            checkConfigs(
+              dataverseSide.client,
+              configList.filter((c) => c.enabled),
+            ),
+          logger,
+        )
+      : dataverseSide;
 
   const meander =
     overrides.sides?.meander ??
     new MeanderSide({
       baseUrl: settings.meander.url,
-      tokenSource: tokenSourceFromCredential(credential),
+      // Meander's own token endpoint when configured: a stand-in Meander never asks the real tenant.
+      tokenSource: tokenSourceFromCredential(settings.meander.credentials ? createAzureCredential(settings.meander.credentials) : credential),
       scope: settings.meander.scope,
       pageSize: settings.pageSize,
       batchSize: settings.meanderBatchSize,
@@ -151,6 +152,12 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     deps,
     tables,
     sides: { meander, portal },
+    async checkSchema(configId?: string): Promise<Finding[]> {
+      if (!(dataverseSide instanceof DataverseSide)) return [];
+      const chosen = configId === undefined ? configList : configList.filter((c) => c.id === configId);
+      if (configId !== undefined && chosen.length === 0) throw new UnknownConfigError(configId);
+      return await checkConfigs(dataverseSide.client, chosen);
+    },
   };
 }
 
@@ -165,6 +172,49 @@ async function baselineFingerprinter(settings: Settings, secrets: SecretSource):
   if (key.length < MIN_KEY_LENGTH)
     throw new FatalError("SECRET_INVALID", `secret ${secretName} (the baseline key) must be at least ${MIN_KEY_LENGTH} characters`);
   return createFingerprinter(key);
+}
+
+/** The Dataverse side as the settings describe it (its own tenant, client and credential). */
+export function createDataverseSide(
+  settings: Settings,
+  configs: ReadonlyMap<string, CompiledConfig>,
+  credential: TokenCredential,
+  logger: Logger,
+  events?: ResilienceEvents,
+  secretSource?: SecretSource,
+): DataverseSide {
+  const { dataverse } = settings;
+  const secrets = () =>
+    secretSource ??
+    createSecretSource({
+      ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
+      credential,
+      localValues: { [dataverse.clientSecretName]: dataverse.clientSecret },
+      logger,
+    });
+  // DATAVERSE_AUTH: the managed identity itself, a Key Vault certificate, or a client secret.
+  const tokenProvider =
+    dataverse.auth === "managedIdentity"
+      ? createIdentityTokenProvider({ tenantId: dataverse.tenantId, clientId: dataverse.clientId, dataverseUrl: dataverse.url, credential })
+      : createPortalTokenProvider({
+          tenantId: dataverse.tenantId,
+          clientId: dataverse.clientId,
+          dataverseUrl: dataverse.url,
+          authorityHost: dataverse.authorityHost,
+          secretName: dataverse.auth === "certificate" ? dataverse.certificateName : dataverse.clientSecretName,
+          secrets: secrets(),
+          ...(dataverse.auth === "certificate" ? { certificate: true } : {}),
+        });
+  return new DataverseSide({
+    url: dataverse.url,
+    tokenProvider,
+    entities: portalEntities(configs),
+    batchSize: settings.portalBatchSize,
+    pageSize: settings.pageSize,
+    resilience: { concurrency: settings.portalConcurrency },
+    ...(events ? { events } : {}),
+    logger,
+  });
 }
 
 /** Dataverse entity sets the configs use, with the columns each read selects. */

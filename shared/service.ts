@@ -46,6 +46,20 @@ export interface SyncService {
   listConfigs(): readonly ConfigSummary[];
   /** The ids of enabled configs, in the order the timer runs them. */
   enabledConfigIds(): readonly string[];
+  /**
+   * The config checked against the portal's live metadata (columns, choices, dates, key,
+   * change tracking, lookups). Throws UnknownConfigError. Absent where no portal metadata exists.
+   */
+  checkSchema?(configId: string): Promise<readonly SchemaFinding[]>;
+}
+
+/** One finding of the schema check: table and column named, never a record's data. */
+export interface SchemaFinding {
+  readonly level: "error" | "note";
+  readonly config: string;
+  readonly table: string;
+  readonly column?: string;
+  readonly message: string;
 }
 
 /** One config at a glance, for the review console's overview. */

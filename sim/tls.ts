@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -38,14 +38,14 @@ function usable(bundle: Bundle): boolean {
  * global setup and the stack launcher want the certificate synchronously, and it is
  * made once and cached, so a short child process is the simplest bridge.
  */
-function generate(): Bundle {
+function generate(commonName: string): Bundle {
   const moduleUrl = pathToFileURL(require.resolve("selfsigned")).href;
   const script = `
     const mod = await import(${JSON.stringify(moduleUrl)});
     const generate = mod.generate ?? mod.default.generate;
     const notBeforeDate = new Date(Date.now() - 60_000);
     const notAfterDate = new Date(Date.now() + ${VALID_DAYS} * 24 * 3600_000);
-    const pems = await generate([{ name: "commonName", value: "localhost" }], {
+    const pems = await generate([{ name: "commonName", value: ${JSON.stringify(commonName)} }], {
       keyType: "ec", curve: "P-256", algorithm: "sha256", notBeforeDate, notAfterDate,
       extensions: [
         { name: "basicConstraints", cA: true },
@@ -70,9 +70,11 @@ function writeAtomically(path: string, content: string): void {
 /**
  * Returns the cached certificate in `dir`, making a new one when it is missing,
  * does not match its key, does not cover 127.0.0.1/localhost or is about to expire.
- * `certPath` is the PEM file to hand to NODE_EXTRA_CA_CERTS.
+ * `certPath` is the PEM file to hand to NODE_EXTRA_CA_CERTS. `commonName` tells two such
+ * certificates apart: TLS clients find a self-signed issuer by its subject, so two trusted
+ * certificates both named "localhost" would shadow each other.
  */
-export function ensureLocalCertificate(dir: string): { key: string; cert: string; certPath: string } {
+export function ensureLocalCertificate(dir: string, commonName = "localhost"): { key: string; cert: string; certPath: string } {
   mkdirSync(dir, { recursive: true });
   // Key and certificate live in one file written atomically, so two processes
   // racing to create them can never pair one's key with the other's certificate.
@@ -87,9 +89,28 @@ export function ensureLocalCertificate(dir: string): { key: string; cert: string
     }
   }
   if (!bundle || !usable(bundle)) {
-    bundle = generate();
+    bundle = generate(commonName);
     writeAtomically(bundlePath, JSON.stringify(bundle));
   }
   if (!existsSync(certPath) || readFileSync(certPath, "utf8") !== bundle.cert) writeAtomically(certPath, bundle.cert);
   return { key: bundle.key, cert: bundle.cert, certPath };
+}
+
+/**
+ * One PEM file holding every certificate of `files` (in order), for NODE_EXTRA_CA_CERTS,
+ * which takes a single file. Returns its path. A file that cannot be read is an error
+ * naming the file: silently trusting less than the user asked for would fail later and darker.
+ */
+export function bundleCertificates(files: readonly string[], outPath: string): string {
+  const parts = files.map((file) => {
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch {
+      throw new Error(`NODE_EXTRA_CA_CERTS: cannot read the certificate file ${file}`);
+    }
+  });
+  const bundle = `${parts.join("\n")}\n`;
+  mkdirSync(dirname(outPath), { recursive: true });
+  if (!existsSync(outPath) || readFileSync(outPath, "utf8") !== bundle) writeAtomically(outPath, bundle);
+  return outPath;
 }

@@ -24,6 +24,12 @@ export const SETTING_NAMES = [
   "MEANDER_API_URL",
   "MEANDER_API_SCOPE",
   "MEANDER_RECORD_URL",
+  "DATAVERSE_AUTH",
+  "DATAVERSE_CERTIFICATE_NAME",
+  "MEANDER_TENANT_ID",
+  "MEANDER_CLIENT_ID",
+  "MEANDER_CLIENT_SECRET",
+  "MEANDER_AUTHORITY_HOST",
   "AzureWebJobsStorage",
   "SYNC_TABLES_URL",
   "AZURE_CLIENT_ID",
@@ -62,11 +68,28 @@ export interface Settings {
     readonly clientSecretName: string;
     /** Local use only: the secret itself, when there is no Key Vault. */
     readonly clientSecret?: string;
+    /**
+     * How the service proves itself to Dataverse: a client secret (from Key Vault or local),
+     * the Function App's managed identity (registered as the application user), or a Key
+     * Vault certificate (MSAL client assertion). Nothing to rotate for the last two.
+     */
+    readonly auth: "secret" | "managedIdentity" | "certificate";
+    /** Name of the Key Vault certificate for `certificate`. */
+    readonly certificateName: string;
   };
   readonly keyVaultUrl?: string;
   /** The key of the baseline fingerprints (shared/core/fingerprint.ts): a Key Vault secret's name, or locally the key itself. */
   readonly baselineKey: { readonly secretName: string; readonly value?: string };
-  readonly meander: { readonly url: string; readonly scope: string; readonly recordUrl?: string };
+  readonly meander: {
+    readonly url: string;
+    readonly scope: string;
+    readonly recordUrl?: string;
+    /**
+     * Meander's own token endpoint and client, when it is not reached with the service's
+     * identity (a local stand-in next to a real Dataverse: its token never comes from the real tenant).
+     */
+    readonly credentials?: { readonly tenantId: string; readonly clientId: string; readonly clientSecret: string; readonly authorityHost: string };
+  };
   readonly tables: TablesSettings;
   /** The user-assigned managed identity; undefined: the default credential chain decides. */
   readonly managedIdentityClientId?: string;
@@ -188,6 +211,15 @@ const schema = z
       .string()
       .regex(/^https?:\/\/\S*\{id\}\S*$/, "must be an http(s) URL template containing {id} (and optionally {entity})")
       .optional(),
+    DATAVERSE_AUTH: z.enum(["secret", "managedIdentity", "certificate"], { error: "must be secret, managedIdentity or certificate" }).default("secret"),
+    DATAVERSE_CERTIFICATE_NAME: z
+      .string()
+      .regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault certificate name (letters, digits, dashes)")
+      .default("dataverse-client-certificate"),
+    MEANDER_TENANT_ID: tenant.optional(),
+    MEANDER_CLIENT_ID: guid.optional(),
+    MEANDER_CLIENT_SECRET: z.string().optional(),
+    MEANDER_AUTHORITY_HOST: httpsUrl.default("https://login.microsoftonline.com"),
     AzureWebJobsStorage: connectionString.optional(),
     SYNC_TABLES_URL: serviceUrl.optional(),
     AZURE_CLIENT_ID: guid.optional(),
@@ -220,7 +252,15 @@ const schema = z
     WEBSITE_AUTH_ENABLED: z.string().optional(),
   })
   .superRefine((s, ctx) => {
-    if (!s.KEY_VAULT_URL && !s.DATAVERSE_CLIENT_SECRET) {
+    const meanderOwn = [s.MEANDER_TENANT_ID, s.MEANDER_CLIENT_ID, s.MEANDER_CLIENT_SECRET].filter((v) => v !== undefined).length;
+    if (meanderOwn > 0 && meanderOwn < 3) {
+      const missing = !s.MEANDER_TENANT_ID ? "MEANDER_TENANT_ID" : !s.MEANDER_CLIENT_ID ? "MEANDER_CLIENT_ID" : "MEANDER_CLIENT_SECRET";
+      ctx.addIssue({ code: "custom", path: [missing], message: "is required with the other MEANDER_TENANT_ID / MEANDER_CLIENT_ID / MEANDER_CLIENT_SECRET" });
+    }
+    if (s.DATAVERSE_AUTH === "certificate" && !s.KEY_VAULT_URL) {
+      ctx.addIssue({ code: "custom", path: ["KEY_VAULT_URL"], message: "is required with DATAVERSE_AUTH=certificate (the certificate is in Key Vault)" });
+    }
+    if (s.DATAVERSE_AUTH === "secret" && !s.KEY_VAULT_URL && !s.DATAVERSE_CLIENT_SECRET) {
       ctx.addIssue({ code: "custom", path: ["DATAVERSE_CLIENT_SECRET"], message: "is required when KEY_VAULT_URL is not set" });
     }
     if (!s.SYNC_TABLES_URL && !s.AzureWebJobsStorage) {
@@ -270,10 +310,26 @@ export function loadSettings(env: Env): Settings {
       authorityHost: s.DATAVERSE_AUTHORITY_HOST,
       clientSecretName: s.DATAVERSE_CLIENT_SECRET_NAME,
       ...(s.DATAVERSE_CLIENT_SECRET ? { clientSecret: s.DATAVERSE_CLIENT_SECRET } : {}),
+      auth: s.DATAVERSE_AUTH,
+      certificateName: s.DATAVERSE_CERTIFICATE_NAME,
     },
     ...(s.KEY_VAULT_URL ? { keyVaultUrl: s.KEY_VAULT_URL } : {}),
     baselineKey: { secretName: s.SYNC_BASELINE_KEY_NAME, ...(s.SYNC_BASELINE_KEY ? { value: s.SYNC_BASELINE_KEY } : {}) },
-    meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE, ...(s.MEANDER_RECORD_URL ? { recordUrl: s.MEANDER_RECORD_URL } : {}) },
+    meander: {
+      url: s.MEANDER_API_URL,
+      scope: s.MEANDER_API_SCOPE,
+      ...(s.MEANDER_RECORD_URL ? { recordUrl: s.MEANDER_RECORD_URL } : {}),
+      ...(s.MEANDER_TENANT_ID && s.MEANDER_CLIENT_ID && s.MEANDER_CLIENT_SECRET
+        ? {
+            credentials: {
+              tenantId: s.MEANDER_TENANT_ID,
+              clientId: s.MEANDER_CLIENT_ID,
+              clientSecret: s.MEANDER_CLIENT_SECRET,
+              authorityHost: s.MEANDER_AUTHORITY_HOST,
+            },
+          }
+        : {}),
+    },
     tables: s.SYNC_TABLES_URL ? { kind: "endpoint", url: s.SYNC_TABLES_URL } : { kind: "connectionString", connectionString: s.AzureWebJobsStorage ?? "" },
     ...(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {}),
     schedule: s.SYNC_SCHEDULE,

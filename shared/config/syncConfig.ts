@@ -24,6 +24,15 @@ const entity = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
 const column = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/);
 const meanderPath = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)*$/);
 
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const scopeFilter = (field: z.ZodString) =>
   z.discriminatedUnion(
     "op",
@@ -52,7 +61,8 @@ const fieldSchema = z.strictObject({
   valueMap: z.record(z.string(), scalar).optional(),
   default: scalar.optional(),
   required: z.boolean().optional(),
-  lookup: z.strictObject({ config: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), entitySet: entity }).optional(),
+  lookup: z.strictObject({ config: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), entitySet: entity, navigationProperty: column.optional() }).optional(),
+  timeZone: z.string().refine(isTimeZone, "not an IANA time zone (e.g. Europe/Oslo)").optional(),
 });
 
 export const syncConfigSchema: z.ZodType<SyncConfig> = z.strictObject({

@@ -80,7 +80,7 @@ export function compileConfig(config: SyncConfig, file = `${config.id}.json`): C
         ? undefined
         : {
             source: f.meander,
-            target: f.lookup ? lookupBind(f.portal) : f.portal,
+            target: f.lookup ? lookupBind(f.lookup.navigationProperty ?? f.portal) : f.portal,
             ...(transforms.length ? { transform: transforms } : {}),
             ...(f.valueMap ? { valueMap: f.valueMap } : {}),
             ...(f.default !== undefined ? { default: f.default } : {}),

@@ -29,6 +29,11 @@ export interface MatchKeyConfig {
 export interface LookupConfig {
   readonly config: string;
   readonly entitySet: string;
+  /**
+   * The single-valued navigation property the write binds through (case-sensitive; usually
+   * the lookup's SchemaName, e.g. `hlf_ContactId`). Default: the portal column's name.
+   */
+  readonly navigationProperty?: string;
 }
 
 export interface FieldConfig {
@@ -43,6 +48,12 @@ export interface FieldConfig {
   readonly default?: Scalar;
   readonly required?: boolean;
   readonly lookup?: LookupConfig;
+  /**
+   * For a `dateOnly` field on a Dataverse date column with UserLocal behaviour (stored and
+   * returned in UTC): the IANA time zone its dates are entered in (`Europe/Oslo`). The
+   * portal adapter writes the zone's midnight and reads the zone's calendar date.
+   */
+  readonly timeZone?: string;
 }
 
 /**

@@ -48,6 +48,8 @@ export class Authority {
     private readonly authorityHost: string,
     private readonly tokenLifetimeSeconds: number,
     clients: readonly { clientId: string; clientSecret: string }[],
+    /** The resources this tenant knows; undefined: any (the stand-ins share one authority). */
+    private readonly resources?: readonly string[],
   ) {
     for (const client of clients) this.secrets.set(client.clientId, client.clientSecret);
   }
@@ -138,6 +140,10 @@ export class Authority {
         ),
       );
     const resource = scope.slice(0, -"/.default".length).replace(/\/$/, "");
+    if (this.resources && !this.resources.some((known) => sameResource(known, resource))) {
+      // A real tenant has no service principal for another system's API.
+      return fail(aadError(400, "invalid_resource", 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant}.`));
+    }
     const accessToken = randomBytes(32).toString("base64url");
     this.tokens.set(accessToken, { clientId, resource, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000 });
     return {

@@ -1,11 +1,14 @@
 /** What the simulator has seen, for tests and the benchmark to assert on. */
 
-export type RequestKind = "token" | "metadata" | "get" | "delta" | "batch" | "create" | "update" | "upsert" | "delete" | "keyvault";
+export type RequestKind = "token" | "metadata" | "schema" | "get" | "delta" | "batch" | "create" | "update" | "upsert" | "delete" | "keyvault";
 
 export interface DataverseCounters {
   /** HTTP requests received (a $batch is one, whatever it holds). */
   requests: number;
-  /** Operations by kind; operations inside a $batch count under their own kind too. */
+  /**
+   * Operations by kind; operations inside a $batch count under their own kind too.
+   * `metadata` is the identity provider's (OpenID) metadata; `schema` the tables' definitions (EntityDefinitions).
+   */
   byKind: Record<RequestKind, number>;
   /** Operations carried inside $batch requests. */
   batchOperations: number;
@@ -25,7 +28,7 @@ export interface DataverseCounters {
 export function emptyCounters(): DataverseCounters {
   return {
     requests: 0,
-    byKind: { token: 0, metadata: 0, get: 0, delta: 0, batch: 0, create: 0, update: 0, upsert: 0, delete: 0, keyvault: 0 },
+    byKind: { token: 0, metadata: 0, schema: 0, get: 0, delta: 0, batch: 0, create: 0, update: 0, upsert: 0, delete: 0, keyvault: 0 },
     batchOperations: 0,
     recordsWritten: 0,
     noopWrites: 0,

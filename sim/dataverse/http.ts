@@ -54,6 +54,16 @@ export const DV = {
   duplicateDetected: "0x80040333",
   /** State code or status code is invalid (a status reason that does not belong to the state). */
   invalidState: "0x80048408",
+  /** A validation error: text longer than the column allows. */
+  validationLength: "0x80044331",
+  /** A validation error: a choice value outside the column's option set. */
+  optionOutOfRange: "0x8004431a",
+  /**
+   * "Could not find a property named ..." for a column a query names: the troubleshooting
+   * page shows it answered with code 0x0.
+   * https://learn.microsoft.com/en-us/troubleshoot/power-platform/power-apps/dataverse/web-api-client-errors
+   */
+  unknownProperty: "0x0",
 } as const;
 
 const ODATA_HEADERS = { "OData-Version": "4.0" };

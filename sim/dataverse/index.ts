@@ -32,6 +32,11 @@ export interface DataverseSimOptions {
   tenantId?: string;
   /** Accepted client credentials. */
   clients?: { clientId: string; clientSecret: string }[];
+  /**
+   * Tokens only for this environment and its vault, as a real tenant issues them: a token
+   * for another system's API (the stand-in Meander) is refused (AADSTS500011). Default: any resource.
+   */
+  ownResourcesOnly?: boolean;
   /** Tables with their metadata. Default: defaultTables() (contacts and hlf_likepersonactivities, alternate key hlf_meanderid). */
   tables?: TableDef[];
   /** Server cap on page size; default 5000. */
@@ -46,6 +51,12 @@ export interface DataverseSimOptions {
   tokenLifetimeSeconds?: number;
   /** Default: delta tokens never expire (until expireDeltaTokens()). */
   deltaTokenLifetimeMs?: number;
+  /**
+   * The degree of parallelism Dataverse recommends, sent in `x-ms-dop-hint` on every Web API
+   * response (default 8; real environments send their own, often fewer).
+   * https://learn.microsoft.com/en-us/power-apps/developer/data-platform/send-parallel-requests
+   */
+  dopHint?: number;
 }
 
 export interface DataverseSim {
@@ -128,7 +139,13 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
   });
   const { port } = server.address() as AddressInfo;
   const origin = `https://127.0.0.1:${port}`;
-  const authority = new Authority(tenantId, origin, options.tokenLifetimeSeconds ?? 3600, options.clients ?? []);
+  const authority = new Authority(
+    tenantId,
+    origin,
+    options.tokenLifetimeSeconds ?? 3600,
+    options.clients ?? [],
+    options.ownResourcesOnly ? [origin, VAULT_RESOURCE] : undefined,
+  );
   const vault = new Vault(origin, `Bearer authorization="${origin}/${tenantId}", resource="${VAULT_RESOURCE}"`, options.secrets);
   const context: WebApiContext = {
     store,
@@ -158,6 +175,7 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     };
     const response = await serve().finally(() => protection.release(clientId, Date.now() - started));
     if (remaining !== undefined) response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = String(remaining);
+    response.headers["x-ms-dop-hint"] = String(options.dopHint ?? 8);
     return response;
   }
 

@@ -6,6 +6,7 @@
 import { compareValues, compileFilter, parseFilter } from "./filter.js";
 import { DV, jsonResponse, preferences, SimError, type SimRequest, type SimResponse } from "./http.js";
 import type { Row, Store } from "./store.js";
+import { checkColumns, filterColumns } from "./validate.js";
 
 export interface QueryContext {
   readonly store: Store;
@@ -33,11 +34,11 @@ function decodeSkip(token: string): SkipState {
 
 const COLUMN = /^[a-z_][a-z0-9_]*$/;
 
-function parseSelect(text: string | null): string[] | undefined {
+/** Column names are case-sensitive logical names; one the table lacks is a 400 (validate.ts). */
+function parseSelect(store: Store, entitySet: string, text: string | null): string[] | undefined {
   if (!text) return undefined;
-  const columns = text.split(",").map((c) => c.trim().toLowerCase());
-  const bad = columns.find((c) => !COLUMN.test(c));
-  if (bad !== undefined) throw new SimError(400, DV.queryInvalid, "Invalid column name in $select.");
+  const columns = text.split(",").map((c) => c.trim());
+  checkColumns(store.definition(entitySet), columns);
   return columns;
 }
 
@@ -116,10 +117,21 @@ function listPage(ctx: QueryContext, entitySet: string, request: SimRequest, ski
     // Change tracking (RetrieveEntityChanges) takes columns only, no filter or order.
     throw new SimError(400, DV.queryInvalid, "$filter, $orderby and $top are not supported with change tracking.");
   }
+  if (track && !store.definition(entitySet).changeTrackingEnabled) {
+    // https://learn.microsoft.com/en-us/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems
+    throw new SimError(400, DV.badRequest, `Change tracking is not enabled for the entity ${store.definition(entitySet).logicalName}.`);
+  }
   if (track) applied.push("odata.track-changes");
-  const select = parseSelect(q.get("$select"));
-  const filter = q.get("$filter") ? compileFilter(parseFilter(q.get("$filter")!)) : undefined;
-  const order = [...parseOrderBy(q.get("$orderby")), { column: idField, desc: false }];
+  const select = parseSelect(store, entitySet, q.get("$select"));
+  const parsedFilter = q.get("$filter") ? parseFilter(q.get("$filter")!) : undefined;
+  if (parsedFilter) checkColumns(store.definition(entitySet), filterColumns(parsedFilter));
+  const filter = parsedFilter ? compileFilter(parsedFilter) : undefined;
+  const orderBy = parseOrderBy(q.get("$orderby"));
+  checkColumns(
+    store.definition(entitySet),
+    orderBy.map((o) => o.column),
+  );
+  const order = [...orderBy, { column: idField, desc: false }];
   const desc = order.map((o) => o.desc);
   const topText = q.get("$top");
   const top = topText === null ? undefined : Number.parseInt(topText, 10);
@@ -165,7 +177,7 @@ function deltaPage(
   const store = ctx.store;
   const idField = store.idField(entitySet);
   const applied: string[] = [];
-  const select = parseSelect(request.query.get("$select"));
+  const select = parseSelect(store, entitySet, request.query.get("$select"));
   const since = skip ? skip.since : store.redeemDeltaToken(entitySet, token ?? "");
   const snap = skip ? skip.snap : store.currentVersion;
   const after = skip ? skip.after : since;

@@ -116,6 +116,18 @@ export class Store {
     if (!index || names.some((name) => !table.keys.has(name))) {
       throw new SimError(400, DV.queryInvalid, `The key '${names.join(",")}' is not an alternate key of ${entitySet}.`);
     }
+    // An alternate key is usable only once its index is built; until then (Pending,
+    // InProgress) or after a failure the request is refused. Dataverse documents no code
+    // for this; the simulator answers with the generic query error.
+    // https://learn.microsoft.com/en-us/power-apps/developer/data-platform/define-alternate-keys-entity
+    const def = table.def.keys.find((k) => k.attributes.length === names.length && names.every((n) => k.attributes.includes(n)));
+    if (def && def.status !== "Active") {
+      throw new SimError(
+        400,
+        DV.queryInvalid,
+        `The alternate key ${def.logicalName} of ${table.def.logicalName} cannot be used: its index status is ${def.status}.`,
+      );
+    }
     const id = index.get(keyValue(key[first]) ?? "");
     if (!id) return undefined;
     const row = table.rows.get(id);

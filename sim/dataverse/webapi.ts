@@ -5,8 +5,10 @@
  */
 import type { DataverseCounters, RequestKind } from "./counters.js";
 import { DV, dvError, emptyResponse, header, jsonResponse, preferences, SimError, type SimRequest, type SimResponse } from "./http.js";
+import { handleMetadata } from "./metadata.js";
 import { contextUrl, etagOf, type QueryContext, queryCollection, shapeRow } from "./query.js";
 import { isGuid, type Journal, notFound, type Row, type WriteResult } from "./store.js";
+import { checkBody, checkColumns } from "./validate.js";
 
 export interface WebApiContext extends QueryContext {
   readonly counters: DataverseCounters;
@@ -66,8 +68,11 @@ function resolveId(ctx: WebApiContext, target: Target): string | undefined {
   return target.key ? ctx.store.findByKey(target.entitySet, target.key) : undefined;
 }
 
-/** The JSON body as columns: annotations dropped, `nav@odata.bind` turned into `_nav_value`. */
-function parseBody(ctx: WebApiContext, body: string, contentIds?: ReadonlyMap<string, string>): Row {
+/**
+ * The JSON body as columns, checked against the table's metadata (validate.ts):
+ * annotations dropped, `nav@odata.bind` turned into `_lookup_value`.
+ */
+function parseBody(ctx: WebApiContext, entitySet: string, body: string, contentIds?: ReadonlyMap<string, string>): Row {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body || "{}");
@@ -75,34 +80,29 @@ function parseBody(ctx: WebApiContext, body: string, contentIds?: ReadonlyMap<st
     throw new SimError(400, DV.badRequest, "The request body is not valid JSON.");
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new SimError(400, DV.badRequest, "The request body must be a JSON object.");
-  const row: Row = {};
-  for (const [name, value] of Object.entries(parsed)) {
-    if (name.endsWith("@odata.bind")) {
-      const target = typeof value === "string" ? value.replace(ctx.baseUrl, "").replace(/^\//, "") : "";
-      const reference = /^\$([A-Za-z0-9_-]+)$/.exec(target);
-      const path = reference ? contentIds?.get(reference[1]!) : target;
-      const id = path ? /\(([0-9a-fA-F-]{36})\)$/.exec(path)?.[1] : undefined;
-      if (!id) throw new SimError(400, DV.badRequest, `Invalid reference in ${name}.`);
-      row[`_${name.slice(0, -"@odata.bind".length).toLowerCase()}_value`] = id.toLowerCase();
-      continue;
-    }
-    if (name.includes("@")) continue;
-    if (value !== null && typeof value === "object") throw new SimError(400, DV.badRequest, `Deep insert (${name}) is not supported by the simulator.`);
-    row[name.toLowerCase()] = value;
-  }
-  return row;
+  return checkBody(ctx.store.definition(entitySet), ctx.store.definitions(), parsed as Record<string, unknown>, (name, value) => {
+    const target = typeof value === "string" ? value.replace(ctx.baseUrl, "").replace(/^\//, "") : "";
+    const reference = /^\$([A-Za-z0-9_-]+)$/.exec(target);
+    const path = reference ? contentIds?.get(reference[1]!) : target;
+    const match = path ? /^([A-Za-z_][A-Za-z0-9_]*)\(([0-9a-fA-F-]{36})\)$/.exec(path) : undefined;
+    if (!match) throw new SimError(400, DV.badRequest, `Invalid reference in ${name}.`);
+    return { entitySet: match[1]!, id: match[2]!.toLowerCase() };
+  });
 }
 
-function selectOf(request: SimRequest): string[] | undefined {
+function selectOf(ctx: WebApiContext, entitySet: string, request: SimRequest): string[] | undefined {
   const text = request.query.get("$select");
-  return text ? text.split(",").map((c) => c.trim().toLowerCase()) : undefined;
+  if (!text) return undefined;
+  const columns = text.split(",").map((c) => c.trim());
+  checkColumns(ctx.store.definition(entitySet), columns);
+  return columns;
 }
 
 function writeResponse(ctx: WebApiContext, request: SimRequest, entitySet: string, result: WriteResult, method: string): OperationResult {
   const entityPath = `${entitySet}(${result.id})`;
   const location = { "OData-EntityId": `${ctx.baseUrl}${entityPath}` };
   if (preferences(request).get("return") === "representation") {
-    const select = selectOf(request);
+    const select = selectOf(ctx, entitySet, request);
     const body = { "@odata.context": `${contextUrl(ctx, entitySet, select)}/$entity`, ...shapeRow(result.row, ctx.store.idField(entitySet), select) };
     const status = method === "POST" || result.created ? 201 : 200;
     return { response: jsonResponse(status, body, { ...location, ETag: etagOf(result.row), "Preference-Applied": "return=representation" }), entityPath };
@@ -159,6 +159,11 @@ function merge(ctx: WebApiContext, request: SimRequest, options: OperationOption
 
 async function execute(ctx: WebApiContext, request: SimRequest, options: OperationOptions): Promise<OperationResult> {
   if (request.path === "Merge" && request.method.toUpperCase() === "POST") return merge(ctx, request, options);
+  const metadata = handleMetadata(ctx.baseUrl, ctx.store.definitions(), request);
+  if (metadata) {
+    count(ctx, "schema");
+    return { response: metadata };
+  }
   const target = parseTarget(ctx, request.path, options.contentIds);
   const { entitySet } = target;
   const store = ctx.store;
@@ -176,18 +181,18 @@ async function execute(ctx: WebApiContext, request: SimRequest, options: Operati
     const row = id ? store.get(entitySet, id) : undefined;
     if (!row) throw notFound(entitySet, id ?? "(alternate key)");
     if (header(request, "if-none-match") === etagOf(row)) return { response: emptyResponse(304) };
-    const select = selectOf(request);
+    const select = selectOf(ctx, entitySet, request);
     const body = { "@odata.context": `${contextUrl(ctx, entitySet, select)}/$entity`, ...shapeRow(row, store.idField(entitySet), select) };
     return { response: jsonResponse(200, body, { ETag: etagOf(row) }) };
   }
   if (method === "POST" && !single) {
     count(ctx, "create");
-    const result = store.insert(entitySet, parseBody(ctx, request.body, options.contentIds), undefined, options.journal);
+    const result = store.insert(entitySet, parseBody(ctx, entitySet, request.body, options.contentIds), undefined, options.journal);
     wrote(ctx, result);
     return writeResponse(ctx, request, entitySet, result, method);
   }
   if (method === "PATCH" && single) {
-    const values = parseBody(ctx, request.body, options.contentIds);
+    const values = parseBody(ctx, entitySet, request.body, options.contentIds);
     const id = resolveId(ctx, target);
     const existing = id ? store.get(entitySet, id) : undefined;
     let result: WriteResult;

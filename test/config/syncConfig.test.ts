@@ -180,8 +180,8 @@ describe("the default configs", () => {
   it("activities: toPortal only, with a lookup to contacts through likepersons", () => {
     const compiled = compileConfig(loadConfigs().find((c) => c.id === "activities")!);
     expect(compiled.toMeander).toEqual([]);
-    expect(compiled.fieldByKey.get("likepersonId")?.toPortal?.target).toBe("hlf_contactid@odata.bind");
-    expect(compiled.fieldByKey.get("likepersonId")?.lookup).toEqual({ config: "likepersons", entitySet: "contacts" });
+    expect(compiled.fieldByKey.get("likepersonId")?.toPortal?.target).toBe("hlf_ContactId@odata.bind");
+    expect(compiled.fieldByKey.get("likepersonId")?.lookup).toEqual({ config: "likepersons", entitySet: "contacts", navigationProperty: "hlf_ContactId" });
     expect(compiled.config.portal).toMatchObject({ idField: "hlf_likepersonactivityid", linkField: "hlf_meanderid", alternateKey: "hlf_meanderid" });
     expect(compiled.portalColumns).toContain("_hlf_contactid_value");
   });

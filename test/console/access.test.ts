@@ -68,7 +68,7 @@ describe("the console's routes", () => {
   test("are anonymous to the host and mirror every admin route under console/api", () => {
     const fns = createConsoleFunctions({ getService: async () => new FakeService(), consoleDir: dir });
     expect(fns.every((f) => f.options.authLevel === "anonymous")).toBe(true);
-    expect(fns.filter((f) => f.options.route?.startsWith("console/api/sync/")).length).toBe(7);
+    expect(fns.filter((f) => f.options.route?.startsWith("console/api/sync/")).length).toBe(8);
   });
 
   test("hosted in App Service without authentication: nobody gets in", async () => {

@@ -391,7 +391,7 @@ describe("planPair: a one-way config (activities)", () => {
         kind: "create",
         side: "portal",
         fields: {
-          "hlf_contactid@odata.bind": "/contacts(p-1)",
+          "hlf_ContactId@odata.bind": "/contacts(p-1)",
           hlf_date: "2025-02-03",
           hlf_kind: 100000001,
           hlf_hours: 2,
@@ -416,7 +416,7 @@ describe("planPair: a one-way config (activities)", () => {
       { link: activityLink, meander: present(activity({ likepersonId: "m-2" })), portal: unchanged },
       { lookups: new Map([["m-2", "p-2"]]) },
     );
-    expect(plan.actions).toEqual([{ kind: "update", side: "portal", id: "pa-1", ifMatch: 'W/"5"', fields: { "hlf_contactid@odata.bind": "/contacts(p-2)" } }]);
+    expect(plan.actions).toEqual([{ kind: "update", side: "portal", id: "pa-1", ifMatch: 'W/"5"', fields: { "hlf_ContactId@odata.bind": "/contacts(p-2)" } }]);
   });
 
   it("couples after a crashed create without writing what the portal already holds", () => {

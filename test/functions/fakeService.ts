@@ -2,7 +2,7 @@
 import { emptyCounts, type SyncResult, type SyncRun, type Trigger } from "../../shared/core/types.js";
 import { AlreadyRunningError, ConflictStateError, NotFoundError, UnknownConfigError, ValidationError } from "../../shared/errors.js";
 import type { ConflictRecord, ConflictStatus, LedgerEntry } from "../../shared/ports.js";
-import type { AdminService, ConfigOverview, ConfigSummary, ResolutionInput, RunOptions } from "../../shared/service.js";
+import type { AdminService, ConfigOverview, ConfigSummary, ResolutionInput, RunOptions, SchemaFinding } from "../../shared/service.js";
 
 export const SECRET_CANARY = "client-secret-c4n4ry Ola Nordmann ola@example.no";
 
@@ -156,5 +156,10 @@ export class FakeService implements AdminService {
 
   enabledConfigIds(): readonly string[] {
     return this.configs.filter((c) => c.enabled).map((c) => c.id);
+  }
+
+  async checkSchema(configId: string): Promise<readonly SchemaFinding[]> {
+    this.known(configId);
+    return [{ level: "note", config: configId, table: "contacts", column: "hlf_likepersonstatus", message: "options not in the valueMap" }];
   }
 }

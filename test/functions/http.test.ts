@@ -358,6 +358,7 @@ test("every route sets authLevel function explicitly", async () => {
   const fns = createHttpFunctions({ getService: async () => service });
   expect(fns.map((f) => [f.name, f.options.authLevel])).toEqual([
     ["syncConfigs", "function"],
+    ["syncCheck", "function"],
     ["syncRuns", "function"],
     ["syncRun", "function"],
     ["syncConflicts", "function"],

@@ -22,6 +22,7 @@ test("the entry point registers the admin routes, the console and the timer", as
   await import("../../functions/index.js");
   expect(registered.http.map(([name, o]) => [name, o.route, o.authLevel])).toEqual([
     ["syncConfigs", "sync/configs", "function"],
+    ["syncCheck", "sync/{configId}/check", "function"],
     ["syncRuns", "sync/{configId}/runs", "function"],
     ["syncRun", "sync/{configId}/runs/{runId}", "function"],
     ["syncConflicts", "sync/{configId}/conflicts", "function"],
@@ -32,6 +33,7 @@ test("the entry point registers the admin routes, the console and the timer", as
     ["consolePage", "console", "anonymous"],
     ["consoleAsset", "console/assets/{file}", "anonymous"],
     ["consoleSyncConfigs", "console/api/sync/configs", "anonymous"],
+    ["consoleSyncCheck", "console/api/sync/{configId}/check", "anonymous"],
     ["consoleSyncRuns", "console/api/sync/{configId}/runs", "anonymous"],
     ["consoleSyncRun", "console/api/sync/{configId}/runs/{runId}", "anonymous"],
     ["consoleSyncConflicts", "console/api/sync/{configId}/conflicts", "anonymous"],

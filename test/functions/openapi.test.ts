@@ -45,6 +45,7 @@ function failing(): FakeService {
     resolveConflict: boom,
     listLedger: boom,
     getOverview: boom,
+    checkSchema: boom,
   });
   service.listConfigs = () => {
     throw new Error("boom");
@@ -59,6 +60,7 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
     expect((await exchange("syncRuns", { params: lp, service: await withRuns() })).status).toBe(200);
     expect((await exchange("syncRun", { params: { ...lp, runId: "run-2" }, service: await withRuns() })).status).toBe(200);
     expect((await exchange("syncConflicts", { params: lp })).status).toBe(200);
+    expect((await exchange("syncCheck", { params: lp })).status).toBe(200);
     expect((await exchange("syncOverview", { params: lp, service: await withRuns() })).status).toBe(200);
     expect((await exchange("syncOverview", { params: { configId: "archive" } })).status).toBe(200);
     expect((await exchange("syncLedger", { params: lp })).status).toBe(200);
@@ -85,6 +87,8 @@ describe("every route's answers match api/admin.openapi.yaml", () => {
       ["syncRuns", { params: { configId: "nosuch" } }, 404],
       ["syncRun", { params: { ...lp, runId: "run-404" } }, 404],
       ["syncConflicts", { params: { configId: "nosuch" } }, 404],
+      ["syncCheck", { params: { configId: "nosuch" } }, 404],
+      ["syncCheck", { params: { configId: "a/b" } }, 400],
       ["syncConflictResolution", { method: "POST", params: { ...lp, conflictId: "c-404" }, json: { choice: "meander" } }, 404],
       ["syncRuns", { method: "POST", params: lp, service: running }, 409],
       ["syncConflictResolution", { method: "POST", params: c1, json: { choice: "meander" }, service: resolved }, 409],

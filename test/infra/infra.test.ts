@@ -40,6 +40,10 @@ const NOT_IN_AZURE: Record<string, string> = {
   SYNC_BASELINE_KEY: "local only: in Azure the key is in Key Vault",
   AzureWebJobsStorage: "a connection string: in Azure the host uses AzureWebJobsStorage__* with the identity",
   WEBSITE_AUTH_ENABLED: "set by App Service when authentication is turned on",
+  MEANDER_TENANT_ID: "local only: in Azure Meander's token comes with the managed identity",
+  MEANDER_CLIENT_ID: "local only, as MEANDER_TENANT_ID",
+  MEANDER_CLIENT_SECRET: "local only, as MEANDER_TENANT_ID",
+  MEANDER_AUTHORITY_HOST: "local only, as MEANDER_TENANT_ID",
 };
 /** Settings infra provisions for the platform rather than for our code. */
 const AZURE_MANAGED = [

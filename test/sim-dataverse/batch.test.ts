@@ -105,13 +105,13 @@ describe("Dataverse simulator: $batch", () => {
       [
         { method: "POST", url: "contacts", body: { firstname: "Parent" }, contentId: "1" },
         { method: "PATCH", url: "$1", body: { lastname: "Patched" }, contentId: "2" },
-        { method: "POST", url: "hlf_likepersonactivities", body: { hlf_name: "A", "hlf_Contact@odata.bind": "$1" }, contentId: "3" },
+        { method: "POST", url: "hlf_likepersonactivities", body: { hlf_name: "A", "hlf_ContactId@odata.bind": "$1" }, contentId: "3" },
       ],
     ]);
     expect(statuses(response.text)).toEqual([204, 204, 204]);
     const parent = sim.store.list("contacts").find((r) => r.firstname === "Parent");
     expect(parent?.lastname).toBe("Patched");
-    expect(sim.store.list("hlf_likepersonactivities")[0]?._hlf_contact_value).toBe(parent?.contactid);
+    expect(sim.store.list("hlf_likepersonactivities")[0]?._hlf_contactid_value).toBe(parent?.contactid);
   });
 
   it("rolls back a change set whose operation fails, and stops there without continue-on-error", async () => {

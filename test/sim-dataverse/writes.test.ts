@@ -113,11 +113,11 @@ describe("Dataverse simulator: writes", () => {
 
   it("stores lookups bound with @odata.bind as _name_value", async () => {
     const response = await api(sim, token, "POST", "hlf_likepersonactivities", {
-      body: { hlf_name: "Visit", "hlf_Contact@odata.bind": `/contacts(${guid(1)})`, hlf_meanderid: "a-1" },
+      body: { hlf_name: "Visit", "hlf_ContactId@odata.bind": `/contacts(${guid(1)})`, hlf_meanderid: "a-1" },
     });
     expect(response.status).toBe(204);
     const row = sim.store.list("hlf_likepersonactivities")[0];
-    expect(row).toMatchObject({ hlf_name: "Visit", _hlf_contact_value: guid(1) });
+    expect(row).toMatchObject({ hlf_name: "Visit", _hlf_contactid_value: guid(1) });
   });
 
   it("rejects a body that is not JSON with 400", async () => {

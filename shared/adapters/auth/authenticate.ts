@@ -5,7 +5,7 @@
  * MSAL keeps the token cache inside the application object, so reusing it is what
  * makes a run cost one token request. Concurrent first calls share one request.
  */
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { ConfidentialClientApplication, AuthError as MsalAuthError, ServerError } from "@azure/msal-node";
 import { AuthError, TransientError } from "../../errors.js";
 
@@ -14,7 +14,12 @@ export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
 export interface PortalCredentials {
   readonly tenantId: string;
   readonly clientId: string;
+  /**
+   * The client secret; or, with `certificate`, the PEM the Key Vault certificate is read
+   * as (its private key and certificate), for an MSAL client assertion.
+   */
   readonly clientSecret: string;
+  readonly certificate?: boolean;
   /** The Dataverse environment, e.g. https://hlf.crm4.dynamics.com; the token scope is `<url>/.default`. */
   readonly dataverseUrl: string;
   /** Default https://login.microsoftonline.com; national clouds or the local simulator. */
@@ -40,13 +45,27 @@ export function appKey(credentials: PortalCredentials): string {
   return `${authority}|${credentials.tenantId.toLowerCase()}|${credentials.clientId.toLowerCase()}|${secret}`;
 }
 
+/**
+ * A Key Vault certificate read as a secret is a PEM with the private key and the
+ * certificate chain; MSAL signs its client assertion with the key and names the
+ * certificate by its SHA-256 thumbprint.
+ * https://learn.microsoft.com/en-us/entra/msal/javascript/node/certificate-credentials
+ */
+export function certificateCredential(pem: string): { thumbprintSha256: string; privateKey: string; x5c: string } {
+  const privateKey = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/.exec(pem)?.[0];
+  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  if (!privateKey || !certificate) throw new Error("the Dataverse certificate is not a PEM with a private key and a certificate");
+  const thumbprintSha256 = new X509Certificate(certificate).fingerprint256.replaceAll(":", "");
+  return { thumbprintSha256, privateKey, x5c: certificate };
+}
+
 function buildApp(credentials: PortalCredentials): ConfidentialClientApplication {
   const host = trimSlash(credentials.authorityHost ?? DEFAULT_AUTHORITY_HOST);
   const hostname = new URL(host).host;
   return new ConfidentialClientApplication({
     auth: {
       clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
+      ...(credentials.certificate ? { clientCertificate: certificateCredential(credentials.clientSecret) } : { clientSecret: credentials.clientSecret }),
       authority: `${host}/${credentials.tenantId}`,
       // A non-Microsoft host (the local simulator, ADFS) is trusted as given:
       // MSAL then skips instance discovery, which would otherwise go to the internet.

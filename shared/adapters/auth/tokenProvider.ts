@@ -25,9 +25,11 @@ export interface PortalTokenProviderOptions {
   readonly clientId: string;
   readonly dataverseUrl: string;
   readonly authorityHost?: string;
-  /** The name of the client secret in the SecretSource (DATAVERSE_CLIENT_SECRET_NAME). */
+  /** The name of the client secret in the SecretSource (DATAVERSE_CLIENT_SECRET_NAME), or of the certificate. */
   readonly secretName: string;
   readonly secrets: SecretSource;
+  /** The secret is a Key Vault certificate (PEM with its private key): MSAL signs a client assertion with it. */
+  readonly certificate?: boolean;
 }
 
 export function createPortalTokenProvider(options: PortalTokenProviderOptions): PortalTokenProvider {
@@ -39,6 +41,7 @@ export function createPortalTokenProvider(options: PortalTokenProviderOptions): 
     tenantId: options.tenantId,
     clientId: options.clientId,
     clientSecret,
+    ...(options.certificate ? { certificate: true } : {}),
     dataverseUrl: options.dataverseUrl,
     ...(options.authorityHost ? { authorityHost: options.authorityHost } : {}),
   });
