@@ -109,9 +109,9 @@ describe("the review console", () => {
 
   test("review queue: a decision made in the browser is applied by the next run", async () => {
     const open = (await apiGet<{ conflicts: ConflictRecord[] }>("sync/likepersons/conflicts")).conflicts;
-    const fieldConflict = open.find((c) => c.kind === "field" && c.fields.length > 0);
+    const fieldConflict = open.find((c) => (c.kind === "field" || c.kind === "fieldConflict") && c.fields.length > 0);
     expect(fieldConflict, "the seeded data parks at least one field conflict").toBeDefined();
-    expect(open.some((c) => c.kind === "ambiguous")).toBe(true);
+    expect(open.some((c) => c.kind === "ambiguous" || c.kind === "confirmMatch")).toBe(true);
 
     await page.getByRole("navigation", { name: "Hovedmeny" }).getByRole("link", { name: "Til gjennomgang" }).click();
     await heading("Til gjennomgang: likepersons").waitFor();
