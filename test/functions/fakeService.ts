@@ -67,7 +67,7 @@ export class FakeService implements AdminService {
     this.conflicts.set("c-1", {
       conflictId: "c-1",
       configId: "likepersons",
-      kind: "field",
+      kind: "fieldConflict",
       meanderId: "m-1",
       portalId: "p-1",
       fields: [{ field: "phone", base: "+4791111111", meander: "+4792222222", portal: "+4793333333" }],
