@@ -46,7 +46,7 @@ describe("edits after the first run", () => {
     expect(h.dataverse.store.get("contacts", a.link.portalId)).toMatchObject({ address1_city: "Narvik", hlf_localchapter: "HLF Narvik" });
 
     const [conflict] = (await h.service.listConflicts(L, "open")).filter((c) => c.meanderId === a.link.meanderId);
-    expect(conflict).toMatchObject({ kind: "field", status: "open", fields: [{ field: "chapter", meander: "HLF Alta", portal: "HLF Narvik" }] });
+    expect(conflict).toMatchObject({ kind: "fieldConflict", status: "open", fields: [{ field: "chapter", meander: "HLF Alta", portal: "HLF Narvik" }] });
     // Still parked on the next run: nothing written, nothing new found.
     const again = await h.service.runSync(L, { trigger: "timer" });
     expect(again.conflicts.found).toBe(0);
