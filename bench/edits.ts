@@ -8,7 +8,7 @@ import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { PLACES } from "../sim/data/tables.js";
 import type { DataverseSim } from "../sim/dataverse/index.js";
 import type { MeanderSim } from "../sim/meander/index.js";
-import { EDIT_SHARES } from "./params.js";
+import { EDIT_SHARES, HLF_MEMBER_EDIT_SHARE } from "./params.js";
 
 export interface EditSummary {
   /** Linked pairs the edits were drawn from. */
@@ -19,6 +19,10 @@ export interface EditSummary {
   readonly bothEdited: number;
   readonly meanderDeleted: number;
   readonly portalDeleted: number;
+  /** hlf: ordinary members (outside the config's scope) the portal changed too. */
+  readonly membersEdited?: number;
+  /** hlf: activity reports added in Meander. */
+  readonly activitiesAdded?: number;
 }
 
 interface Pair {
@@ -99,4 +103,38 @@ function linkedPairs(dataverse: DataverseSim, meander: MeanderSim): Pair[] {
     }
   }
   return pairs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ meanderId, portalId }) => ({ meanderId, portalId }));
+}
+
+/**
+ * The hlf scenario's other changes: membership work on ordinary members (2 %, outside the
+ * likepersons scope, so nothing to sync but every one in the portal's change feed), and 50
+ * new activity reports.
+ */
+export function editMembers(dataverse: DataverseSim, meander: MeanderSim, seed: number): Pick<EditSummary, "membersEdited" | "activitiesAdded"> {
+  const members = dataverse.store.list("contacts").filter((row) => row.hlf_likepersonstatus == null);
+  const rng = xoroshiro128plus(seed + 1);
+  const n = Math.round(members.length * HLF_MEMBER_EDIT_SHARE);
+  const picked = new Set<number>();
+  while (picked.size < n) picked.add(uniformInt(rng, 0, members.length - 1));
+  for (const i of picked) {
+    const row = members[i]!;
+    const at = PLACES.findIndex((p) => p.postalCode === row.address1_postalcode);
+    const place = PLACES[(at + 1) % PLACES.length]!;
+    dataverse.store.edit("contacts", String(row.contactid), { address1_postalcode: place.postalCode, address1_city: place.city });
+  }
+  const likepersons = meander.store.list("likepersons");
+  let added = 0;
+  for (let i = 0; i < 50 && likepersons.length > 0; i++) {
+    const lp = likepersons[uniformInt(rng, 0, likepersons.length - 1)]!;
+    meander.store.create("activities", {
+      likepersonId: lp.id,
+      date: "2026-11-30",
+      kind: "conversation",
+      hours: 1,
+      peopleReached: 1 + (i % 3),
+      chapter: String(lp.data.chapter ?? ""),
+    });
+    added += 1;
+  }
+  return { membersEdited: n, activitiesAdded: added };
 }

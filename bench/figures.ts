@@ -9,7 +9,7 @@
  */
 import type { BaselineMeasurement, BaselineSide } from "./baseline.js";
 import { changesOf, type TableOps } from "./measure.js";
-import { type BenchPlan, type ScenarioName, SIZES } from "./params.js";
+import { type BenchPlan, PERSONAL_PORTAL_COLUMNS, type ScenarioName, SIZES } from "./params.js";
 import type { ScenarioRaw, SuiteRaw } from "./suite.js";
 
 export interface SideFigures {
@@ -63,6 +63,8 @@ export interface ScenarioFigures {
   readonly notes: readonly string[];
   readonly warnings: Readonly<Record<string, number>>;
   readonly busyS: Readonly<Record<string, number>>;
+  readonly privacy: ScenarioRaw["run"]["privacy"];
+  readonly hlf?: ScenarioRaw["hlf"];
 }
 
 export interface Target {
@@ -153,6 +155,8 @@ export function scenarioFigures(raw: ScenarioRaw, baseline: BaselineMeasurement,
     notes: raw.run.notes,
     warnings: raw.run.warnings,
     busyS: Object.fromEntries(Object.entries(raw.run.busyMs).map(([k, v]) => [k, v / 1000])),
+    privacy: raw.run.privacy,
+    ...(raw.hlf ? { hlf: raw.hlf } : {}),
   };
 }
 
@@ -201,6 +205,37 @@ export function targets(figures: readonly ScenarioFigures[]): Target[] {
         f.baseline.speedup >= 20,
       );
       add(f.name, "wall < 60 s", `${f.wallS.toFixed(1)} s`, f.wallS < 60);
+    }
+    if (f.hlf) {
+      const p = f.privacy;
+      add(
+        f.name,
+        "0 personal-data cells at rest in Table Storage (outside open review items)",
+        `${p.personalCellsAtRest} (open review items: ${p.personalCellsInOpenReviews})`,
+        p.personalCellsAtRest === 0,
+      );
+    }
+    if (f.name === "hlf-first" && f.hlf) {
+      const bound = 1.2 * f.hlf.portalLikepersons * PERSONAL_PORTAL_COLUMNS.length;
+      add(
+        f.name,
+        `portal personal-data cells read ≤ 1.2 × ${f.hlf.portalLikepersons} likepersons × ${PERSONAL_PORTAL_COLUMNS.length} columns (${bound})`,
+        `${f.privacy.portalPersonalCellsRead} (${f.privacy.portalRowsRead} rows read)`,
+        f.privacy.portalPersonalCellsRead <= bound,
+      );
+      add(f.name, "peak RSS < 256 MB", `${f.maxRssMB.toFixed(0)} MB`, f.maxRssMB < 256, f.maxRssMB < 256);
+    }
+    if (f.name === "hlf-incremental") {
+      add(
+        f.name,
+        `Dataverse requests ≤ 1.2 × minimum for the in-scope changes (${dv.minimum.requests}), ${f.edits?.membersEdited ?? 0} members changed too`,
+        `${dv.requests} (${dv.ratio.toFixed(2)}×)`,
+        dv.requests <= 1.2 * dv.minimum.requests,
+      );
+    }
+    if (f.name === "hlf-idle") {
+      add(f.name, "1 request per side", `Dataverse ${dv.requests} + Meander ${m.requests}`, dv.requests <= 1 && m.requests <= 1);
+      add(f.name, "≤ 5 Table Storage operations", String(f.tableOps.total), f.tableOps.total <= 5);
     }
     if (f.name === "scale") {
       const initial = figures.find((x) => x.name === "initial");

@@ -9,6 +9,7 @@ import { loadSettings } from "../shared/config/settings.js";
 import type { SideCounts, SyncResult } from "../shared/core/types.js";
 import { createJsonLogger } from "../shared/logging.js";
 import { CONFIG_ID } from "./params.js";
+import { countPortalReads, type PrivacyFigures, personalDataAtRest } from "./privacy.js";
 
 export interface TableOps {
   readonly reads: number;
@@ -16,6 +17,9 @@ export interface TableOps {
   readonly queries: number;
   readonly transactions: number;
   readonly entitiesInTransactions: number;
+  /** Entities written (single writes and in transactions), and their JSON bytes. */
+  readonly entitiesWritten: number;
+  readonly bytesWritten: number;
   /** Requests: reads + writes + queries (pages) + transactions. */
   readonly total: number;
 }
@@ -39,6 +43,7 @@ export interface RunMeasurement {
    * time goes. Ports overlap (both sides are written at once), so these do not add up to it.
    */
   readonly busyMs: Readonly<Record<string, number>>;
+  readonly privacy: PrivacyFigures;
 }
 
 /** Wraps the service's ports in place to time them; the run itself is untouched. */
@@ -105,41 +110,45 @@ export async function measureRun(env: Record<string, string>, progress?: (line: 
     warnings[message] = (warnings[message] ?? 0) + 1;
   });
   const service = await createService(loadSettings(env), { logger });
-  try {
-    const busyMs = timePorts(service);
-    const before = { ...service.tables.counters };
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const result = await service.runSync(CONFIG_ID, { trigger: "timer" });
-    const wallMs = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
-    const after = service.tables.counters;
-    const diff = (k: keyof typeof after) => after[k] - before[k];
-    const tableOps: TableOps = {
-      reads: diff("reads"),
-      writes: diff("writes"),
-      queries: diff("queries"),
-      transactions: diff("transactions"),
-      entitiesInTransactions: diff("entitiesInTransactions"),
-      total: diff("reads") + diff("writes") + diff("queries") + diff("transactions"),
-    };
-    return {
-      wallMs,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      maxRssMB: process.resourceUsage().maxRSS / 1024,
-      tableOps,
-      status: result.status,
-      counts: result.counts,
-      conflicts: result.conflicts,
-      errorCount: result.errorCount,
-      errorCodes: [...new Set(result.errors.map((e) => e.code))],
-      notes: result.notes,
-      warnings,
-      busyMs,
-    };
-  } finally {
-    await service.close();
-  }
+  const busyMs = timePorts(service);
+  const portalReads = countPortalReads(service);
+  const before = { ...service.tables.counters };
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await service.runSync(CONFIG_ID, { trigger: "timer" });
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const after = service.tables.counters;
+  const diff = (k: keyof typeof after) => after[k] - before[k];
+  const tableOps: TableOps = {
+    reads: diff("reads"),
+    writes: diff("writes"),
+    queries: diff("queries"),
+    transactions: diff("transactions"),
+    entitiesInTransactions: diff("entitiesInTransactions"),
+    entitiesWritten: diff("entitiesInTransactions") + diff("writes"),
+    bytesWritten: diff("bytesWritten"),
+    total: diff("reads") + diff("writes") + diff("queries") + diff("transactions"),
+  };
+  return {
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    tableOps,
+    status: result.status,
+    counts: result.counts,
+    conflicts: result.conflicts,
+    errorCount: result.errorCount,
+    errorCodes: [...new Set(result.errors.map((e) => e.code))],
+    notes: result.notes,
+    warnings,
+    busyMs,
+    privacy: {
+      portalRowsRead: portalReads.rows,
+      portalPersonalCellsRead: portalReads.cells,
+      ...(await personalDataAtRest(env.AzureWebJobsStorage ?? "", service)),
+    },
+  };
 }
 
 /** Records a side had to change: what the minimum counts batches for. */
@@ -164,5 +173,11 @@ export function combine(a: RunMeasurement, b: RunMeasurement): RunMeasurement {
     notes: [...a.notes, ...b.notes],
     warnings,
     busyMs: add(a.busyMs, b.busyMs),
+    privacy: {
+      ...add(a.privacy, b.privacy),
+      personalCellsAtRest: b.privacy.personalCellsAtRest,
+      personalCellsInOpenReviews: b.privacy.personalCellsInOpenReviews,
+      linkEntities: b.privacy.linkEntities,
+    },
   };
 }

@@ -3,14 +3,26 @@
  * the simulators charge. Shared by `npm run bench` and the small version in `npm test`.
  */
 import type { DatasetOptions } from "../sim/data/generator.js";
+import { HLF, type HlfShape } from "../sim/data/hlf.js";
 import type { Limits } from "../sim/dataverse/index.js";
 
 /**
  * The issue's four, and `idle-again`: a second idle run, once the service's own writes of the
  * incremental run have come back through the feeds (the steady state of a quiet day).
  */
-export type ScenarioName = "initial" | "incremental" | "idle" | "idle-again" | "scale";
-export const SCENARIOS: readonly ScenarioName[] = ["initial", "incremental", "idle", "idle-again", "scale"];
+export type ScenarioName = "initial" | "incremental" | "idle" | "idle-again" | "scale" | "hlf-first" | "hlf-incremental" | "hlf-idle";
+export const SCENARIOS: readonly ScenarioName[] = ["initial", "incremental", "idle", "idle-again", "scale", "hlf-first", "hlf-incremental", "hlf-idle"];
+
+/**
+ * The portal columns that hold a member's personal data in the likepersons config: what
+ * "personal-data cells read" counts (rows × these columns present in what was read).
+ */
+export const PERSONAL_PORTAL_COLUMNS = ["firstname", "lastname", "emailaddress1", "mobilephone", "address1_postalcode", "address1_city"] as const;
+/** The same data as canonical fields (keys of a link's baseline and a conflict's fields). */
+export const PERSONAL_FIELDS = ["firstName", "lastName", "contact.email", "contact.mobile", "address.postalCode", "address.city"] as const;
+
+/** Ordinary members edited between runs in the hlf scenario (membership work), of those not likepersons. */
+export const HLF_MEMBER_EDIT_SHARE = 0.02;
 
 /** The run under measurement: the HLF config, both ways. */
 export const CONFIG_ID = "likepersons";
@@ -79,6 +91,18 @@ export interface BenchPlan {
   readonly costs: Costs;
   /** Timer runs a scenario may take when runs stop at their time budget; default 10. */
   readonly maxRuns?: number;
+  /** The hlf scenario's data (sim/data/hlf.ts); omitted skips it. */
+  readonly hlf?: HlfShape;
 }
 
-export const FULL_PLAN: BenchPlan = { perSide: 50_000, scalePerSide: 200_000, baselineSample: 200, costs: REALISTIC_COSTS, maxRuns: 10 };
+export const FULL_PLAN: BenchPlan = { perSide: 50_000, scalePerSide: 200_000, baselineSample: 200, costs: REALISTIC_COSTS, maxRuns: 10, hlf: HLF };
+
+/** `--quick`: the same scenarios on smaller sets (a tenth of HLF), in a few minutes. */
+export const QUICK_PLAN: BenchPlan = {
+  perSide: 2_000,
+  scalePerSide: 5_000,
+  baselineSample: 20,
+  costs: REALISTIC_COSTS,
+  maxRuns: 10,
+  hlf: { contacts: 7_000, portalLikepersons: 60, meanderLikepersons: 60, overlapping: 55, activities: 10_000 },
+};

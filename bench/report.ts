@@ -47,6 +47,19 @@ function rows(f: ScenarioFigures): string[][] {
       "",
       "",
     ],
+    ["  entities written / bytes", `${n(f.tableOps.entitiesWritten ?? 0)} / ${n(f.tableOps.bytesWritten ?? 0)}`, "", ""],
+    ...(f.privacy
+      ? [
+          ["portal rows read / personal-data cells read", `${n(f.privacy.portalRowsRead)} / ${n(f.privacy.portalPersonalCellsRead)}`, "", ""],
+          [
+            "personal-data cells at rest (open review items apart)",
+            `${n(f.privacy.personalCellsAtRest)} (${n(f.privacy.personalCellsInOpenReviews)})`,
+            "0",
+            "",
+          ],
+          ["link entities after the run", n(f.privacy.linkEntities), "", ""],
+        ]
+      : []),
     ["writes that changed nothing (DV / M)", both(f.dataverse.noopWrites, f.meander.noopWrites), "0", ""],
     ["throttled responses (DV / M)", both(f.dataverse.throttled, f.meander.throttled), "", ""],
     ["retry-after violations (DV / M)", both(f.dataverse.retryAfterViolations, f.meander.retryAfterViolations), "0", ""],
@@ -66,8 +79,11 @@ export function renderReport(scenarios: readonly ScenarioFigures[], targets: rea
     const edits = f.edits
       ? `; edits: ${n(f.edits.meanderEdited)} Meander, ${n(f.edits.portalEdited)} portal, ${n(f.edits.bothEdited)} both, ${n(f.edits.meanderDeleted)} + ${n(f.edits.portalDeleted)} deleted`
       : "";
+    const shape = f.hlf
+      ? `${n(f.hlf.contacts)} portal contacts of which ${n(f.hlf.portalLikepersons)} likepersons, ${n(f.hlf.meanderLikepersons)} Meander likepersons (${n(f.hlf.overlapping)} overlapping), ${n(f.hlf.activities)} activity reports seeded${f.edits?.membersEdited ? `, ${n(f.edits.membersEdited)} ordinary members and ${n(f.edits.activitiesAdded ?? 0)} reports added` : ""}: `
+      : "";
     out.push(
-      `\n${f.name}: ${n(f.perSide)} people per side (seeded ${n(f.seeded.meander)} Meander, ${n(f.seeded.portal)} portal)${edits}; ${f.runs === 1 ? "one run" : `${f.runs} runs (time budget)`}, ${f.status}, ${f.errorCount} errors`,
+      `\n${f.name}: ${shape}${n(f.perSide)} people per side (seeded ${n(f.seeded.meander)} Meander, ${n(f.seeded.portal)} portal)${edits}; ${f.runs === 1 ? "one run" : `${f.runs} runs (time budget)`}, ${f.status}, ${f.errorCount} errors`,
     );
     out.push(grid([f.name, "measured", "minimum", "record-at-a-time"], rows(f)));
   }

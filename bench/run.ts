@@ -3,8 +3,11 @@
  * Dataverse's and Meander's costs switched on (issue 7). Prints the table and writes
  * bench/results.json.
  *
- *   node dist/bench/run.js [--per-side 50000] [--scale 200000] [--sample 200] [--out bench/results.json]
+ *   node dist/bench/run.js [--quick] [--per-side 50000] [--scale 200000] [--hlf 70000] [--sample 200] [--out bench/results.json]
  *                          [--merge earlier-results.json ...] [--max-runs 10]
+ *
+ * `--quick`: the same scenarios on smaller sets (QUICK_PLAN in params.ts); `--hlf 0` skips the
+ * hlf scenario, another number scales HLF's shape to that many contacts.
  *
  * `--per-side 0` skips the 50,000 data set, `--scale 0` the 200,000 one; `--max-runs 1` reports a scenario's first run even when it stopped at its time budget; `--merge` adds the
  * scenarios of earlier results files that this run did not measure (a long run in parts; the
@@ -17,29 +20,49 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { appRoot } from "../shared/config/settings.js";
 import { startAzurite } from "../sim/azurite.js";
+import { HLF, hlfDataset } from "../sim/data/hlf.js";
 import { allFigures, targets as judge, type ScenarioFigures } from "./figures.js";
-import { type BenchPlan, dataset, EDIT_SHARES, FULL_PLAN, SCENARIOS, SIZES } from "./params.js";
+import { type BenchPlan, dataset, EDIT_SHARES, FULL_PLAN, QUICK_PLAN, SCENARIOS, SIZES } from "./params.js";
 import { childRunner } from "./processes.js";
 import { renderReport } from "./report.js";
 import { runSuite } from "./suite.js";
 
 const { values } = parseArgs({
   options: {
-    "per-side": { type: "string", default: String(FULL_PLAN.perSide) },
-    scale: { type: "string", default: String(FULL_PLAN.scalePerSide) },
-    sample: { type: "string", default: String(FULL_PLAN.baselineSample) },
+    quick: { type: "boolean", default: false },
+    "per-side": { type: "string" },
+    scale: { type: "string" },
+    hlf: { type: "string" },
+    sample: { type: "string" },
     out: { type: "string", default: join(appRoot(), "bench", "results.json") },
     merge: { type: "string", multiple: true },
     "max-runs": { type: "string", default: "10" },
   },
 });
+const base = values.quick ? QUICK_PLAN : FULL_PLAN;
+const hlfContacts = values.hlf === undefined ? base.hlf?.contacts : Number(values.hlf);
 const plan: BenchPlan = {
-  ...FULL_PLAN,
-  perSide: Number(values["per-side"]),
-  scalePerSide: Number(values.scale),
-  baselineSample: Number(values.sample),
+  ...base,
+  perSide: Number(values["per-side"] ?? base.perSide),
+  scalePerSide: Number(values.scale ?? base.scalePerSide),
+  baselineSample: Number(values.sample ?? base.baselineSample),
   maxRuns: Number(values["max-runs"]),
+  hlf: hlfContacts ? scaleHlf(hlfContacts) : undefined,
 };
+
+/** HLF's shape at another size: likepersons and reports in the same proportion to the contacts. */
+function scaleHlf(contacts: number) {
+  const shape = base.hlf ?? HLF;
+  const f = contacts / shape.contacts;
+  const round = (v: number) => Math.max(1, Math.round(v * f));
+  return {
+    contacts,
+    portalLikepersons: round(shape.portalLikepersons),
+    meanderLikepersons: round(shape.meanderLikepersons),
+    overlapping: round(shape.overlapping),
+    activities: round(shape.activities),
+  };
+}
 
 const started = Date.now();
 const raw = await runSuite({
@@ -68,7 +91,8 @@ const results = {
   cpuModel: cpus()[0]?.model ?? "unknown",
   parameters: {
     plan,
-    datasets: Object.fromEntries([...new Set(scenarios.map((f) => f.perSide))].map((perSide) => [perSide, dataset(perSide)])),
+    datasets: Object.fromEntries([...new Set(scenarios.filter((f) => !f.hlf).map((f) => f.perSide))].map((perSide) => [perSide, dataset(perSide)])),
+    ...(plan.hlf ? { hlf: { shape: plan.hlf, dataset: hlfDataset(plan.hlf) } } : {}),
     editShares: EDIT_SHARES,
     sizes: SIZES,
     trigger: "timer",

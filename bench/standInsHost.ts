@@ -6,16 +6,19 @@
  * `npm test` uses it in process.
  */
 import { generateDataset } from "../sim/data/generator.js";
+import { type HlfShape, hlfDataset } from "../sim/data/hlf.js";
 import type { DataverseCounters } from "../sim/dataverse/index.js";
 import type { MeanderSimCounters } from "../sim/meander/index.js";
 import { startStandIns } from "../sim/stack.js";
-import { applyEdits, type EditSummary } from "./edits.js";
+import { applyEdits, type EditSummary, editMembers } from "./edits.js";
 import { type Costs, dataset } from "./params.js";
 
 export interface StandInsOptions {
   readonly perSide: number;
   readonly costs: Costs;
   readonly seed?: number;
+  /** HLF's shape instead of `perSide` people on each side (sim/data/hlf.ts). */
+  readonly hlf?: HlfShape;
 }
 
 export interface StandInsInfo {
@@ -52,10 +55,11 @@ export async function hostStandIns(options: StandInsOptions): Promise<StandInsCo
   });
   const started = performance.now();
   // Seeded here rather than through startStandIns, which keeps the whole data set alive.
-  let data: ReturnType<typeof generateDataset> | undefined = generateDataset(dataset(options.perSide, options.seed));
+  let data: ReturnType<typeof generateDataset> | undefined = generateDataset(options.hlf ? hlfDataset(options.hlf) : dataset(options.perSide, options.seed));
   const generateMs = performance.now() - started;
   standIns.dataverse.store.seed("contacts", data.portal.contacts);
   standIns.meander.store.seed("likepersons", data.meander.likepersons);
+  if (data.meander.activities.length) standIns.meander.store.seed("activities", data.meander.activities);
   const seeded = { meander: data.meander.likepersons.length, portal: data.portal.contacts.length };
   data = undefined;
 
@@ -66,7 +70,10 @@ export async function hostStandIns(options: StandInsOptions): Promise<StandInsCo
       standIns.dataverse.resetCounters();
       standIns.meander.resetCounters();
     },
-    edit: async (seed) => applyEdits(standIns.dataverse, standIns.meander, seed),
+    edit: async (seed) => {
+      const edits = applyEdits(standIns.dataverse, standIns.meander, seed);
+      return options.hlf ? { ...edits, ...editMembers(standIns.dataverse, standIns.meander, seed) } : edits;
+    },
     usage: async () => {
       const { user, system } = process.cpuUsage();
       return { maxRssMB: process.resourceUsage().maxRSS / 1024, cpuMs: (user + system) / 1000 };

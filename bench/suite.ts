@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { appRoot } from "../shared/config/settings.js";
+import type { HlfShape } from "../sim/data/hlf.js";
 import { ensureLocalCertificate } from "../sim/tls.js";
 import type { BaselineMeasurement } from "./baseline.js";
 import type { EditSummary } from "./edits.js";
@@ -18,6 +19,8 @@ import type { SimCounters } from "./standInsHost.js";
 export interface ScenarioRaw {
   readonly name: ScenarioName;
   readonly perSide: number;
+  /** The hlf scenarios' data shape. */
+  readonly hlf?: HlfShape;
   readonly seeded: { readonly meander: number; readonly portal: number };
   readonly edits?: EditSummary;
   /** Records users created, changed or deleted on each side since the last run: what the feeds must deliver. */
@@ -59,14 +62,19 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
   const log = options.log ?? (() => {});
   const scenarios: ScenarioRaw[] = [];
   let certPath = "";
-  const dataSets: { perSide: number; names: ScenarioName[] }[] = [];
+  const dataSets: { perSide: number; names: ScenarioName[]; hlf?: HlfShape }[] = [];
   if (plan.perSide > 0) dataSets.push({ perSide: plan.perSide, names: ["initial", "incremental", "idle", "idle-again"] });
   if (plan.scalePerSide > 0) dataSets.push({ perSide: plan.scalePerSide, names: ["scale"] });
+  if (plan.hlf) dataSets.push({ perSide: plan.hlf.portalLikepersons, names: ["hlf-first", "hlf-incremental", "hlf-idle"], hlf: plan.hlf });
 
-  for (const { perSide, names } of dataSets) {
-    log(`generating ${perSide} people per side and starting the simulators`);
+  for (const { perSide, names, hlf } of dataSets) {
+    log(
+      hlf
+        ? `generating HLF's shape (${hlf.contacts} contacts) and starting the simulators`
+        : `generating ${perSide} people per side and starting the simulators`,
+    );
     const tables = await options.tables();
-    const sims = await runner.standIns({ perSide, costs: plan.costs });
+    const sims = await runner.standIns({ perSide, costs: plan.costs, ...(hlf ? { hlf } : {}) });
     certPath = sims.info.certPath;
     try {
       const env: Record<string, string> = {
@@ -78,7 +86,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
         NODE_EXTRA_CA_CERTS: sims.info.certPath,
       };
       for (const name of names) {
-        const edits = name === "incremental" ? await sims.edit(EDIT_SEED) : undefined;
+        const edits = name === "incremental" || name === "hlf-incremental" ? await sims.edit(EDIT_SEED) : undefined;
         await sims.resetCounters();
         const before = await sims.usage();
         log(`${name}: running`);
@@ -96,12 +104,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
         log(`${name}: ${run.status} in ${(run.wallMs / 1000).toFixed(1)} s`);
         const sourceChanges = edits
           ? { meander: edits.meanderEdited + edits.bothEdited + edits.meanderDeleted, portal: edits.portalEdited + edits.bothEdited + edits.portalDeleted }
-          : name === "idle" || name === "idle-again"
+          : name === "idle" || name === "idle-again" || name === "hlf-idle"
             ? { meander: 0, portal: 0 }
             : sims.info.seeded;
         scenarios.push({
           name,
           perSide,
+          ...(hlf ? { hlf } : {}),
           seeded: sims.info.seeded,
           ...(edits ? { edits } : {}),
           sourceChanges,

@@ -1,5 +1,5 @@
 /**
- * The admin API (DESIGN §8). Each action parses its input, calls the service and
+ * The admin API (README, "HTTP API"). Each action parses its input, calls the service and
  * maps the result; auth, 405, error mapping and logging live in http/route.ts.
  */
 import type { HttpFunctionOptions } from "@azure/functions";

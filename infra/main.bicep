@@ -1,6 +1,6 @@
 // The sync service in Azure: a Flex Consumption Function App (Node 22) that reaches
 // storage, Key Vault and Application Insights with one user-assigned managed identity.
-// No keys and no connection strings with keys anywhere (DESIGN §2, §9).
+// No keys and no connection strings with keys anywhere (docs/architecture.md, "Settings and secrets").
 targetScope = 'subscription'
 
 @minLength(1)
@@ -28,6 +28,9 @@ param dataverseAuthorityHost string = 'https://login.microsoftonline.com'
 
 @description('Name of the Key Vault secret that holds the Dataverse client secret (set it after the first deployment)')
 param dataverseClientSecretName string = 'dataverse-client-secret'
+
+@description('Name of the Key Vault secret that holds the key of the links\' baseline fingerprints (set it once after the first deployment, never change it)')
+param syncBaselineKeyName string = 'sync-baseline-key'
 
 @description('Base URL of Meander\'s sync contract')
 param meanderApiUrl string
@@ -60,6 +63,15 @@ param syncTablePrefix string = 'sync'
 @description('Folder of the sync configs; empty: configs/ next to package.json in the deployed package')
 param syncConfigDir string = ''
 
+@description('Where the operators\' alerts are e-mailed: azd env set ALERT_EMAIL ops@example.org (empty: no receiver yet)')
+param alertEmail string = ''
+
+@description('Retry-ledger entries of one config above which the backlog alert fires')
+param alertLedgerThreshold int = 50
+
+@description('Open review items of one config above which the backlog alert fires')
+param alertReviewThreshold int = 25
+
 var tags = { 'azd-env-name': environmentName }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 
@@ -79,6 +91,25 @@ module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
   params: { logAnalyticsName: 'log-${token}', appInsightsName: 'appi-${token}', location: location, tags: tags }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    appInsightsId: monitoring.outputs.appInsightsId
+    location: location
+    tags: tags
+    alertEmail: alertEmail
+    ledgerThreshold: alertLedgerThreshold
+    reviewThreshold: alertReviewThreshold
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: { appInsightsId: monitoring.outputs.appInsightsId, location: location, tags: tags }
 }
 
 module storage 'modules/storage.bicep' = {
@@ -126,6 +157,7 @@ module functionApp 'modules/functionapp.bicep' = {
       DATAVERSE_AUTHORITY_HOST: dataverseAuthorityHost
       KEY_VAULT_URL: keyVault.outputs.uri
       DATAVERSE_CLIENT_SECRET_NAME: dataverseClientSecretName
+      SYNC_BASELINE_KEY_NAME: syncBaselineKeyName
       MEANDER_API_URL: meanderApiUrl
       MEANDER_API_SCOPE: meanderApiScope
       MEANDER_RECORD_URL: meanderRecordUrl

@@ -106,17 +106,14 @@ export async function startLocal(options: StartOptions = {}): Promise<RunningSta
     ...(options.azuriteDir ? { azuriteDir: options.azuriteDir } : {}),
   });
   let server: LocalFunctionsServer | undefined;
-  let closeService: (() => Promise<void>) | undefined;
   const stop = async () => {
     await server?.close().catch(() => undefined);
-    await closeService?.().catch(() => undefined);
     setServiceForProcess(undefined);
     await stack.close().catch(() => undefined);
   };
   try {
     const settings = loadSettings(stack.env);
     const service = await createService(settings, { logger: createJsonLogger(log) });
-    closeService = () => service.close();
     setServiceForProcess(Promise.resolve(service));
     const definitions = functionDefinitions(getService);
     const schedule = resolveSetting(definitions.timer.options.schedule, { SYNC_SCHEDULE: settings.schedule });

@@ -50,13 +50,9 @@ export async function runSyncCli(argv: readonly string[], io: CliIo = processIo)
   try {
     stack = await startLocalStack({ persist: false, standIns: { dataset: io.dataset ?? LOCAL_DATASET }, ...(io.settings ? { configured: io.settings } : {}) });
     const service = await createService(loadSettings(stack.env), { logger: createJsonLogger(log) });
-    try {
-      const result = await service.runSync(configId, { trigger: "cli", dryRun });
-      io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-      return result.status === "failed" ? 1 : 0;
-    } finally {
-      await service.close();
-    }
+    const result = await service.runSync(configId, { trigger: "cli", dryRun });
+    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    return result.status === "failed" ? 1 : 0;
   } catch (error) {
     const info = toErrorInfo(error);
     log("error", JSON.stringify({ message: "sync could not run", code: info.code, detail: info.message }));

@@ -100,16 +100,6 @@ export class AuthError extends FatalError {
   }
 }
 
-/** The config's lease is held by another run. */
-export class AlreadyRunningError extends SyncError {
-  constructor(
-    readonly configId: string,
-    readonly runningRunId: string,
-  ) {
-    super("fatal", "ALREADY_RUNNING", `config ${configId} is already running (run ${runningRunId})`, { status: 409 });
-  }
-}
-
 /** A run that lost its lease to a newer run must stop writing. */
 export class LeaseLostError extends FatalError {
   constructor(configId: string) {
@@ -173,33 +163,62 @@ export function toErrorInfo(error: unknown): SyncErrorInfo {
   return { kind: "fatal", code: "UNEXPECTED", message: `unexpected ${(error as Error)?.name ?? "error"}` };
 }
 
+/**
+ * An error the service answers its caller with (the triggers, the admin API): the HTTP status
+ * is decided here, once, and functions/http/errors.ts answers with it. To the engine these are
+ * fatal: nothing is retried.
+ */
+export class ServiceError extends SyncError {
+  declare readonly status: number;
+
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    /** What the answer adds: the input field at fault, the run holding the config. */
+    readonly answer: { readonly field?: string; readonly runningRunId?: string; readonly message?: string } = {},
+  ) {
+    super("fatal", code, message, { status });
+  }
+}
+
 /** A config id that no loaded config has. */
-export class UnknownConfigError extends SyncError {
+export class UnknownConfigError extends ServiceError {
   constructor(readonly configId: string) {
-    super("fatal", "UNKNOWN_CONFIG", "unknown sync config", { status: 404 });
+    super("UNKNOWN_CONFIG", "unknown sync config", 404, { field: "configId", message: `unknown sync config ${configId}` });
+  }
+}
+
+/** The config's lease is held by another run. */
+export class AlreadyRunningError extends ServiceError {
+  constructor(
+    readonly configId: string,
+    readonly runningRunId: string,
+  ) {
+    super("ALREADY_RUNNING", `config ${configId} is already running (run ${runningRunId})`, 409, { runningRunId });
   }
 }
 
 /** Something asked for does not exist (a run, a conflict). */
-export class NotFoundError extends SyncError {
+export class NotFoundError extends ServiceError {
   constructor(what: string) {
-    super("fatal", "NOT_FOUND", `${what} not found`, { status: 404 });
+    super("NOT_FOUND", `${what} not found`, 404);
   }
 }
 
 /** A request that is well-formed but not acceptable now (e.g. resolving a resolved conflict). */
-export class ConflictStateError extends SyncError {
+export class ConflictStateError extends ServiceError {
   constructor(message: string) {
-    super("fatal", "CONFLICT_STATE", message, { status: 409 });
+    super("CONFLICT_STATE", message, 409);
   }
 }
 
 /** Input that fails validation; `field` names the offending input field. */
-export class ValidationError extends SyncError {
+export class ValidationError extends ServiceError {
   constructor(
     readonly field: string,
     problem: string,
   ) {
-    super("fatal", "VALIDATION_FAILED", `${field}: ${problem}`, { status: 400 });
+    super("VALIDATION_FAILED", `${field}: ${problem}`, 400, { field });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The service's public interface (DESIGN §4). The triggers and the admin tooling
+ * The service's public interface (docs/architecture.md). The triggers and the admin tooling
  * use these; each works on the process's composed service.
  */
 import { getService } from "./composition.js";

@@ -16,6 +16,8 @@ export const LOCAL_CLIENT = {
   clientSecret: "local-only-client-secret",
 };
 export const LOCAL_SECRET_NAME = "dataverse-client-secret";
+/** The baseline fingerprints' key (shared/core/fingerprint.ts), in the simulator's Key Vault and in the settings. */
+export const LOCAL_BASELINE_KEY = { name: "sync-baseline-key", value: "local-only-baseline-key-not-for-azure-0001" };
 export const MEANDER_SCOPE = "api://meander-sync/.default";
 const PORTAL_SEEDED_AT = "2026-01-01T00:00:00.000Z";
 
@@ -44,7 +46,7 @@ export async function startStandIns(options: StandInOptions = {}): Promise<Stand
   const dataverse = await startDataverseSim({
     tls: { key: tls.key, cert: tls.cert },
     clients: [LOCAL_CLIENT],
-    secrets: { [LOCAL_SECRET_NAME]: LOCAL_CLIENT.clientSecret },
+    secrets: { [LOCAL_SECRET_NAME]: LOCAL_CLIENT.clientSecret, [LOCAL_BASELINE_KEY.name]: LOCAL_BASELINE_KEY.value },
     ...options.dataverse,
   });
   const meander = await startMeanderSim({ limits: false, ...options.meander });
@@ -69,6 +71,8 @@ export async function startStandIns(options: StandInOptions = {}): Promise<Stand
       DATAVERSE_CLIENT_ID: LOCAL_CLIENT.clientId,
       DATAVERSE_CLIENT_SECRET: LOCAL_CLIENT.clientSecret,
       DATAVERSE_CLIENT_SECRET_NAME: LOCAL_SECRET_NAME,
+      SYNC_BASELINE_KEY_NAME: LOCAL_BASELINE_KEY.name,
+      SYNC_BASELINE_KEY: LOCAL_BASELINE_KEY.value,
       DATAVERSE_AUTHORITY_HOST: dataverse.authorityHost,
       MEANDER_API_URL: meander.url,
       MEANDER_API_SCOPE: MEANDER_SCOPE,

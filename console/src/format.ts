@@ -64,3 +64,6 @@ export const written = (run: SyncResult): number =>
   run.counts.portal.created +
   run.counts.portal.updated +
   run.counts.portal.deleted;
+
+/** "1 åpen sak", "4 åpne saker". */
+export const count = (n: number, one: string, many: string): string => `${formatNumber(n)} ${n === 1 ? one : many}`;

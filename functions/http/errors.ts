@@ -1,10 +1,11 @@
 /**
- * The one place where errors become HTTP answers. Typed errors from the service map
- * to 4xx; anything else is a 500 with a generic message and the invocation id, so
- * no stack trace, secret or member data ever reaches a response body.
+ * The one place where errors become HTTP answers. The service's errors (ServiceError in
+ * shared/errors.ts) carry their status and are answered with it; anything else is a 500 with
+ * a generic message and the invocation id, so no stack trace, secret or member data ever
+ * reaches a response body.
  */
 import type { HttpResponseInit, InvocationContext } from "@azure/functions";
-import { AlreadyRunningError, ConflictStateError, NotFoundError, SyncError, toErrorInfo, UnknownConfigError, ValidationError } from "../../shared/errors.js";
+import { ServiceError, SyncError, toErrorInfo } from "../../shared/errors.js";
 import { logEvent } from "./log.js";
 import { json } from "./respond.js";
 
@@ -43,11 +44,10 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
   if (error instanceof HttpError) {
     return json(error.status, body(error.code, error.message, error.field ? { field: error.field } : {}), error.headers);
   }
-  if (error instanceof UnknownConfigError) return json(404, body(error.code, `unknown sync config ${error.configId}`, { field: "configId" }));
-  if (error instanceof AlreadyRunningError) return json(409, body(error.code, error.message, { runningRunId: error.runningRunId }));
-  if (error instanceof NotFoundError) return json(404, body(error.code, error.message));
-  if (error instanceof ConflictStateError) return json(409, body(error.code, error.message));
-  if (error instanceof ValidationError) return json(400, body(error.code, error.message, { field: error.field }));
+  if (error instanceof ServiceError) {
+    const { message = error.message, ...extra } = error.answer;
+    return json(error.status, body(error.code, message, extra));
+  }
   // Typed errors carry data-free messages by policy; anything else may not, so only its name is logged.
   const info = toErrorInfo(error);
   logEvent(context, "error", "sync.http.unexpected", {

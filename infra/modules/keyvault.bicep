@@ -1,5 +1,6 @@
-// Holds the Dataverse client secret. RBAC only (no access policies); the secret
-// itself is set by an operator after deployment, never by this template.
+// Holds the Dataverse client secret and the key of the links' baseline fingerprints.
+// RBAC only (no access policies); both values are set by an operator after deployment,
+// never by this template (a template value would sit in the deployment history).
 param name string
 param location string
 param tags object

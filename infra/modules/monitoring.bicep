@@ -31,3 +31,4 @@ output appInsightsName string = appInsights.name
 // The connection string carries an instrumentation key (an id, not a credential); with
 // DisableLocalAuth it only works together with an Entra token.
 output connectionString string = appInsights.properties.ConnectionString
+output appInsightsId string = appInsights.id

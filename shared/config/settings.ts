@@ -1,5 +1,5 @@
 /**
- * App settings (DESIGN §9): read once, validated with zod, failing at start-up with
+ * App settings (README, "Settings"): read once, validated with zod, failing at start-up with
  * the setting's name and never its value (a value may be a secret or a connection string).
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Cron } from "croner";
 import { z } from "zod";
+import { MIN_KEY_LENGTH } from "../core/fingerprint.js";
 import { SettingsError } from "../errors.js";
 
 /** Every setting the code reads, in the order of the README's table. infra/ and local.settings.example.json list the same set. */
@@ -18,6 +19,8 @@ export const SETTING_NAMES = [
   "KEY_VAULT_URL",
   "DATAVERSE_CLIENT_SECRET_NAME",
   "DATAVERSE_CLIENT_SECRET",
+  "SYNC_BASELINE_KEY_NAME",
+  "SYNC_BASELINE_KEY",
   "MEANDER_API_URL",
   "MEANDER_API_SCOPE",
   "MEANDER_RECORD_URL",
@@ -61,6 +64,8 @@ export interface Settings {
     readonly clientSecret?: string;
   };
   readonly keyVaultUrl?: string;
+  /** The key of the baseline fingerprints (shared/core/fingerprint.ts): a Key Vault secret's name, or locally the key itself. */
+  readonly baselineKey: { readonly secretName: string; readonly value?: string };
   readonly meander: { readonly url: string; readonly scope: string; readonly recordUrl?: string };
   readonly tables: TablesSettings;
   /** The user-assigned managed identity; undefined: the default credential chain decides. */
@@ -171,6 +176,11 @@ const schema = z
       .regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault secret name (letters, digits, dashes)")
       .default("dataverse-client-secret"),
     DATAVERSE_CLIENT_SECRET: z.string().optional(),
+    SYNC_BASELINE_KEY_NAME: z
+      .string()
+      .regex(/^[0-9A-Za-z-]{1,127}$/, "must be a Key Vault secret name (letters, digits, dashes)")
+      .default("sync-baseline-key"),
+    SYNC_BASELINE_KEY: z.string().min(MIN_KEY_LENGTH, `must be at least ${MIN_KEY_LENGTH} characters`).optional(),
     MEANDER_API_URL: serviceUrl,
     MEANDER_API_SCOPE: z.string().regex(/^\S+$/, "must be a token scope such as api://meander/.default"),
     // Where a person opens a Meander record from a review item: {entity} and {id} are filled in.
@@ -262,6 +272,7 @@ export function loadSettings(env: Env): Settings {
       ...(s.DATAVERSE_CLIENT_SECRET ? { clientSecret: s.DATAVERSE_CLIENT_SECRET } : {}),
     },
     ...(s.KEY_VAULT_URL ? { keyVaultUrl: s.KEY_VAULT_URL } : {}),
+    baselineKey: { secretName: s.SYNC_BASELINE_KEY_NAME, ...(s.SYNC_BASELINE_KEY ? { value: s.SYNC_BASELINE_KEY } : {}) },
     meander: { url: s.MEANDER_API_URL, scope: s.MEANDER_API_SCOPE, ...(s.MEANDER_RECORD_URL ? { recordUrl: s.MEANDER_RECORD_URL } : {}) },
     tables: s.SYNC_TABLES_URL ? { kind: "endpoint", url: s.SYNC_TABLES_URL } : { kind: "connectionString", connectionString: s.AzureWebJobsStorage ?? "" },
     ...(s.AZURE_CLIENT_ID ? { managedIdentityClientId: s.AZURE_CLIENT_ID } : {}),

@@ -1,5 +1,5 @@
 /**
- * The shape of a sync config (DESIGN §3) as the core uses it. The zod schema in
+ * The shape of a sync config (configs/*.json) as the core uses it. The zod schema in
  * shared/config/syncConfig.ts validates files into this shape.
  */
 import type { Direction, Owner, Scalar, TransformName } from "./types.js";

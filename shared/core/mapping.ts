@@ -1,5 +1,5 @@
 /**
- * applyFieldMappings: maps one record one way (DESIGN §4). Pure.
+ * applyFieldMappings: maps one record one way. Pure.
  *
  * Per mapping: read `source` (dot path); a missing value (undefined, null, "" — also text
  * that trims to "") takes `default`, which stands in for the source value and so goes

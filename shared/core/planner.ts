@@ -1,7 +1,7 @@
 /**
  * The planner: what to do with one pair of records, as a pure function of the stored
  * link (with its baseline), both sides' views, and any conflict resolutions.
- * Field by field it is a three-way merge against the baseline (DESIGN §5 step 4).
+ * Field by field it is a three-way merge against the baseline (docs/architecture.md, step 4).
  */
 import { MappingError } from "../errors.js";
 import { canonicalFromMeander, canonicalFromPortal, canonicalValue, meanderPayload, portalPayload, sameValue } from "./canonical.js";

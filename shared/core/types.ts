@@ -14,7 +14,7 @@ export type Owner = "portal" | "meander" | "newest" | "manual";
 export type TransformName = "trim" | "lowercase" | "uppercase" | "phone" | "dateOnly" | "number" | "boolean";
 export type Scalar = string | number | boolean | null;
 
-/** A one-way field mapping (DESIGN §4). `source` may be a dot path into nested data; so may `target`. */
+/** A one-way field mapping. `source` may be a dot path into nested data; so may `target`. */
 export interface FieldMapping {
   source: string;
   target: string;

@@ -4,8 +4,9 @@
  * all succeed keeps its old baseline and goes to the retry ledger; the rest go on.
  * Returns what it did; the run record hears of it through the tracker only.
  */
+
+import { planPairHashed } from "../core/hashedPlan.js";
 import { getPath } from "../core/paths.js";
-import { planPair } from "../core/planner.js";
 import { ambiguousPlan, confirmMatchPlan } from "../core/planSummary.js";
 import type { Link, PairPlan, Side } from "../core/types.js";
 import { type SyncErrorInfo, toErrorInfo } from "../errors.js";
@@ -42,7 +43,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
       conflicts.push(record);
     } else {
       try {
-        const plan = planPair(
+        const plan = planPairHashed(
           ctx.compiled,
           {
             link: task.link,
@@ -52,6 +53,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
             ...(task.forceCreate ? { forceCreate: true } : {}),
           },
           { lookups },
+          ctx.deps.baselineFingerprint,
         );
         planned.push({ task, plan });
       } catch (error) {

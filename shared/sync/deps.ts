@@ -1,4 +1,5 @@
 import type { CompiledConfig } from "../core/compile.js";
+import type { Fingerprinter } from "../core/fingerprint.js";
 import type { Side } from "../core/types.js";
 import type { Clock, LockStore, Logger, RecordSide, RunStore, StateStore } from "../ports.js";
 
@@ -27,6 +28,8 @@ export interface EngineDeps {
   readonly logger: Logger;
   readonly settings: EngineSettings;
   readonly newRunId?: () => string;
+  /** Keyed fingerprints for the links' baselines (shared/core/fingerprint.ts); without it baselines are stored as values. */
+  readonly baselineFingerprint?: Fingerprinter;
   /**
    * Awaited at named points of a run. Crash-safety tests make it never resolve
    * (the run dies there, holding its lease) and start the next run.

@@ -85,7 +85,11 @@ describe("the benchmark, small", () => {
         // leftovers), so a side may end a unit on a part-filled batch; at this size, one request.
         // +1: a run that wrote reads each feed once more for its own writes (the echo pass), which
         // costs a page request even when the echoes fit in the pages already counted.
-        expect(side.requests, `${s.name}: ${side.requests} vs minimum ${side.feedMinimum}`).toBeLessThanOrEqual(1.1 * side.feedMinimum + 2);
+        // The portal's feed is narrowed (ids, scope and link columns only): its in-scope records are
+        // then read by id, about 30 ids to a GET under the client's URL limit; counted apart.
+        const byId = side === s.dataverse ? (side.byKind.get ?? 0) : 0;
+        if (side === s.dataverse) expect(byId, `${s.name}: reads by id`).toBeLessThanOrEqual(Math.ceil(side.read / 25) + 2);
+        expect(side.requests - byId, `${s.name}: ${side.requests - byId} vs minimum ${side.feedMinimum}`).toBeLessThanOrEqual(1.1 * side.feedMinimum + 2);
         expect(side.noopWrites).toBe(0);
         expect(side.retryAfterViolations).toBe(0);
       }

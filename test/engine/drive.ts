@@ -58,7 +58,15 @@ async function playStep(e: MemoryEngine, step: Step, played: Played): Promise<vo
       const dead = new Promise<void>((resolve) => {
         died = resolve;
       });
-      const run = e.with({ pause: (point) => (point === step.point && seen++ === step.nth ? (died(), never()) : undefined) }).run();
+      const run = e
+        .with({
+          pause: (point) => {
+            if (point !== step.point || seen++ !== step.nth) return;
+            died();
+            return never();
+          },
+        })
+        .run();
       await Promise.race([run, dead]);
       // The dead run holds its lease until it expires.
       e.clock.advance(e.deps.settings.leaseMs + 1);

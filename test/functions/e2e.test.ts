@@ -47,7 +47,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await service?.close();
   setServiceForProcess(undefined);
   await standIns?.close();
 });

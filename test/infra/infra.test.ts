@@ -7,10 +7,16 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { appRoot, loadSettings, SETTING_NAMES } from "../../shared/config/settings.js";
+import { TELEMETRY_SETTINGS } from "../../shared/telemetry/setup.js";
 
 const root = appRoot();
 const read = (path: string) => readFileSync(join(root, path), "utf8");
-const bicepFiles = ["infra/main.bicep", ...readdirSync(join(root, "infra/modules")).map((f) => `infra/modules/${f}`)];
+const bicepFiles = [
+  "infra/main.bicep",
+  ...readdirSync(join(root, "infra/modules"))
+    .filter((f) => f.endsWith(".bicep"))
+    .map((f) => `infra/modules/${f}`),
+];
 const infraText = [...bicepFiles, "infra/main.parameters.json"].map(read).join("\n");
 
 /** The keys of the first `{ ... }` object literal after `marker` in a Bicep file. */
@@ -31,6 +37,7 @@ function objectKeys(text: string, marker: string): string[] {
 /** Settings the code reads that infra does not provision, with the reason. */
 const NOT_IN_AZURE: Record<string, string> = {
   DATAVERSE_CLIENT_SECRET: "local only: in Azure the secret is in Key Vault",
+  SYNC_BASELINE_KEY: "local only: in Azure the key is in Key Vault",
   AzureWebJobsStorage: "a connection string: in Azure the host uses AzureWebJobsStorage__* with the identity",
   WEBSITE_AUTH_ENABLED: "set by App Service when authentication is turned on",
 };
@@ -55,13 +62,14 @@ describe("the same settings everywhere", () => {
     expect(new Set(provisioned).size).toBe(provisioned.length);
     expect(provisioned.filter((n) => !AZURE_MANAGED.includes(n)).sort()).toEqual([...expected].sort());
     expect(provisioned).toEqual(expect.arrayContaining(AZURE_MANAGED));
+    expect(AZURE_MANAGED).toEqual(expect.arrayContaining([...TELEMETRY_SETTINGS]));
   });
 
   test("local.settings.example.json lists every setting, with values the settings code accepts", () => {
     const example = JSON.parse(read("local.settings.example.json")) as { Values: Record<string, string> };
     const { FUNCTIONS_WORKER_RUNTIME, ...values } = example.Values;
     expect(FUNCTIONS_WORKER_RUNTIME).toBe("node");
-    expect(Object.keys(values).sort()).toEqual([...SETTING_NAMES].sort());
+    expect(Object.keys(values).sort()).toEqual([...SETTING_NAMES, ...TELEMETRY_SETTINGS].sort());
     expect(Object.values(values).every((v) => typeof v === "string")).toBe(true);
     const settings = loadSettings(values);
     expect(settings.tables.kind).toBe("connectionString");
@@ -69,7 +77,7 @@ describe("the same settings everywhere", () => {
   });
 
   test("the code reads no environment variable that is not a listed setting", () => {
-    const allowed = new Set<string>([...SETTING_NAMES, "NODE_EXTRA_CA_CERTS"]);
+    const allowed = new Set<string>([...SETTING_NAMES, ...TELEMETRY_SETTINGS, "NODE_EXTRA_CA_CERTS"]);
     const sources = (dir: string): string[] =>
       readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
         .filter((e) => e.isFile() && e.name.endsWith(".ts"))
@@ -157,6 +165,11 @@ describe("infra", () => {
 
 describe("host.json and package.json", () => {
   const host = JSON.parse(read("host.json")) as { version: string; functionTimeout: string; extensionBundle: { id: string; version: string } };
+
+  test("the host sends OpenTelemetry (the worker's distro joins it: shared/telemetry/setup.ts)", () => {
+    expect((host as { telemetryMode?: string }).telemetryMode).toBe("OpenTelemetry");
+    expect(read("functions/index.ts")).toMatch(/await startTelemetry\(\);/);
+  });
 
   test("version 2.0, 10-minute timeout, the v4 extension bundle", () => {
     expect(host.version).toBe("2.0");

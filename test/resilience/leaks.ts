@@ -2,11 +2,12 @@
  * The leak scan: everything a person or a log reader could see, and the values that must
  * never be in it (canary people's personal data, secrets, tokens).
  */
+import { TableClient } from "@azure/data-tables";
 import { authenticate } from "../../shared/adapters/auth/index.js";
 import { LOCAL_CLIENT } from "../../sim/stack.js";
 import { IDENTITY, L, type World } from "./world.js";
 
-/** Every text a person or log reader could see: log lines, run records, ledger, conflicts, plus what a case adds. */
+/** Every text a person or log reader could see: log lines, run records, ledger, conflicts, every table raw, plus what a case adds. */
 export async function exposedText(w: World, configId = L): Promise<string> {
   const { state, runs } = w.service.deps;
   const parts = [
@@ -14,9 +15,28 @@ export async function exposedText(w: World, configId = L): Promise<string> {
     ...w.exposed,
     JSON.stringify(await runs.listRuns(configId, 200)),
     JSON.stringify(await state.listLedger(configId)),
-    JSON.stringify(await state.listConflicts(configId)),
+    JSON.stringify((await state.listConflicts(configId)).filter((c) => c.status !== "open")),
+    ...(await rawTables(w)),
   ];
   return parts.join("\n");
+}
+
+/**
+ * Every entity of every table the service writes, as Azurite holds it (not through the
+ * adapter, which could hide a column). Open review items are left out: they hold the values
+ * a person needs to decide, until they are resolved.
+ */
+export async function rawTables(w: World): Promise<string[]> {
+  const connectionString = w.env.AzureWebJobsStorage ?? "";
+  const out: string[] = [];
+  for (const [kind, name] of Object.entries(w.service.tables.tableNames)) {
+    const client = TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
+    for await (const entity of client.listEntities<Record<string, unknown>>()) {
+      if (kind === "conflicts" && entity.status === "open") continue;
+      out.push(JSON.stringify(entity));
+    }
+  }
+  return out;
 }
 
 /** Canary names, e-mails and phones (in the written forms the data uses), the client secrets and tokens. */

@@ -1,8 +1,8 @@
 /**
- * Crash safety: a run killed at a seeded point (between pages, after writes and before
- * baselines, before the cursors move, or with a batch reply lost mid-flight) loses
- * nothing. After the next runs, both sides hold exactly what an uninterrupted run gives:
- * no duplicate, no lost edit.
+ * Crash safety on the whole stack: batch replies lost after the portal applied them (the
+ * real adapters' retries meet Dataverse's answers) lose nothing. After the next runs, both
+ * sides hold exactly what an uninterrupted run gives: no duplicate, no lost edit. A run
+ * killed at each point it pauses at: test/engine/crash.test.ts, on in-memory ports.
  */
 import { describe, expect, it } from "vitest";
 import { canonicalFromMeander, canonicalFromPortal } from "../../shared/core/canonical.js";
@@ -111,24 +111,6 @@ async function dies(run: Promise<unknown>, dead: Promise<void>): Promise<void> {
 }
 
 describe("crash safety", () => {
-  it("ends in the uninterrupted state whichever of 32 seeded points a run dies at", { timeout: 240_000 }, async () => {
-    const reference = await scenario();
-    const total = reference.points.initial + reference.points.incremental;
-    expect(total).toBeGreaterThanOrEqual(20);
-    const tried = new Set<string>();
-    for (let seed = 1; tried.size < 32 && seed < 500; seed++) {
-      const n = (seed * 7919) % total;
-      const killAt: { phase: Phase; point: number } =
-        n < reference.points.initial ? { phase: "initial", point: n } : { phase: "incremental", point: n - reference.points.initial };
-      const label = `${killAt.phase}:${killAt.point}`;
-      if (tried.has(label)) continue;
-      tried.add(label);
-      const outcome = await scenario(killAt);
-      expect({ label, ...outcome.snapshot }).toEqual({ label, ...reference.snapshot });
-    }
-    expect(tried.size).toBeGreaterThanOrEqual(30);
-  });
-
   it("loses nothing when batch replies are lost after the portal applied them", async () => {
     const reference = await scenario();
     const outcome = await scenario(undefined, 2);

@@ -279,6 +279,5 @@ describe("one bad record never stops a run", () => {
     expect(h.dataverse.store.get("contacts", other.portalId)?.hlf_trainingcompletedon).toBe("2024-02-20");
     const [entry] = (await service.deps.state.listLedger(L)).filter((e) => e.recordId === link.meanderId);
     expect(entry).toMatchObject({ side: "meander", attempts: 2, transientRuns: 3, lastError: { code: "SERVER_ERROR" } });
-    await service.close();
   });
 });

@@ -1,6 +1,6 @@
 import { api, type ConfigSummary, call } from "../api.js";
 import { ConfigPicker, Loading, PageTitle } from "../components/common.js";
-import { formatNumber, formatTime, SIDE_LABEL } from "../format.js";
+import { count, formatNumber, formatTime, SIDE_LABEL } from "../format.js";
 import { useLoad } from "../load.js";
 
 export function Ledger({ configs, configId }: { configs: readonly ConfigSummary[]; configId: string }) {
@@ -18,7 +18,7 @@ export function Ledger({ configs, configId }: { configs: readonly ConfigSummary[
           ) : (
             <div class="table-wrap">
               <table>
-                <caption>{formatNumber(entries.length)} poster venter, sist feilet først</caption>
+                <caption>{count(entries.length, "post venter", "poster venter")}, sist feilet først</caption>
                 <thead>
                   <tr>
                     <th scope="col">System</th>

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, type ConfigSummary, call, type SyncResult } from "../api.js";
 import { Loading, PageTitle, Status } from "../components/common.js";
 import { PlanView } from "../components/PlanView.js";
-import { formatDuration, formatNumber, formatTime, TRIGGER_LABEL, written } from "../format.js";
+import { count, formatDuration, formatNumber, formatTime, TRIGGER_LABEL, written } from "../format.js";
 import { useLoad } from "../load.js";
 import { href } from "../router.js";
 
@@ -74,13 +74,13 @@ function ConfigCard({ config }: { config: ConfigSummary }) {
             <div>
               <dt>Til gjennomgang</dt>
               <dd>
-                <a href={href({ page: "review", configId: config.id, status: "open" })}>{formatNumber(o.openReviewItems)} åpne saker</a>
+                <a href={href({ page: "review", configId: config.id, status: "open" })}>{count(o.openReviewItems, "åpen sak", "åpne saker")}</a>
               </dd>
             </div>
             <div>
               <dt>Feilkø</dt>
               <dd>
-                <a href={href({ page: "ledger", configId: config.id })}>{formatNumber(o.ledgerSize)} poster venter på nytt forsøk</a>
+                <a href={href({ page: "ledger", configId: config.id })}>{count(o.ledgerSize, "post venter", "poster venter")} på nytt forsøk</a>
               </dd>
             </div>
           </dl>

@@ -2,7 +2,7 @@ import { useRef, useState } from "preact/hooks";
 import { api, type ConfigSummary, type ConflictRecord, call, type ResolutionInput, type Side } from "../api.js";
 import { ConfigPicker, Loading, PageTitle } from "../components/common.js";
 import { candidatesOf, type Party, subjectOf } from "../components/parties.js";
-import { formatNumber, formatTime, formatValue, KIND_LABEL, SIDE_LABEL } from "../format.js";
+import { count, formatNumber, formatTime, formatValue, KIND_LABEL, SIDE_LABEL } from "../format.js";
 import { useLoad } from "../load.js";
 import { href } from "../router.js";
 
@@ -51,9 +51,7 @@ export function Review({ configs, configId, status }: { configs: readonly Config
             <p>{status === "open" ? "Ingen saker venter på en avgjørelse." : "Ingen avgjorte saker ennå."}</p>
           ) : (
             <>
-              <p>
-                {formatNumber(list.length)} {status === "open" ? "åpne" : "avgjorte"} saker.
-              </p>
+              <p>{status === "open" ? count(list.length, "åpen sak", "åpne saker") : count(list.length, "avgjort sak", "avgjorte saker")}.</p>
               {list.map((item) => (
                 <ReviewItem key={item.conflictId} item={item} onDecide={(input) => decide(item, input)} />
               ))}

@@ -26,7 +26,7 @@ export function Runs({ configs, configId }: { configs: readonly ConfigSummary[];
               <RunChart runs={list} />
               <div class="table-wrap">
                 <table class="runs">
-                  <caption>De siste {formatNumber(list.length)} kjøringene, nyeste først</caption>
+                  <caption>{list.length === 1 ? "Den siste kjøringen" : `De siste ${formatNumber(list.length)} kjøringene, nyeste først`}</caption>
                   <thead>
                     <tr>
                       <th scope="col">Startet</th>

@@ -11,6 +11,13 @@ export interface EntitySettings {
   readonly idField: string;
   readonly alternateKey?: string;
   readonly select?: readonly string[];
+  /**
+   * A narrowed change feed: the delta asks only for `select` (id, scope and state columns,
+   * the link field); the records `inScope` accepts are then read again by id with all
+   * mapped columns. So the service never reads the personal data of contacts outside the
+   * config's scope (change tracking cannot filter: every changed contact comes in the feed).
+   */
+  readonly delta?: { readonly select: readonly string[]; readonly inScope: (data: Readonly<Record<string, unknown>>) => boolean };
 }
 
 interface Page {
@@ -39,6 +46,15 @@ export function coversColumns(link: string, select: readonly string[] | undefine
   return select.every((c) => columns.has(c.toLowerCase()));
 }
 
+/** The same columns, in any order and case (a narrowed feed must not go on with a link that reads more). */
+function sameColumns(link: string, select: readonly string[] | undefined): boolean {
+  const had = new URL(link).searchParams.get("$select");
+  if (!had || !select) return !had && !select;
+  const a = new Set(had.split(",").map((c) => c.trim().toLowerCase()));
+  const b = new Set(select.map((c) => c.toLowerCase()));
+  return a.size === b.size && [...a].every((c) => b.has(c));
+}
+
 const isExpiredToken = (error: unknown) =>
   error instanceof SyncError && (error.code === "DELTA_TOKEN_EXPIRED" || dataverseCode(error.cause) === EXPIRED_DELTA_TOKEN);
 
@@ -54,9 +70,11 @@ export async function* readChangePages(
   cursor: string | undefined,
   options: { pageSize: number; select?: readonly string[]; signal?: AbortSignal },
 ): AsyncGenerator<ChangePage> {
-  const select = columnsFor(entity, options.select);
+  const narrowed = options.select ? undefined : entity.delta;
+  const select = narrowed ? columnsFor(entity, narrowed.select) : columnsFor(entity, options.select);
   const stored = cursor === undefined ? undefined : fromCursor(cursor, client.apiRoot, collection);
-  let link = stored && coversColumns(stored, select) ? stored : undefined;
+  // A link made before the feed was narrowed reads every mapped column of every contact: start afresh.
+  let link = stored && coversColumns(stored, select) && (!narrowed || sameColumns(stored, select)) ? stored : undefined;
   let fullResync = cursor !== undefined && link === undefined;
   for (;;) {
     let page: Page;
@@ -75,7 +93,7 @@ export async function* readChangePages(
       }
       throw error;
     }
-    const records: SideRecord[] = [];
+    let records: SideRecord[] = [];
     const deletedIds: string[] = [];
     for (const row of page.value) {
       const gone = deletedId(row);
@@ -84,11 +102,41 @@ export async function* readChangePages(
     }
     const next = page.oDataNextLink;
     const end = next ?? page.oDataDeltaLink;
+    if (narrowed && records.length > 0) records = await readInScope(client, collection, entity, records, narrowed.inScope, options);
     if (!end) throw new FatalError("DELTA_LINK_MISSING", `change tracking of ${collection} returned no delta link: is change tracking enabled for the table?`);
     yield { records, deletedIds, cursor: toCursor(end, client.apiRoot), final: next === undefined, ...(fullResync ? { fullResync: true } : {}) };
     if (next === undefined) return;
     link = next;
   }
+}
+
+/**
+ * The in-scope records of a narrowed page, read again by id with every mapped column;
+ * the others stay as the feed gave them (id, scope columns: enough to see they left
+ * scope). A record deleted between the two reads is left out: the next feed reports it.
+ */
+async function readInScope(
+  client: DataverseClient,
+  collection: string,
+  entity: EntitySettings,
+  records: readonly SideRecord[],
+  inScope: (data: Readonly<Record<string, unknown>>) => boolean,
+  options: { pageSize: number; signal?: AbortSignal },
+): Promise<SideRecord[]> {
+  const wanted = records.filter((r) => inScope(r.data)).map((r) => r.id);
+  const read = wanted.length
+    ? await readWhere(client, collection, entity, entity.idField, wanted, { pageSize: options.pageSize, ...(options.signal ? { signal: options.signal } : {}) })
+    : [];
+  const full = new Map(read.map((r) => [r.id.toLowerCase(), r]));
+  const out: SideRecord[] = [];
+  for (const r of records) {
+    if (!inScope(r.data)) out.push(r);
+    else {
+      const record = full.get(r.id.toLowerCase());
+      if (record) out.push(record);
+    }
+  }
+  return out;
 }
 
 /**

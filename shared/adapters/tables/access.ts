@@ -16,9 +16,13 @@ export interface TableCounters {
   transactions: number;
   /** Entities written or deleted inside transactions. */
   entitiesInTransactions: number;
+  /** Entities written (single writes and in transactions; deletes not), as JSON bytes: what the sync state costs to keep. */
+  bytesWritten: number;
 }
 
-export const newCounters = (): TableCounters => ({ reads: 0, writes: 0, queries: 0, transactions: 0, entitiesInTransactions: 0 });
+export const newCounters = (): TableCounters => ({ reads: 0, writes: 0, queries: 0, transactions: 0, entitiesInTransactions: 0, bytesWritten: 0 });
+
+const bytesOf = (entity: object) => Buffer.byteLength(JSON.stringify(entity));
 
 export type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
 export type StoredEntity = TableEntityResult<Record<string, unknown>>;
@@ -113,23 +117,27 @@ export class TableAccess {
   }
 
   async upsert(entity: Entity): Promise<void> {
+    this.counters.bytesWritten += bytesOf(entity);
     await this.must("writes", () => this.client.upsertEntity(entity, "Replace"));
   }
 
   /** Insert if absent; 409 when the row exists. */
   async tryCreate(entity: Entity): Promise<Outcome<string>> {
+    this.counters.bytesWritten += bytesOf(entity);
     const outcome = await this.call("writes", () => this.client.createEntity(entity), [409]);
     return outcome.ok ? { ok: true, value: outcome.value.etag ?? "" } : outcome;
   }
 
   /** Replace only if the row still has `etag`; 412 when it changed, 404 when it is gone. */
   async tryReplace(entity: Entity, etag: string): Promise<Outcome<string>> {
+    this.counters.bytesWritten += bytesOf(entity);
     const outcome = await this.call("writes", () => this.client.updateEntity(entity, "Replace", { etag }), [404, 412]);
     return outcome.ok ? { ok: true, value: outcome.value.etag ?? "" } : outcome;
   }
 
   /** Merge the given properties only if the row still has `etag` (others are kept); 412 / 404 as outcomes. */
   async tryMerge(entity: Entity, etag: string): Promise<Outcome<string>> {
+    this.counters.bytesWritten += bytesOf(entity);
     const outcome = await this.call("writes", () => this.client.updateEntity(entity, "Merge", { etag }), [404, 412]);
     return outcome.ok ? { ok: true, value: outcome.value.etag ?? "" } : outcome;
   }
@@ -169,6 +177,7 @@ export class TableAccess {
    * transaction may touch each row only once.
    */
   async submit(actions: readonly TransactionAction[]): Promise<void> {
+    for (const action of actions) if (action[0] !== "delete") this.counters.bytesWritten += bytesOf(action[1]);
     await Promise.all(chunkByPartition(actions).map((chunk) => this.transaction(chunk)));
   }
 

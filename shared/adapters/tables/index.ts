@@ -1,6 +1,6 @@
 /**
  * Sync state in Azure Table Storage: links, the lock (with the cursors), conflicts, the
- * retry ledger and run records (DESIGN §6). Azurite through a connection string;
+ * retry ledger and run records (docs/architecture.md). Azurite through a connection string;
  * in Azure an endpoint with a managed identity (no keys).
  */
 import type { TokenCredential } from "@azure/core-auth";

@@ -1,6 +1,9 @@
 /**
- * Links. Every link is two rows, `m:<meanderId>` and `p:<portalId>`, each holding
- * the whole link, so a lookup from either side is a point read.
+ * Links. A link is one entity, `m:<meanderId>`, with the pair, versions and baseline
+ * fingerprints; `p:<portalId>` is an index row holding only the partner's Meander id, so a
+ * lookup by portal id is two point reads and the link is stored once. (Links written
+ * before kept the whole link in the `p:` row too: such a row is still read as a link, and
+ * becomes an index row when the link is next written.)
  *
  * Partitioning: a config's rows are spread over `buckets` partitions
  * (`<configId>~<bucket>`, the bucket a stable hash of the row key). One partition
@@ -13,7 +16,7 @@ import { odata, type TransactionAction } from "@azure/data-tables";
 import type { Link, Side } from "../../core/types.js";
 import type { LinkStore } from "../../ports.js";
 import type { Entity, StoredEntity, TableAccess } from "./access.js";
-import { bucketOf, encodeKey, key } from "./keys.js";
+import { bucketOf, decodeKey, encodeKey, key } from "./keys.js";
 import { defined, getJson, putJson, str } from "./props.js";
 
 const PREFIX: Record<Side, string> = { meander: "m:", portal: "p:" };
@@ -45,9 +48,9 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
     return { partitionKey: key(pk), rowKey };
   };
 
-  const toEntity = (configId: string, side: Side, link: Link): Entity => {
+  const toEntity = (configId: string, link: Link): Entity => {
     const entity: Entity = {
-      ...address(configId, side, side === "meander" ? link.meanderId : link.portalId),
+      ...address(configId, "meander", link.meanderId),
       ...defined({
         meanderId: link.meanderId,
         portalId: link.portalId,
@@ -93,14 +96,31 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
       }
       // Point reads all in flight: the resilience bulkhead bounds the concurrency.
       const rows = await Promise.all(toRead.map((a) => table.get(a.partitionKey, a.rowKey)));
-      for (const row of rows) add(row && fromEntity(row));
+      const viaIndex = new Map<string, string>();
+      for (const [i, row] of rows.entries()) {
+        if (!row) continue;
+        const link = fromEntity(row);
+        if (link) add(link);
+        else if (toRead[i]!.rowKey.startsWith(PREFIX.portal)) {
+          const meanderId = str(row["meanderId"]);
+          if (meanderId !== undefined) viaIndex.set(meanderId, decodeKey(toRead[i]!.rowKey.slice(PREFIX.portal.length)));
+        }
+      }
+      const known = new Set([...links.values()].map((l) => l.meanderId));
+      const partners = [...viaIndex.keys()].filter((id) => !known.has(id));
+      const linked = await Promise.all(partners.map((id) => address(configId, "meander", id)).map((a) => table.get(a.partitionKey, a.rowKey)));
+      for (const row of linked) {
+        const link = row && fromEntity(row);
+        // An index row left by an earlier partner (the Meander record was coupled again) points nowhere.
+        if (link && viaIndex.get(link.meanderId) === link.portalId) add(link);
+      }
       return [...links.values()];
     },
 
     async putLinks(configId, links) {
       const actions = links.flatMap((link): TransactionAction[] => [
-        ["upsert", toEntity(configId, "meander", link), "Replace"],
-        ["upsert", toEntity(configId, "portal", link), "Replace"],
+        ["upsert", toEntity(configId, link), "Replace"],
+        ["upsert", { ...address(configId, "portal", link.portalId), meanderId: link.meanderId }, "Replace"],
       ]);
       await table.submit(actions);
     },
@@ -108,18 +128,23 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
     async deleteLinks(configId, links) {
       // Only rows that still hold the pair being deleted: a record re-coupled in the same
       // run already has its row rewritten for the new partner, and that row must stay.
-      const rows = new Map<string, { partitionKey: string; rowKey: string; pairs: Set<string> }>();
+      // A row's own key fixes one id of the pair; the partner id it holds tells which pair it is.
+      const rows = new Map<string, { partitionKey: string; rowKey: string; partner: "meanderId" | "portalId"; partners: Set<string> }>();
       for (const l of links) {
-        for (const a of [address(configId, "meander", l.meanderId), address(configId, "portal", l.portalId)]) {
-          const row = rows.get(`${a.partitionKey}/${a.rowKey}`) ?? { ...a, pairs: new Set<string>() };
-          row.pairs.add(JSON.stringify([l.meanderId, l.portalId]));
+        const ends = [
+          { a: address(configId, "meander", l.meanderId), partner: "portalId" as const, id: l.portalId },
+          { a: address(configId, "portal", l.portalId), partner: "meanderId" as const, id: l.meanderId },
+        ];
+        for (const { a, partner, id } of ends) {
+          const row = rows.get(`${a.partitionKey}/${a.rowKey}`) ?? { ...a, partner, partners: new Set<string>() };
+          row.partners.add(id);
           rows.set(`${a.partitionKey}/${a.rowKey}`, row);
         }
       }
       const current = await Promise.all([...rows.values()].map((r) => table.get(r.partitionKey, r.rowKey)));
       const doomed = [...rows.values()].filter((r, i) => {
-        const stored = current[i] && fromEntity(current[i]);
-        return stored !== undefined && r.pairs.has(JSON.stringify([stored.meanderId, stored.portalId]));
+        const partner = current[i] && str(current[i][r.partner]);
+        return partner !== undefined && r.partners.has(partner);
       });
       await table.deleteMany(doomed.map(({ partitionKey, rowKey }) => ({ partitionKey, rowKey })));
     },

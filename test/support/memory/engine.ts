@@ -4,6 +4,7 @@
  */
 import { loadCompiledConfigs } from "../../../shared/config/syncConfig.js";
 import type { CompiledConfig } from "../../../shared/core/compile.js";
+import { createFingerprinter } from "../../../shared/core/fingerprint.js";
 import { createJsonLogger } from "../../../shared/logging.js";
 import type { Clock } from "../../../shared/ports.js";
 import type { RunOptions } from "../../../shared/service.js";
@@ -12,6 +13,8 @@ import { runSync } from "../../../shared/sync/engine.js";
 import { TWO_WAY_DIR } from "../../core/fixtures.js";
 import { MemorySide } from "./recordSide.js";
 import { MemoryLockStore, MemoryRunStore, MemoryStateStore } from "./stores.js";
+
+const FINGERPRINT = createFingerprinter("memory-engine-baseline-key-0123456789abcdef");
 
 export const SETTINGS: EngineSettings = {
   timeBudgetMs: 600_000,
@@ -69,6 +72,8 @@ export function memoryEngine(
       clock,
       logger: createJsonLogger((_level, line) => logs.push(line)),
       settings: o.settings ?? SETTINGS,
+      // As in production: links keep fingerprints of their baselines, never the values.
+      baselineFingerprint: FINGERPRINT,
       ...(o.pause ? { pause: o.pause } : {}),
     };
     return {

@@ -203,11 +203,8 @@ export class MemorySide implements RecordSide {
   }
 
   private table(entity: string): Map<string, Stored> {
-    let table = this.tables.get(entity);
-    if (!table) {
-      table = new Map();
-      this.tables.set(entity, table);
-    }
+    const table = this.tables.get(entity) ?? new Map<string, Stored>();
+    this.tables.set(entity, table);
     return table;
   }
 }

@@ -84,11 +84,8 @@ export class MemoryStateStore implements StateStore {
   }
 
   private rows<T>(tables: Map<string, Map<string, T>>, configId: string): Map<string, T> {
-    let rows = tables.get(configId);
-    if (!rows) {
-      rows = new Map();
-      tables.set(configId, rows);
-    }
+    const rows = tables.get(configId) ?? new Map<string, T>();
+    tables.set(configId, rows);
     return rows;
   }
 }

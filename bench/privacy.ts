@@ -1,0 +1,83 @@
+/**
+ * The privacy figures of a run: personal-data cells the service read from the portal
+ * (records × personal columns present in what came back), and personal-data cells it
+ * keeps in Table Storage, read raw from the tables after the run (baseline values in
+ * links that are not fingerprints; values in review items, open ones apart since a
+ * person needs them to decide).
+ */
+import { TableClient } from "@azure/data-tables";
+import { getJson } from "../shared/adapters/tables/props.js";
+import type { ComposedService } from "../shared/composition.js";
+import { isFingerprint } from "../shared/core/fingerprint.js";
+import type { Canonical, SideRecord } from "../shared/core/types.js";
+import type { ConflictRecord } from "../shared/ports.js";
+import { PERSONAL_FIELDS, PERSONAL_PORTAL_COLUMNS } from "./params.js";
+
+export interface PrivacyFigures {
+  /** Portal rows read and, of their cells, those of personal columns. */
+  readonly portalRowsRead: number;
+  readonly portalPersonalCellsRead: number;
+  /** Personal values in links and resolved review items: the target is 0. */
+  readonly personalCellsAtRest: number;
+  /** Personal values in open review items (kept until a person resolves them). */
+  readonly personalCellsInOpenReviews: number;
+  /** Entities in the links table after the run. */
+  readonly linkEntities: number;
+}
+
+const personalCells = (record: SideRecord) => PERSONAL_PORTAL_COLUMNS.filter((c) => Object.hasOwn(record.data, c)).length;
+
+/** Wraps the portal side's reads in place to count what they return; the run itself is untouched. */
+export function countPortalReads(service: ComposedService): { rows: number; cells: number } {
+  const counts = { rows: 0, cells: 0 };
+  const side = service.sides.portal as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const add = (records: readonly SideRecord[]) => {
+    counts.rows += records.length;
+    for (const r of records) counts.cells += personalCells(r);
+  };
+  const readChanges = side.readChanges!.bind(side);
+  side.readChanges = (...args: unknown[]) =>
+    (async function* () {
+      for await (const page of readChanges(...args) as AsyncIterable<{ records: readonly SideRecord[] }>) {
+        add(page.records);
+        yield page;
+      }
+    })();
+  for (const name of ["getByIds", "findByField"]) {
+    const original = side[name]!.bind(side);
+    side[name] = async (...args: unknown[]) => {
+      const records = (await original(...args)) as SideRecord[];
+      add(records);
+      return records;
+    };
+  }
+  return counts;
+}
+
+const isPersonal = (field: string, value: unknown) =>
+  (PERSONAL_FIELDS as readonly string[]).includes(field) && value !== null && value !== undefined && value !== "";
+
+export async function personalDataAtRest(
+  connectionString: string,
+  service: ComposedService,
+): Promise<Omit<PrivacyFigures, "portalRowsRead" | "portalPersonalCellsRead">> {
+  const client = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
+  let atRest = 0;
+  let open = 0;
+  let linkEntities = 0;
+  for await (const row of client(service.tables.tableNames.links).listEntities<Record<string, unknown>>()) {
+    linkEntities += 1;
+    const baseline = getJson<Canonical>(row, "baseline") ?? {};
+    for (const [field, value] of Object.entries(baseline)) if (isPersonal(field, value) && !isFingerprint(value)) atRest += 1;
+  }
+  for await (const row of client(service.tables.tableNames.conflicts).listEntities<Record<string, unknown>>()) {
+    const record = getJson<ConflictRecord>(row, "record");
+    if (!record) continue;
+    let cells = 0;
+    for (const f of record.fields) for (const v of [f.base, f.meander, f.portal]) if (isPersonal(f.field, v)) cells += 1;
+    for (const [field, value] of Object.entries(record.resolution?.values ?? {})) if (isPersonal(field, value)) cells += 1;
+    if (record.status === "open") open += cells;
+    else atRest += cells;
+  }
+  return { personalCellsAtRest: atRest, personalCellsInOpenReviews: open, linkEntities };
+}
