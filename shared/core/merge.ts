@@ -97,7 +97,9 @@ export function mergeOneWay(
     // it holds that differs is drift (an edit where it may not be edited): put it back.
     // Only a value the read returned counts; a column a read left out is not drift.
     const held = record && holdsPath(record.data, target === "meander" ? f.meanderPath : f.lookup ? lookupReadColumn(f.portalField) : f.portalField);
-    if (held && !targetHolds(f, target, record, s.value, context)) {
+    // A fingerprinted baseline stands in for a value no side showed (core/hashedPlan.ts): nothing to put back then.
+    const opaque = typeof s.value === "string" && s.value.startsWith("\u0000");
+    if (held && !opaque && !targetHolds(f, target, record, s.value, context)) {
       state.writes[target][f.key] = s.value;
       state.reasserted.add(f.key);
     }

@@ -11,7 +11,7 @@ import { ambiguousPlan, confirmMatchPlan } from "../core/planSummary.js";
 import type { Link, PairPlan, Side } from "../core/types.js";
 import { type SyncErrorInfo, toErrorInfo } from "../errors.js";
 import type { ConflictRecord, WriteOutcome } from "../ports.js";
-import { ambiguousConflict, confirmMatchItem, type ItemContext, mergeFollowItem, reviewItemsOf } from "./conflicts.js";
+import { ambiguousConflict, confirmMatchItem, type ItemContext, reviewItemsOf } from "./conflicts.js";
 import { pause, type RunContext } from "./context.js";
 import { linkBackOf, writeLinkBacks } from "./linkBack.js";
 import type { PairOf, PairTask } from "./unit.js";
@@ -117,10 +117,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     const update = reviewItemsOf(at, task, plan, now);
     tracker.conflictsFound(update.found);
     conflicts.push(...update.records);
-    if (plan.followMerge) {
-      conflicts.push(mergeFollowItem(ctx.configId, plan.followMerge.meanderId, plan.followMerge.masterId, now));
-      tracker.note(`portal record ${plan.portalId ?? ""} was merged into ${plan.followMerge.masterId}: the link moves there on the next run`);
-    }
+    if (plan.followMerge) tracker.note(`portal record ${plan.portalId ?? ""} was merged into ${plan.followMerge.masterId}: unlinked, neither written`);
   }
 
   const state = ctx.deps.state;

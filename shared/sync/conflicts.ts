@@ -84,26 +84,6 @@ export function confirmMatchItem(at: ItemContext, task: Extract<PairTask, { kind
   return recordItem(at, "confirmMatch", task.item, [task.candidate], [task.candidate.id], task.by, now);
 }
 
-/**
- * A merged contact's likeperson is coupled with the surviving contact: recorded as a
- * confirmMatch the sync itself decided, so the next run applies it like a person's decision
- * (and the decision is on record).
- */
-export function mergeFollowItem(configId: string, meanderId: string, masterId: string, now: string): ConflictRecord {
-  return {
-    conflictId: conflictIdFor("confirmMatch", meanderId, undefined),
-    configId,
-    kind: "confirmMatch",
-    meanderId,
-    fields: [],
-    candidates: [masterId],
-    matchKey: "merged",
-    detectedAt: now,
-    status: "resolved",
-    resolution: { choice: "value", values: { partner: masterId }, resolvedAt: now, resolvedBy: "sync" },
-  };
-}
-
 /** Review items a planned pair found or settled. */
 export function reviewItemsOf(at: ItemContext, task: PairOf, plan: PairPlan, now: string): ConflictUpdate {
   if (plan.outcome === "unmatched") {

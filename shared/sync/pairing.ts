@@ -6,7 +6,8 @@
 import { matchable } from "../core/matching.js";
 import type { Link, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
-import type { RunContext } from "./context.js";
+import { viewOf } from "./changeSet.js";
+import { type RunContext, sideOf } from "./context.js";
 import { matchUnit } from "./match.js";
 import type { PairTask, UnitItem } from "./unit.js";
 
@@ -41,7 +42,36 @@ export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Pro
     }
   }
   if (unmatched.length > 0) tasks.push(...(await matchUnit(ctx, unmatched)));
-  return tasks;
+  return withMasters(ctx, tasks);
+}
+
+/**
+ * A field one side is master of can only be put back on the other side (drift) with the
+ * master's current value: the stored baseline is a fingerprint, not a value. So where a
+ * changed record's partner did not change, the partner is read by id (one request per unit).
+ */
+async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask[]> {
+  if (!ctx.compiled.fields.some((f) => f.direction !== "both")) return tasks;
+  const wanted: Record<"meander" | "portal", string[]> = { meander: [], portal: [] };
+  for (const t of tasks) {
+    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present") continue;
+    const partner = otherSide(t.item.side);
+    if ((partner === "meander" ? t.meander : t.portal).state === "unchanged") wanted[partner].push(partner === "meander" ? t.link.meanderId : t.link.portalId);
+  }
+  const read = new Map<string, SideView>();
+  for (const side of ["meander", "portal"] as const) {
+    if (wanted[side].length === 0) continue;
+    const { port, entity } = sideOf(ctx, side);
+    for (const record of await port.getByIds(entity, wanted[side])) read.set(`${side}:${record.id}`, viewOf(ctx.compiled, side, record));
+  }
+  if (read.size === 0) return tasks;
+  return tasks.map((t) => {
+    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present") return t;
+    const partner = otherSide(t.item.side);
+    const view = read.get(`${partner}:${partner === "meander" ? t.link.meanderId : t.link.portalId}`);
+    if (!view || (partner === "meander" ? t.meander : t.portal).state !== "unchanged") return t;
+    return partner === "meander" ? { ...t, meander: view } : { ...t, portal: view };
+  });
 }
 
 function linkedTask(ctx: RunContext, item: UnitItem, link: Link): PairTask {

@@ -50,7 +50,7 @@ describe("edits after the first run", () => {
     expect(e.portal.get("contacts", a.portalId)?.data).toMatchObject({ address1_city: "Narvik", hlf_localchapter: "HLF Narvik" });
 
     const [conflict] = (await service.listConflicts(L, "open")).filter((c) => c.meanderId === a.meanderId);
-    expect(conflict).toMatchObject({ kind: "field", status: "open", fields: [{ field: "chapter", meander: "HLF Alta", portal: "HLF Narvik" }] });
+    expect(conflict).toMatchObject({ kind: "fieldConflict", status: "open", fields: [{ field: "chapter", meander: "HLF Alta", portal: "HLF Narvik" }] });
     const again = await e.run();
     expect(again.conflicts.found).toBe(0);
     expect(again.conflicts.open).toBeGreaterThanOrEqual(1);

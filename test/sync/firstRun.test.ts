@@ -56,7 +56,7 @@ describe("a first run on generated data with overlaps", () => {
     expect(members.length).toBeGreaterThan(0);
     for (const id of members) expect(likepersons.some((r) => r.data.portalContactId === id)).toBe(false);
     // Every mapped field equal after mapping, except fields parked as conflicts.
-    const parked = new Map(conflicts.filter((c) => c.kind === "field").map((c) => [c.meanderId, new Set(c.fields.map((f) => f.field))]));
+    const parked = new Map(conflicts.filter((c) => c.kind === "fieldConflict").map((c) => [c.meanderId, new Set(c.fields.map((f) => f.field))]));
     for (const pair of pairs) {
       expect(pair.meander && pair.portal).toBeTruthy();
       for (const [field, value] of Object.entries(pair.portal!)) {

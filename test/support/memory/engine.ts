@@ -10,6 +10,7 @@ import type { Clock } from "../../../shared/ports.js";
 import type { RunOptions } from "../../../shared/service.js";
 import type { EngineDeps, EngineSettings } from "../../../shared/sync/deps.js";
 import { runSync } from "../../../shared/sync/engine.js";
+import { TWO_WAY_DIR } from "../../core/fixtures.js";
 import { MemorySide } from "./recordSide.js";
 import { MemoryLockStore, MemoryRunStore, MemoryStateStore } from "./stores.js";
 
@@ -51,7 +52,8 @@ export interface MemoryEngine {
 
 export function memoryEngine(
   overrides: Partial<Pick<EngineDeps, "pause" | "settings">> = {},
-  configs: ReadonlyMap<string, CompiledConfig> = loadCompiledConfigs(),
+  // The generic two-way mapping by default (test/configs/two-way); HLF's configs are passed where a test is about them.
+  configs: ReadonlyMap<string, CompiledConfig> = loadCompiledConfigs(TWO_WAY_DIR),
 ): MemoryEngine {
   const clock = testClock();
   const meander = new MemorySide({ side: "meander", now: clock.now });
