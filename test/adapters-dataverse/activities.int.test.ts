@@ -49,7 +49,10 @@ describe("the activity config on the strict simulator", () => {
     const people = await service.runSync("likepersons", { trigger: "cli" });
     expect(people.status).not.toBe("failed");
     const first = await service.runSync("activities", { trigger: "cli" });
-    expect(first.status).toBe("succeeded");
+    // Reports of likepersons the member register has no contact for (nothing is created there
+    // without a person) wait in the retry ledger; every other report is written.
+    const onlyUnresolved = (r: typeof first) => r.errors.every((e) => e.code === "LOOKUP_UNRESOLVED");
+    expect(first.status === "succeeded" || (first.status === "partial" && onlyUnresolved(first))).toBe(true);
     expect(first.counts.portal.created).toBeGreaterThan(0);
     const rows = standIns.dataverse.store.list("hlf_likepersonactivities");
     expect(rows.length).toBe(first.counts.portal.created);
@@ -62,7 +65,7 @@ describe("the activity config on the strict simulator", () => {
     for (const row of rows) expect(meanderDates.has(zoneDate(String(row.hlf_date), "Europe/Oslo"))).toBe(true);
 
     const second = await service.runSync("activities", { trigger: "cli" });
-    expect(second.status).toBe("succeeded");
+    expect(second.status === "succeeded" || (second.status === "partial" && onlyUnresolved(second))).toBe(true);
     expect(second.counts.portal).toMatchObject({ created: 0, updated: 0 });
   });
 
