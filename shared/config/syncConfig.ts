@@ -11,10 +11,6 @@ import type { SyncConfig } from "../core/configTypes.js";
 import { TRANSFORM_NAMES } from "../core/transforms.js";
 import { ConfigError } from "../errors.js";
 
-export type { CompiledConfig, CompiledField } from "../core/compile.js";
-export { compileConfig } from "../core/compile.js";
-export type { FieldConfig, KeyNormalizer, LookupConfig, MatchKeyConfig, ScopeFilter, SyncConfig } from "../core/configTypes.js";
-
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const direction = z.enum(["both", "toPortal", "toMeander"]);
 const owner = z.enum(["portal", "meander", "newest", "manual"]);

@@ -1,9 +1,6 @@
-/** Pure helpers around finished PairPlans: the ambiguous-match plan, the follow-up write after a create, the mass-delete guard, the dry-run summary. */
+/** Pure helpers around finished PairPlans: the ambiguous-match plan, the mass-delete guard, the dry-run summary. */
 import type { CompiledConfig } from "./compile.js";
-import { writesTo } from "./compile.js";
-import { linkFieldOf } from "./matching.js";
-import { setPath } from "./paths.js";
-import { type Action, type DryRunPlan, otherSide, type PairPlan, type Side, type SideRecord } from "./types.js";
+import type { DryRunPlan, PairPlan, Side, SideRecord } from "./types.js";
 
 /** Several candidates: parked as an "ambiguous match", nothing created or written. */
 export function ambiguousPlan(fromSide: Side, record: SideRecord, candidates: readonly string[]): PairPlan & { readonly candidates: readonly string[] } {
@@ -25,24 +22,6 @@ export function ambiguousPlan(fromSide: Side, record: SideRecord, candidates: re
 /** One candidate by a key that may not couple on its own (an e-mail): parked for a person to confirm. */
 export function confirmMatchPlan(fromSide: Side, record: SideRecord, candidateId: string, by: string): PairPlan {
   return { ...ambiguousPlan(fromSide, record, []), outcome: "confirmMatch", candidate: { id: candidateId, by } };
-}
-
-/**
- * After a create succeeded: the write that puts the new record's id into the source's
- * link field, so a later run (or a rerun after a crash) finds the pair by link field.
- * Undefined when the config has no such field or never writes to the source side.
- */
-export function linkBackAction(compiled: CompiledConfig, plan: PairPlan, createdId: string): Action | undefined {
-  const create = plan.actions.find((a) => a.kind === "create");
-  if (!create) return undefined;
-  const source = otherSide(create.side);
-  const sourceId = source === "meander" ? plan.meanderId : plan.portalId;
-  const field = linkFieldOf(compiled, source);
-  if (!field || !sourceId || !writesTo(compiled.config.direction, source)) return undefined;
-  const fields: Record<string, unknown> = {};
-  setPath(fields, field, createdId);
-  const ifMatch = source === "meander" ? plan.nextLink?.meanderVersion : plan.nextLink?.portalVersion;
-  return { kind: "update", side: source, id: sourceId, ...(ifMatch ? { ifMatch } : {}), fields };
 }
 
 export interface MassDeleteVerdict {

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { compileConfig, defaultConfigDir, loadConfigs, parseConfig, type SyncConfig } from "../../shared/config/syncConfig.js";
+import { defaultConfigDir, loadConfigs, parseConfig } from "../../shared/config/syncConfig.js";
+import { compileConfig } from "../../shared/core/compile.js";
+import type { SyncConfig } from "../../shared/core/configTypes.js";
 import { ConfigError } from "../../shared/errors.js";
 
 type Json = Record<string, unknown> & { fields: Record<string, unknown>[] };

@@ -1,7 +1,8 @@
 /** Records in both systems' shapes for the default configs, and the compiled configs. */
 import { fileURLToPath } from "node:url";
-import { compileConfig, loadConfigs } from "../../shared/config/syncConfig.js";
+import { loadConfigs } from "../../shared/config/syncConfig.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
+import { compileConfig } from "../../shared/core/compile.js";
 import type { Canonical, Link, SideRecord, SideView } from "../../shared/core/types.js";
 
 /**

@@ -5,8 +5,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileConfig } from "../../shared/config/syncConfig.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
+import { compileConfig } from "../../shared/core/compile.js";
 import { createFingerprinter, fingerprintBaseline, isFingerprint } from "../../shared/core/fingerprint.js";
 import { planPairHashed } from "../../shared/core/hashedPlan.js";
 import { inScope } from "../../shared/core/matching.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { findPartner, inScope, keyVariants, normalizeKey } from "../../shared/core/matching.js";
 import { planPair, planUnlinked } from "../../shared/core/planner.js";
-import { ambiguousPlan, linkBackAction, massDeleteGuard, summarizePlans } from "../../shared/core/planSummary.js";
+import { ambiguousPlan, massDeleteGuard, summarizePlans } from "../../shared/core/planSummary.js";
 import type { PairPlan, SideRecord } from "../../shared/core/types.js";
 import { kari, likepersons, meanderData, portalData } from "./fixtures.js";
 
@@ -125,19 +125,6 @@ describe("plans around matching", () => {
     expect(planUnlinked(likepersons, "portal", contact("p-1"), { kind: "one", partner: profile("m-1"), by: "memberNumber", autoCouple: true }).outcome).toBe(
       "couple",
     );
-  });
-
-  it("linkBackAction writes the new id into the source's link field", () => {
-    const plan = planPair(likepersons, { meander: { state: "present", record: { ...profile("m-1"), version: "4" } }, portal: { state: "absent" } });
-    expect(linkBackAction(likepersons, plan, "p-new")).toEqual({
-      kind: "update",
-      side: "meander",
-      id: "m-1",
-      ifMatch: "4",
-      fields: { portalContactId: "p-new" },
-    });
-    const coupled = planPair(likepersons, { meander: { state: "present", record: profile("m-1") }, portal: { state: "present", record: contact("p-1") } });
-    expect(linkBackAction(likepersons, coupled, "x")).toBeUndefined();
   });
 });
 

@@ -4,10 +4,11 @@
  * link-back write after a create) and builds the next run's views.
  */
 
-import type { CompiledConfig } from "../../shared/core/compile.js";
-import { linkBackAction } from "../../shared/core/planSummary.js";
+import { type CompiledConfig, writesTo } from "../../shared/core/compile.js";
+import { linkFieldOf } from "../../shared/core/matching.js";
+import { setPath } from "../../shared/core/paths.js";
 import type { PairInput } from "../../shared/core/planTypes.js";
-import type { Action, Link, PairPlan, Side, SideRecord, SideView } from "../../shared/core/types.js";
+import { type Action, type Link, otherSide, type PairPlan, type Side, type SideRecord, type SideView } from "../../shared/core/types.js";
 
 export interface World {
   meander: SideRecord | undefined;
@@ -93,4 +94,22 @@ export function nextInput(world: World, read: ReadonlySet<Side>): PairInput {
     return read.has(side) || !world.link ? { state: "present", record } : { state: "unchanged" };
   };
   return { ...(world.link ? { link: world.link } : {}), meander: view("meander"), portal: view("portal") };
+}
+
+/**
+ * After a create succeeded (the engine's own is shared/sync/linkBack.ts): the write that puts the new record's id into the source's
+ * link field, so a later run (or a rerun after a crash) finds the pair by link field.
+ * Undefined when the config has no such field or never writes to the source side.
+ */
+function linkBackAction(compiled: CompiledConfig, plan: PairPlan, createdId: string): Action | undefined {
+  const create = plan.actions.find((a) => a.kind === "create");
+  if (!create) return undefined;
+  const source = otherSide(create.side);
+  const sourceId = source === "meander" ? plan.meanderId : plan.portalId;
+  const field = linkFieldOf(compiled, source);
+  if (!field || !sourceId || !writesTo(compiled.config.direction, source)) return undefined;
+  const fields: Record<string, unknown> = {};
+  setPath(fields, field, createdId);
+  const ifMatch = source === "meander" ? plan.nextLink?.meanderVersion : plan.nextLink?.portalVersion;
+  return { kind: "update", side: source, id: sourceId, ...(ifMatch ? { ifMatch } : {}), fields };
 }

@@ -5,9 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileConfig } from "../../shared/config/syncConfig.js";
 import { canonicalFromMeander, canonicalFromPortal, meanderPayload, portalPayload } from "../../shared/core/canonical.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
+import { compileConfig } from "../../shared/core/compile.js";
 import { applyFieldMappings } from "../../shared/core/mapping.js";
 import { findPartner, normalizeKey } from "../../shared/core/matching.js";
 import { getPath } from "../../shared/core/paths.js";

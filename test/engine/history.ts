@@ -5,8 +5,9 @@
  * the real runSync over in-memory ports (test/support/memory).
  */
 import fc from "fast-check";
-import { compileConfig, loadCompiledConfigs } from "../../shared/config/syncConfig.js";
+import { loadCompiledConfigs } from "../../shared/config/syncConfig.js";
 import type { CompiledConfig } from "../../shared/core/compile.js";
+import { compileConfig } from "../../shared/core/compile.js";
 import type { Side } from "../../shared/core/types.js";
 import { kari, meanderData, type Person, portalData, TWO_WAY_DIR } from "../core/fixtures.js";
 import { type MemoryEngine, memoryEngine, SETTINGS } from "../support/memory/engine.js";
