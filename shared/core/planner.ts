@@ -9,17 +9,19 @@ import { type CompiledConfig, type CompiledField, writesTo } from "./compile.js"
 import { isMissing, mapValue } from "./mapping.js";
 import type { MatchResult } from "./matching.js";
 import { linkFieldOf, matchable, sameId } from "./matching.js";
-import { type Known, type MergeState, mergeBoth, mergeOneWay, UNKNOWN } from "./merge.js";
+import { type Known, mergeField, UNKNOWN } from "./merge.js";
 import { getPath, holdsPath, setPath } from "./paths.js";
 import { ambiguousPlan, confirmMatchPlan } from "./planSummary.js";
 import type { PairInput, PlanContext } from "./planTypes.js";
 import {
   type Action,
   type Canonical,
+  type FieldConflict,
   type Link,
   otherSide,
   type PairOutcome,
   type PairPlan,
+  type ResolvedConflict,
   type Scalar,
   type Side,
   type SideRecord,
@@ -259,15 +261,15 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
       .filter((r) => compiled.fieldByKey.has(r.field))
       .map((r) => [r.field, canonicalValue(compiled, r.field, r.value, ids.meander ?? ids.portal)]),
   );
-  const state: MergeState = { writes: { meander: {}, portal: {} }, baseline: {}, parkedNext: new Set(), parked: [], resolved: [], reasserted: new Set() };
+  const state = { writes: { meander: {}, portal: {} } as Record<Side, Record<string, Scalar>>, baseline: {} as Record<string, Scalar> };
+  const parkedNext = new Set<string>();
+  const parked: FieldConflict[] = [];
+  const resolved: ResolvedConflict[] = [];
+  const reassertedKeys = new Set<string>();
 
   for (const f of compiled.fields) {
     const hasBase = Object.hasOwn(base, f.key);
     const b = hasBase ? (base[f.key] ?? null) : undefined;
-    const keep = () => {
-      if (wasParked.has(f.key)) state.parkedNext.add(f.key);
-      else if (hasBase) state.baseline[f.key] = b ?? null;
-    };
     if (f.direction === "both" && resolutions.has(f.key)) {
       const value = resolutions.get(f.key) ?? null;
       for (const side of f.sources) {
@@ -279,8 +281,30 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
     }
     // A parked field is not three-way merged: one side going back to the old baseline is an
     // edit there too, so until a resolution (or both sides agreeing) it stays a conflict.
-    if (f.direction === "both") mergeBoth(f, known("meander", f), known("portal", f), hasBase && !wasParked.has(f.key), b, records, state, keep);
-    else mergeOneWay(f, known(f.sources[0]!, f), b, records, state, keep, context);
+    const usable = f.direction !== "both" || !wasParked.has(f.key);
+    const outcome = mergeField({
+      field: f,
+      meander: f.sources.includes("meander") ? known("meander", f) : UNKNOWN,
+      portal: f.sources.includes("portal") ? known("portal", f) : UNKNOWN,
+      base: hasBase && usable ? { value: b ?? null } : undefined,
+      storedBase: b,
+      records,
+      context,
+    });
+    for (const side of ["meander", "portal"] as const) {
+      const value = outcome.writes?.[side];
+      if (value !== undefined) state.writes[side][f.key] = value;
+    }
+    if (outcome.baseline === "keep") {
+      if (wasParked.has(f.key)) parkedNext.add(f.key);
+      else if (hasBase) state.baseline[f.key] = b ?? null;
+    } else if (outcome.baseline !== "unset") state.baseline[f.key] = outcome.baseline.value;
+    if (outcome.parked) {
+      parked.push(outcome.parked);
+      parkedNext.add(f.key);
+    }
+    if (outcome.resolved) resolved.push(outcome.resolved);
+    if (outcome.reasserted) reassertedKeys.add(f.key);
   }
 
   const coupling = !link;
@@ -306,21 +330,21 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
   const nextLink: NextLink = {
     baseline: state.baseline,
     ...versions(records, link),
-    ...(state.parkedNext.size ? { parked: sorted(state.parkedNext) } : {}),
+    ...(parkedNext.size ? { parked: sorted(parkedNext) } : {}),
   };
   const changedFields: Partial<Record<Side, string[]>> = {};
   for (const side of ["meander", "portal"] as const) if (Object.keys(state.writes[side]).length) changedFields[side] = Object.keys(state.writes[side]);
-  const outcome: PairOutcome = coupling ? "couple" : state.parked.length ? "conflict" : actions.length ? "sync" : "noop";
+  const outcome: PairOutcome = coupling ? "couple" : parked.length ? "conflict" : actions.length ? "sync" : "noop";
   const reasserted: Partial<Record<Side, string[]>> = {};
-  for (const key of state.reasserted) {
+  for (const key of reassertedKeys) {
     const target = otherSide(compiled.fieldByKey.get(key)!.sources[0]!);
     reasserted[target] = [...(reasserted[target] ?? []), key];
   }
   return basePlan(ids, outcome, {
     actions,
-    ...(state.reasserted.size ? { reasserted } : {}),
-    parked: state.parked,
-    resolved: state.resolved,
+    ...(reassertedKeys.size ? { reasserted } : {}),
+    parked,
+    resolved,
     changedFields,
     nextLink: link && sameLink(link, nextLink) ? undefined : nextLink,
   });
