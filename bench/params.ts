@@ -24,7 +24,7 @@ export const PERSONAL_FIELDS = ["firstName", "lastName", "contact.email", "conta
 /** Ordinary members edited between runs in the hlf scenario (membership work), of those not likepersons. */
 export const HLF_MEMBER_EDIT_SHARE = 0.02;
 
-/** The run under measurement: the HLF config, both ways. */
+/** The config under measurement: HLF's own in the hlf scenarios, the two-way test mapping in the generic ones (bench/suite.ts). */
 export const CONFIG_ID = "likepersons";
 
 export interface Costs {

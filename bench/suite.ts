@@ -54,6 +54,9 @@ export interface SuiteOptions {
   readonly log?: (line: string) => void;
 }
 
+/** The generic two-way likeperson mapping, which the engine's own tests run too. */
+const TWO_WAY_CONFIG_DIR = join(appRoot(), "test", "configs", "two-way");
+
 const EDIT_SEED = 7_000_007;
 const MAX_RUNS = 10;
 
@@ -84,6 +87,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
         // The longest budget the settings allow: the benchmark measures a run, not the budget.
         SYNC_TIME_BUDGET_SECONDS: "580",
         NODE_EXTRA_CA_CERTS: sims.info.certPath,
+        // The throughput data sets are generic people on both sides, edited on `newest` and `manual`
+        // fields and created across when one-sided: the two-way mapping's work. HLF's own rules
+        // (the portal masters member data, no contact is created from Meander) run on HLF's shape.
+        ...(hlf ? {} : { SYNC_CONFIG_DIR: TWO_WAY_CONFIG_DIR }),
       };
       for (const name of names) {
         const edits = name === "incremental" || name === "hlf-incremental" ? await sims.edit(EDIT_SEED) : undefined;
