@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { appRoot, readLocalSettings } from "../shared/config/settings.js";
 import { azuriteConnectionString, startAzurite } from "../sim/azurite.js";
 import type { GenerateOptions } from "../sim/data/generator.js";
-import { LOCAL_CLIENT, type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
+import { LOCAL_BASELINE_KEY, LOCAL_CLIENT, type StandInOptions, type StandIns, startStandIns } from "../sim/stack.js";
 import { bundleCertificates, ensureLocalCertificate } from "../sim/tls.js";
 
 export const LOCAL_DIR = join(appRoot(), ".local");
@@ -78,7 +78,6 @@ const GROUPS: Record<string, readonly string[]> = {
     "DATAVERSE_AUTHORITY_HOST",
     "KEY_VAULT_URL",
     "SYNC_BASELINE_KEY_NAME",
-    "SYNC_BASELINE_KEY",
   ],
   // The stand-in Meander's tokens come from the stand-in's own token endpoint, never from
   // the tenant a configured Dataverse uses.
@@ -139,6 +138,9 @@ export async function startLocalStack(options: {
     if (!blank(configured[urlSetting]) && configured[urlSetting] !== standInValues[urlSetting]) continue;
     for (const name of group) if (blank(env[name]) || name === urlSetting) env[name] = standInValues[name];
   }
+  // The baseline key protects the service's own state, which the local stack keeps locally:
+  // with no vault to read it from (a configured Dataverse without KEY_VAULT_URL), the local key.
+  if (blank(env.KEY_VAULT_URL) && blank(env.SYNC_BASELINE_KEY)) env.SYNC_BASELINE_KEY = LOCAL_BASELINE_KEY.value;
 
   // UseDevelopmentStorage=true means "the local emulator": that is the Azurite started here.
   const storageConfigured =
