@@ -232,7 +232,17 @@ function portalEntities(configs: ReadonlyMap<string, CompiledConfig>) {
       ...(scope.length && !shared.has(entity)
         ? {
             delta: {
-              select: [...new Set([...scope.map((f) => f.field), ...(linkField ? [linkField] : []), "statecode", "modifiedon"])],
+              // The master lookup too: a contact merged away leaves scope like a deactivated one, and
+              // only its masterid tells the two apart (a merge is followed; a deactivation retires the likeperson).
+              select: [
+                ...new Set([
+                  ...scope.map((f) => f.field),
+                  ...(linkField ? [linkField] : []),
+                  ...(config.portal.masterField ? [config.portal.masterField] : []),
+                  "statecode",
+                  "modifiedon",
+                ]),
+              ],
               inScope: (data: Readonly<Record<string, unknown>>) => inScope(scope, data),
             },
           }

@@ -217,9 +217,12 @@ describe("merges", () => {
     const masterId = h.dataverse.store.create("contacts", Object.fromEntries(columns.map((c) => [c, old[c] ?? null])));
     h.dataverse.store.edit("contacts", link.portalId, { statecode: 1, statuscode: 2, merged: true, _masterid_value: masterId });
     const mergedAway = h.dataverse.store.get("contacts", link.portalId)!;
+    const statusBefore = h.meander.store.get("likepersons", link.meanderId)?.data.status;
     await h.service.runSync(L, { trigger: "timer" });
     expect((await linkOf("meander", link.meanderId))?.portalId).not.toBe(link.portalId);
     expect(h.dataverse.store.get("contacts", link.portalId)).toEqual(mergedAway);
+    // A merge is not a resignation: the likeperson is not retired in Meander (a deactivation would retire it).
+    expect(h.meander.store.get("likepersons", link.meanderId)?.data.status).toBe(statusBefore);
   });
 });
 
