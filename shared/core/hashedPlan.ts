@@ -36,7 +36,10 @@ export function planPairHashed(compiled: CompiledConfig, input: PairInput, conte
   if (!fingerprint) return planPair(compiled, input, context);
   const configId = compiled.config.id;
   const link = input.link && { ...input.link, baseline: rehydrate(compiled, input, input.link, fingerprint) };
-  const plan = planPair(compiled, link ? { ...input, link } : input, context);
+  // The loop guard keeps fingerprints of written values, with the baseline's key and in its form.
+  const loops =
+    context.now && !context.loops ? { now: context.now, fingerprint: (field: string, value: Scalar) => fingerprint(configId, field, value) } : context.loops;
+  const plan = planPair(compiled, link ? { ...input, link } : input, loops ? { ...context, loops } : context);
   if (plan.actions.some((a) => a.kind !== "delete" && JSON.stringify(a.fields).includes(STAND_IN_JSON)))
     throw new Error("a baseline stand-in reached a write: the fingerprinted planner is broken");
   return encodePlan(plan, link, fingerprint, configId, input.link !== undefined && hasPlainValues(input.link.baseline));

@@ -57,6 +57,7 @@ export function summarizePlans(plans: readonly PairPlan[], guard?: Pick<MassDele
     if (plan.outcome === "ambiguous" || plan.outcome === "unmatched" || plan.outcome === "confirmMatch")
       summary.conflicts.push({ ...ids, fields: [], kind: plan.outcome });
     else if (plan.parked.length) summary.conflicts.push({ ...ids, fields: plan.parked.map((c) => c.field), kind: "field" });
+    if (plan.oscillating?.length) summary.conflicts.push({ ...ids, fields: plan.oscillating.map((c) => c.field), kind: "oscillation" });
   }
   return summary;
 }

@@ -10,6 +10,7 @@ import { isMissing, mapValue } from "./mapping.js";
 import type { MatchResult } from "./matching.js";
 import { linkFieldOf, matchable, sameId } from "./matching.js";
 import { type Known, mergeField, UNKNOWN } from "./merge.js";
+import { agreed, isOpaque, isParkedLoop, type LoopEntry, liveLoops, sameLoops, stepLoop, targetValue } from "./oscillation.js";
 import { getPath, holdsPath, setPath } from "./paths.js";
 import { ambiguousPlan, confirmMatchPlan } from "./planSummary.js";
 import type { PairInput, PlanContext } from "./planTypes.js";
@@ -266,17 +267,51 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
   const parked: FieldConflict[] = [];
   const resolved: ResolvedConflict[] = [];
   const reassertedKeys = new Set<string>();
+  // The loop guard (oscillation.ts): entries of fields written lately, and fields it holds parked.
+  const guard = context.loops;
+  const loopsNext: Record<string, LoopEntry> = liveLoops(link?.loops, guard?.now);
+  const oscillating: FieldConflict[] = [];
+  /** A one-way field's value for its master side, which the payloads do not map (a person's decision on an oscillation). */
+  const masterWrites: Record<Side, Record<string, unknown>> = { meander: {}, portal: {} };
+  /** A side's value of a field as a person reads it; undefined when it is not known. */
+  const sideValue = (side: Side, f: CompiledField): Scalar | undefined => {
+    if (!f.sources.includes(side)) return targetValue(f, side, records[side]);
+    const k = known(side, f);
+    return k.known && !isOpaque(k.value) ? k.value : undefined;
+  };
 
   for (const f of compiled.fields) {
     const hasBase = Object.hasOwn(base, f.key);
     const b = hasBase ? (base[f.key] ?? null) : undefined;
-    if (f.direction === "both" && resolutions.has(f.key)) {
+    const loopParked = isParkedLoop(link?.loops?.[f.key]);
+    if ((f.direction === "both" || loopParked) && resolutions.has(f.key)) {
       const value = resolutions.get(f.key) ?? null;
-      for (const side of f.sources) {
-        const k = known(side, f);
-        if (!k.known || !sameValue(k.value, value)) state.writes[side][f.key] = value;
+      const written: Partial<Record<Side, Scalar>> = {};
+      for (const side of loopParked ? (["meander", "portal"] as const).filter((s) => writesTo(compiled.config.direction, s)) : f.sources) {
+        const held = sideValue(side, f);
+        if (held !== undefined && sameValue(held, value)) continue;
+        written[side] = value;
+        if (f.sources.includes(side) && f.direction !== "both") setMasterValue(masterWrites[side], f, side, value);
+        else state.writes[side][f.key] = value;
       }
       state.baseline[f.key] = value;
+      delete loopsNext[f.key];
+      // The decided value starts a fresh count: a plug-in that still rewrites it is parked again.
+      if (guard && Object.keys(written).length) loopsNext[f.key] = stepLoop(f.key, undefined, written, guard).entry;
+      continue;
+    }
+    if (loopParked) {
+      // Held parked by the loop guard: written to neither side until a person decides, or both sides agree again.
+      const m = sideValue("meander", f);
+      const p = sideValue("portal", f);
+      if (agreed(m, p)) {
+        state.baseline[f.key] = m ?? null;
+        delete loopsNext[f.key];
+        continue;
+      }
+      parkedNext.add(f.key);
+      if (hasBase) state.baseline[f.key] = b ?? null;
+      if (m !== undefined && p !== undefined) oscillating.push({ field: f.key, base: undefined, meander: m, portal: p });
       continue;
     }
     // A parked field is not three-way merged: one side going back to the old baseline is an
@@ -291,6 +326,21 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
       records,
       context,
     });
+    if (guard && link && outcome.writes && !f.lookup) {
+      const step = stepLoop(f.key, link.loops?.[f.key], outcome.writes, guard);
+      const m = sideValue("meander", f);
+      const p = sideValue("portal", f);
+      if (step.park && m !== undefined && p !== undefined) {
+        // The third flip in a row: not written. Parked with both values, for a person.
+        loopsNext[f.key] = step.entry;
+        parkedNext.add(f.key);
+        if (hasBase) state.baseline[f.key] = b ?? null;
+        oscillating.push({ field: f.key, base: undefined, meander: m, portal: p });
+        continue;
+      }
+      // Where a side's value is not known, nothing is parked for a person to decide blind: the next flip parks.
+      loopsNext[f.key] = step.park ? { ...step.entry, n: step.entry.n - 1 } : step.entry;
+    }
     for (const side of ["meander", "portal"] as const) {
       const value = outcome.writes?.[side];
       if (value !== undefined) state.writes[side][f.key] = value;
@@ -322,6 +372,7 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
     const partnerId = side === "meander" ? ids.portal : ids.meander;
     if (coupling && linkField && record && writesTo(compiled.config.direction, side) && !sameId(getPath(record.data, linkField), partnerId))
       setPath(fields, linkField, partnerId);
+    Object.assign(fields, masterWrites[side]);
     if (Object.keys(fields).length === 0) continue;
     const ifMatch = record?.version ?? link?.[versionKey(side)];
     actions.push({ kind: "update", side, id, ...(ifMatch ? { ifMatch } : {}), fields });
@@ -331,10 +382,17 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
     baseline: state.baseline,
     ...versions(records, link),
     ...(parkedNext.size ? { parked: sorted(parkedNext) } : {}),
+    ...(Object.keys(loopsNext).length ? { loops: loopsNext } : {}),
   };
   const changedFields: Partial<Record<Side, string[]>> = {};
-  for (const side of ["meander", "portal"] as const) if (Object.keys(state.writes[side]).length) changedFields[side] = Object.keys(state.writes[side]);
-  const outcome: PairOutcome = coupling ? "couple" : parked.length ? "conflict" : actions.length ? "sync" : "noop";
+  for (const side of ["meander", "portal"] as const) {
+    const keys = [
+      ...Object.keys(state.writes[side]),
+      ...compiled.fields.filter((f) => holdsPath(masterWrites[side], side === "meander" ? f.meanderPath : f.portalField)).map((f) => f.key),
+    ];
+    if (keys.length) changedFields[side] = keys;
+  }
+  const outcome: PairOutcome = coupling ? "couple" : parked.length || oscillating.length ? "conflict" : actions.length ? "sync" : "noop";
   const reasserted: Partial<Record<Side, string[]>> = {};
   for (const key of reassertedKeys) {
     const target = otherSide(compiled.fieldByKey.get(key)!.sources[0]!);
@@ -345,8 +403,9 @@ function planMerge(compiled: CompiledConfig, input: PairInput, views: Views, ids
     ...(reassertedKeys.size ? { reasserted } : {}),
     parked,
     resolved,
+    ...(oscillating.length ? { oscillating } : {}),
     changedFields,
-    nextLink: link && sameLink(link, nextLink) ? undefined : nextLink,
+    nextLink: link && sameLink(link, nextLink, guard?.now) ? undefined : nextLink,
   });
 }
 
@@ -356,7 +415,7 @@ function versions(records: Record<Side, SideRecord | undefined>, link: Link | un
   return { ...(meanderVersion ? { meanderVersion } : {}), ...(portalVersion ? { portalVersion } : {}) };
 }
 
-function sameLink(link: Link, next: NextLink): boolean {
+function sameLink(link: Link, next: NextLink, now: string | undefined): boolean {
   const a = link.baseline;
   const b = next.baseline;
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
@@ -364,8 +423,16 @@ function sameLink(link: Link, next: NextLink): boolean {
   return (
     link.meanderVersion === next.meanderVersion &&
     link.portalVersion === next.portalVersion &&
-    sorted(link.parked ?? []).join("\n") === sorted(next.parked ?? []).join("\n")
+    sorted(link.parked ?? []).join("\n") === sorted(next.parked ?? []).join("\n") &&
+    // Entries that only expired are dropped the next time the link is stored for another reason.
+    sameLoops(liveLoops(link.loops, now), next.loops)
   );
+}
+
+/** A person's value for a one-way field, written to its master side in that side's own shape. */
+function setMasterValue(fields: Record<string, unknown>, f: CompiledField, side: Side, value: Scalar): void {
+  if (side === "meander") setPath(fields, f.meanderPath, value);
+  else fields[f.portalField] = f.seedToPortal ? mapValue(value, f.seedToPortal) : value;
 }
 
 /** The plan for a record without a stored link, given what findPartner found for it. */

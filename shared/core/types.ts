@@ -70,7 +70,26 @@ export interface Link {
    * baseline that still holds a value), but the planner is safe without it.
    */
   readonly parked?: readonly string[];
+  /**
+   * The loop guard's state per field written lately (core/oscillation.ts): fingerprints of the
+   * values last written to each side, never the values. A field parked as oscillating is in
+   * `parked` too.
+   */
+  readonly loops?: Loops;
 }
+
+/**
+ * One field's loop-guard state (core/oscillation.ts): the fingerprints of the values last
+ * written to each side, the flips in a row, and when the field was last written.
+ */
+export interface LoopEntry {
+  readonly m?: string;
+  readonly p?: string;
+  readonly n: number;
+  readonly at: string;
+}
+
+export type Loops = Readonly<Record<string, LoopEntry>>;
 
 /** A conflict a person decided: the value both sides get (canonical space). */
 export interface Resolution {
@@ -140,6 +159,8 @@ export interface PairPlan {
   readonly reasserted?: Readonly<Partial<Record<Side, readonly string[]>>>;
   /** A linked portal record merged into another: the surviving record the Meander record is to be coupled with next. */
   readonly followMerge?: { readonly meanderId: string; readonly masterId: string };
+  /** Fields the loop guard holds parked, with both sides' values now (canonical), for an `oscillation` review item. */
+  readonly oscillating?: readonly FieldConflict[];
   /** For `confirmMatch`: the candidate and the match key (its Meander path) that found it. */
   readonly candidate?: { readonly id: string; readonly by: string };
 }
@@ -183,7 +204,15 @@ export interface SyncResult {
   durationMs?: number;
   counts: Record<Side, SideCounts>;
   /** Review items: found this run, settled by owner, decisions applied, open after the run (and open per kind). */
-  conflicts: { found: number; autoResolved: number; resolved: number; open: number; openByKind?: Record<string, number> };
+  conflicts: {
+    found: number;
+    autoResolved: number;
+    resolved: number;
+    open: number;
+    openByKind?: Record<string, number>;
+    /** Fields the loop guard parked this run (a value flipping between the same values), when any. */
+    oscillations?: number;
+  };
   ledger: { size: number; retried: number; recovered: number };
   /** Errors, truncated; `errorCount` is the full number. */
   errors: RunError[];

@@ -6,6 +6,7 @@
  */
 
 import { planPairHashed } from "../core/hashedPlan.js";
+import { parkedLoopFields } from "../core/oscillation.js";
 import { getPath } from "../core/paths.js";
 import { ambiguousPlan, confirmMatchPlan } from "../core/planSummary.js";
 import type { Link, PairPlan, Side } from "../core/types.js";
@@ -52,7 +53,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
             resolutions: task.resolutions,
             ...(task.forceCreate ? { forceCreate: true } : {}),
           },
-          { lookups },
+          { lookups, now },
           ctx.deps.baselineFingerprint,
         );
         planned.push({ task, plan });
@@ -114,6 +115,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     const next = withVersion(nextLinkOf(task, plan, results), back?.side, backOutcome);
     if (next === null && task.link) dropLinks.push(task.link);
     else if (next) putLinks.push(next);
+    tracker.oscillationsParked(newlyParkedLoops(task.link, plan));
     const update = reviewItemsOf(at, task, plan, now);
     tracker.conflictsFound(update.found);
     conflicts.push(...update.records);
@@ -173,6 +175,13 @@ function countActions(ctx: RunContext, task: PairOf, plan: PairPlan, results: re
     tracker.conflictResolved();
     ctx.decisions.settle(task.item, task.link);
   }
+}
+
+/** Fields the plan parks as oscillating that were not parked so before. */
+function newlyParkedLoops(link: Link | undefined, plan: PairPlan): number {
+  if (!plan.nextLink) return 0;
+  const before = new Set(parkedLoopFields(link?.loops));
+  return parkedLoopFields(plan.nextLink.loops).filter((f) => !before.has(f)).length;
 }
 
 /** A created record is this run's partner of its source: when it comes back unlinked (a failed link-back), it couples to it again. */

@@ -7,6 +7,7 @@
 import type { CompiledConfig } from "../core/compile.js";
 import { conflictIdFor } from "../core/ids.js";
 import { isMissing } from "../core/mapping.js";
+import { parkedLoopFields } from "../core/oscillation.js";
 import { getPath } from "../core/paths.js";
 import { partyOf, type RecordUrls } from "../core/review.js";
 import type { PairPlan, Side, SideRecord } from "../core/types.js";
@@ -90,7 +91,9 @@ export function reviewItemsOf(at: ItemContext, task: PairOf, plan: PairPlan, now
     const { record, found } = recordItem(at, "unmatched", task.item, [], [], undefined, now);
     return { records: [record], found: found ? 1 : 0 };
   }
-  const update = conflictsOf(at.known, at.configId, task, plan, now);
+  const fieldUpdate = conflictsOf(at.known, at.configId, task, plan, now);
+  const loops = oscillationsOf(at.known, at.configId, task, plan, now);
+  const update = { records: [...fieldUpdate.records, ...loops.records], found: fieldUpdate.found + loops.found };
   if (plan.outcome !== "couple" && plan.outcome !== "create") return update;
   // The record found its partner (or a person's decision was applied): its open record items are over.
   const ids = { meanderId: task.item.side === "meander" ? task.item.id : undefined, portalId: task.item.side === "portal" ? task.item.id : undefined };
@@ -138,13 +141,52 @@ export function conflictsOf(known: Decisions, configId: string, task: PairOf, pl
     return { records, found: existing?.status !== "open" ? 1 : 0 };
   }
   if (settled?.resolution && !settled.resolution.appliedAt) records.push(markApplied(settled, now));
-  // Parked fields the planner could not see both sides of this time stay parked.
-  const stillParked = (plan.nextLink === undefined ? task.link?.parked : plan.nextLink?.parked) ?? [];
+  // Parked fields the planner could not see both sides of this time stay parked (those the loop guard holds have their own item).
+  const next = plan.nextLink === undefined ? task.link : plan.nextLink;
+  const looping = new Set(parkedLoopFields(next?.loops));
+  const stillParked = (next?.parked ?? []).filter((f) => !looping.has(f));
   if (existing?.status === "open" && existing.conflictId !== settled?.conflictId && stillParked.length === 0) {
     // The sides agree again (someone fixed it at the source): the conflict is over.
     records.push({ ...existing, status: "resolved", resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now } });
   }
   return { records, found: 0 };
+}
+
+/**
+ * The pair's `oscillation` item: opened when the loop guard parks a field (with both sides'
+ * values while it is open), refreshed when those values change, closed when the guard lets
+ * go of every field without a person (the sides came to agree). A decided one is marked
+ * applied by conflictsOf, which settles the pair's decision whatever its kind.
+ */
+function oscillationsOf(known: Decisions, configId: string, task: PairOf, plan: PairPlan, now: string): ConflictUpdate {
+  const meanderId = plan.meanderId ?? task.link?.meanderId;
+  const portalId = plan.portalId ?? task.link?.portalId;
+  if (!meanderId || !portalId) return { records: [], found: 0 };
+  const conflictId = conflictIdFor("oscillation", meanderId, portalId);
+  const existing = known.get(conflictId);
+  const open = existing?.status === "open";
+  if (plan.oscillating?.length) {
+    const fields = plan.oscillating.map((c) => ({ field: c.field, base: undefined, meander: c.meander, portal: c.portal }));
+    if (open && JSON.stringify(existing.fields) === JSON.stringify(fields)) return { records: [], found: 0 };
+    const record: ConflictRecord = {
+      conflictId,
+      configId,
+      kind: "oscillation",
+      meanderId,
+      portalId,
+      fields,
+      detectedAt: open ? existing.detectedAt : now,
+      status: "open",
+    };
+    return { records: [record], found: open ? 0 : 1 };
+  }
+  const next = plan.nextLink === undefined ? task.link : plan.nextLink;
+  if (!open || task.conflictId === conflictId || (next && parkedLoopFields(next.loops).length > 0)) return { records: [], found: 0 };
+  const fields = existing.fields.map((f) => ({ field: f.field, base: undefined, meander: null, portal: null }));
+  return {
+    records: [{ ...existing, fields, status: "resolved", resolution: { choice: "value", values: {}, resolvedAt: now, resolvedBy: "sync", appliedAt: now } }],
+    found: 0,
+  };
 }
 
 /** Applied: the values a person needed are erased; ids, field names, the decision, who and when stay. */

@@ -106,7 +106,8 @@ export class Decisions {
       this.partnerItems.set(linkKey(side, id), conflict.conflictId);
       return [[side, id]];
     }
-    if (kind === "oscillation" || !meanderId || !portalId) return [];
+    // An oscillation is decided like a field conflict: a value per field (the guard then lets go of it).
+    if (!meanderId || !portalId) return [];
     // Resolving turns a side's choice into its values (the item's own values are erased then).
     const values =
       resolution.choice === "value" || Object.keys(resolution.values).length > 0

@@ -51,10 +51,13 @@ export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Pro
  * changed record's partner did not change, the partner is read by id (one request per unit).
  */
 async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask[]> {
-  if (!ctx.compiled.fields.some((f) => f.direction !== "both")) return tasks;
+  const oneWay = ctx.compiled.fields.some((f) => f.direction !== "both");
+  // A field the loop guard has seen flip: a person deciding on it needs both sides' values.
+  const flipping = (link: Link) => Object.values(link.loops ?? {}).some((e) => e.n > 0);
+  if (!oneWay && !tasks.some((t) => t.kind === "pair" && t.link && flipping(t.link))) return tasks;
   const wanted: Record<"meander" | "portal", string[]> = { meander: [], portal: [] };
   for (const t of tasks) {
-    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present") continue;
+    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present" || !(oneWay || flipping(t.link))) continue;
     const partner = otherSide(t.item.side);
     if ((partner === "meander" ? t.meander : t.portal).state === "unchanged") wanted[partner].push(partner === "meander" ? t.link.meanderId : t.link.portalId);
   }

@@ -53,6 +53,11 @@ export class RunTracker {
     this.record.conflicts.autoResolved += n;
   }
 
+  /** Fields the loop guard parked this run. */
+  oscillationsParked(n: number): void {
+    if (n > 0) this.record.conflicts.oscillations = (this.record.conflicts.oscillations ?? 0) + n;
+  }
+
   conflictResolved(): void {
     this.record.conflicts.resolved += 1;
   }

@@ -94,17 +94,13 @@ function eraseValues(conflict: ConflictRecord): ConflictRecord {
 }
 
 /**
- * A decision must fit its item: one value per conflicting field; a candidate for an
+ * A decision must fit its item: one value per conflicting (or oscillating) field; a candidate for an
  * ambiguous or confirmMatch item; a contact id for an unmatched one. `partner: null` asks
  * for a new record: for an unmatched record only when it carries a membership number.
  */
 function checkResolution(conflict: ConflictRecord, input: ResolutionInput): Record<string, Scalar> {
   const given = input.values ?? {};
   const kind = reviewKindOf(conflict);
-  if (kind === "oscillation") {
-    if (input.choice === "value") throw new ValidationError("choice", 'an oscillation is resolved with choice "meander" or "portal"');
-    return Object.fromEntries(conflict.fields.map((f) => [f.field, input.choice === "meander" ? f.meander : f.portal]));
-  }
   if (kind === "ambiguous" || kind === "confirmMatch" || kind === "unmatched") {
     if (input.choice !== "value") throw new ValidationError("choice", `a ${kind} item is resolved with choice "value" and values.partner`);
     if (!Object.hasOwn(given, "partner")) throw new ValidationError("values.partner", "is required: a record id, or null");

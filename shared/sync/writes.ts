@@ -65,6 +65,7 @@ export function nextLinkOf(task: PairOf, plan: PairPlan, results: readonly Write
     portalId,
     baseline: plan.nextLink.baseline,
     ...(plan.nextLink.parked?.length ? { parked: plan.nextLink.parked } : {}),
+    ...(plan.nextLink.loops && Object.keys(plan.nextLink.loops).length ? { loops: plan.nextLink.loops } : {}),
     ...(meanderVersion ? { meanderVersion } : {}),
     ...(portalVersion ? { portalVersion } : {}),
     ...(plan.nextLink.syncedAt ? { syncedAt: plan.nextLink.syncedAt } : {}),

@@ -61,6 +61,7 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
     };
     putJson(entity, "baseline", link.baseline);
     if (link.parked?.length) putJson(entity, "parked", link.parked);
+    if (link.loops && Object.keys(link.loops).length) putJson(entity, "loops", link.loops);
     return entity;
   };
 
@@ -172,6 +173,7 @@ function fromEntity(row: StoredEntity): Link | undefined {
     portalId,
     baseline: getJson<Link["baseline"]>(row, "baseline") ?? {},
     ...(getJson<string[]>(row, "parked")?.length ? { parked: getJson<string[]>(row, "parked") } : {}),
+    ...(Object.keys(getJson<Link["loops"]>(row, "loops") ?? {}).length ? { loops: getJson<Link["loops"]>(row, "loops") } : {}),
     ...defined({ meanderVersion: str(row["meanderVersion"]), portalVersion: str(row["portalVersion"]), syncedAt: str(row["syncedAt"]) }),
   };
 }
