@@ -20,7 +20,7 @@ const person = (changes: Partial<Person>): Person => ({ ...kari, ...changes });
 const PAUSED = 100000001;
 
 /** The link a plan leaves behind, as apply.ts stores it once the writes answered. */
-function after(link: Link, plan: PairPlan): Link {
+function storedAfter(link: Link, plan: PairPlan): Link {
   if (plan.nextLink === null) throw new Error("the pair was unlinked");
   return plan.nextLink ? { meanderId: link.meanderId, portalId: link.portalId, ...plan.nextLink } : link;
 }
@@ -82,7 +82,7 @@ describe("a plug-in that rewrites a Meander-mastered field (HLF likepersons)", (
     for (let i = 0; i < count; i++) {
       const plan = planPair(hlf, { link, meander, portal: rewritten(200 + i) }, { loops: guardAt(i * minutesApart) });
       plans.push(plan);
-      link = after(link, plan);
+      link = storedAfter(link, plan);
     }
     return { plans, link };
   }
@@ -113,7 +113,7 @@ describe("a plug-in that rewrites a Meander-mastered field (HLF likepersons)", (
     const input: PairInput = { link: parked, meander, portal: rewritten(300), resolutions: [{ field: "status", value: "paused" }] };
     const plan = planPair(hlf, input, { loops: guardAt(90) });
     expect(plan.actions).toEqual([expect.objectContaining({ kind: "update", side: "meander", fields: { status: "paused" } })]);
-    const next = after(parked, plan);
+    const next = storedAfter(parked, plan);
     expect(next.parked).toBeUndefined();
     expect(parkedLoopFields(next.loops)).toEqual([]);
     // Both sides hold paused now: nothing more to write.
@@ -130,7 +130,7 @@ describe("a plug-in that rewrites a Meander-mastered field (HLF likepersons)", (
     const plan = planPair(hlf, { link: parked, meander, portal: present(portalRecord(kari, { version: 'W/"400"' })) }, { loops: guardAt(120) });
     expect(plan.oscillating).toBeUndefined();
     expect(plan.actions).toEqual([]);
-    expect(after(parked, plan).parked).toBeUndefined();
+    expect(storedAfter(parked, plan).parked).toBeUndefined();
   });
 });
 
@@ -153,7 +153,7 @@ describe("two sides reformatting a two-way field each their own way", () => {
           : { link, meander: present(meanderWith(cityM, i)), portal: { state: "unchanged" } };
       plan = planPair(likepersons, input, { loops: guardAt(i * 15) });
       writes.push(...plan.actions.map((a) => a.side));
-      link = after(link, plan);
+      link = storedAfter(link, plan);
     }
     // Oslo→OSLO (first write), then flips 1, 2 written, the third parked.
     expect(writes).toEqual(["meander", "portal", "meander", "portal"]);
@@ -173,7 +173,7 @@ describe("two sides reformatting a two-way field each their own way", () => {
       );
       expect(plan.oscillating).toBeUndefined();
       for (const a of plan.actions) if (a.kind === "update") written.push(a.fields.hlf_localchapter as Scalar);
-      link = after(link, plan);
+      link = storedAfter(link, plan);
     }
     expect(written).toEqual(["Bergen", "Oslo", "Bergen", "Oslo", "Bergen", "Oslo", "Bergen", "Oslo"]);
     expect(link.parked).toBeUndefined();
@@ -189,7 +189,7 @@ describe("with fingerprinted baselines", () => {
     for (let i = 0; i < 4; i++) {
       const portal = present(portalRecord(kari, { version: `W/"${500 + i}"`, data: { ...portalRecord(kari).data, hlf_likepersonstatus: PAUSED } }));
       plan = planPairHashed(hlf, { link, meander, portal }, { now: at(i * 15) }, fingerprint);
-      link = after(link, plan);
+      link = storedAfter(link, plan);
     }
     expect(plan!.oscillating?.map((c) => c.field)).toEqual(["status"]);
     const stored = JSON.stringify(link.loops);
