@@ -127,6 +127,7 @@ describe("a plug-in that rewrites a Meander-mastered field (HLF likepersons)", (
 
   it("the sides coming to agree without a person (the plug-in was removed, a user fixed the contact) ends it too", () => {
     const parked = runs(4, 15).link;
+    expect(parkedLoopFields(parked.loops)).toEqual(["status"]);
     const plan = planPair(hlf, { link: parked, meander, portal: present(portalRecord(kari, { version: 'W/"400"' })) }, { loops: guardAt(120) });
     expect(plan.oscillating).toBeUndefined();
     expect(plan.actions).toEqual([]);
