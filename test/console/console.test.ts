@@ -154,6 +154,38 @@ describe("the review console", () => {
     }
   });
 
+  test("review queue: an oscillation shows both sides' values and the decisions it takes", async () => {
+    // A Dataverse plug-in that keeps one contact's likeperson status active, whatever Meander says.
+    const { meander, dataverse } = running.stack.standIns;
+    const linked = meander.store
+      .list("likepersons")
+      .find((r) => r.data.status === "active" && typeof r.data.portalContactId === "string" && dataverse.store.get("contacts", r.data.portalContactId));
+    const contactId = linked!.data.portalContactId as string;
+    dataverse.plugins.add({ entitySet: "contacts", column: "hlf_likepersonstatus", rewrite: (v, row) => (row.contactid === contactId ? 100000000 : v) });
+    meander.store.edit("likepersons", linked!.id, { status: "paused" });
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${running.server.url}/api/sync/likepersons/runs`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: "{}",
+      });
+      expect(response.status).toBe(200);
+    }
+    const open = (await apiGet<{ conflicts: ConflictRecord[] }>("sync/likepersons/conflicts")).conflicts;
+    const oscillation = open.find((c) => c.kind === "oscillation" && c.meanderId === linked!.id);
+    expect(oscillation?.fields).toEqual([{ field: "status", meander: "paused", portal: "active" }]);
+
+    await page.goto(`${consoleUrl()}#/review/likepersons`);
+    await heading("Til gjennomgang: likepersons").waitFor();
+    const item = page.getByRole("article").filter({ hasText: oscillation!.conflictId });
+    await item.getByRole("heading", { name: /Vekslende verdi/ }).waitFor();
+    const row = item.getByRole("table", { name: "Verdiene på hver side" }).getByRole("row", { name: /status/ });
+    await expect.poll(() => row.textContent()).toMatch(/paused.*active/);
+    for (const name of ["Bruk Meanders verdier", "Bruk Min Sides verdier", "Angi verdier selv"]) await item.getByRole("button", { name }).waitFor();
+    await check("review-oscillation");
+    dataverse.plugins.clear();
+  });
+
   test("retry ledger, configs; nothing kept in the browser's storage", async () => {
     // The menu keeps the config in view; the picker changes it.
     await page.getByRole("navigation", { name: "Hovedmeny" }).getByRole("link", { name: "Feilkø" }).click();

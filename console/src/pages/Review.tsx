@@ -105,6 +105,12 @@ function ReviewItem({ item, onDecide }: { item: ConflictRecord; onDecide: (input
           <dd class="id">{item.conflictId}</dd>
         </div>
       </dl>
+      {item.kind === "oscillation" && item.status === "open" ? (
+        <p>
+          Tjenesten har skrevet den samme verdien tilbake flere ganger på rad, og den andre siden har endret den igjen hver gang (for eksempel en plug-in i
+          Dynamics). Feltet skrives ikke før noen avgjør hvilken verdi som skal gjelde.
+        </p>
+      ) : null}
       {item.fields.length > 0 ? <FieldTable item={item} /> : null}
       {subject && candidates.length > 0 ? <PartyCard party={subject} title="Posten saken gjelder" /> : null}
       {candidates.length > 0 ? (
