@@ -13,6 +13,7 @@ import { type Known, mergeField, UNKNOWN } from "./merge.js";
 import { getPath, holdsPath, setPath } from "./paths.js";
 import { ambiguousPlan, confirmMatchPlan } from "./planSummary.js";
 import type { PairInput, PlanContext } from "./planTypes.js";
+import { undoScopeExit } from "./scopeReturn.js";
 import {
   type Action,
   type Canonical,
@@ -86,7 +87,11 @@ export function planPair(compiled: CompiledConfig, input: PairInput, context: Pl
     if (target === "portal" && !compiled.createUnmatched && !input.forceCreate) return basePlan(ids, "unmatched", { reason: "NO_MATCH" });
     return planCreate(compiled, otherSide(target), source, ids, context);
   }
-  return planMerge(compiled, input, views, ids, context);
+  const plan = planMerge(compiled, input, views, ids, context);
+  const back = input.returning;
+  const returning = back && !link ? recordOf(views[back]) : undefined;
+  const partner = back && !link ? recordOf(views[otherSide(back)]) : undefined;
+  return back && returning && partner ? undoScopeExit(compiled, plan, returning, back, partner) : plan;
 }
 
 /** Dataverse's inactive state for a custom table's record (statecode 1 Inactive, statuscode 2 Inactive). */
