@@ -116,7 +116,8 @@ function sideFields(compiled: CompiledConfig, side: Side, values: Readonly<Recor
  */
 function planScopeExit(compiled: CompiledConfig, link: Link, views: Views, ids: Partial<Record<Side, string>>): PairPlan {
   const left: Side = views.portal.state === "outOfScope" ? "portal" : "meander";
-  // A contact merged into another: the member is the survivor now. Follow it, write neither.
+  // A contact merged into another: the member is the survivor now. The engine moves the link there before
+  // planning (shared/sync/merges.ts); a merge it could not follow (survivor gone, a loop) is unlinked, neither written.
   const masterField = compiled.config.portal.masterField;
   const master = left === "portal" && masterField && views.portal.state === "outOfScope" ? views.portal.record.data[masterField] : undefined;
   if (typeof master === "string" && master && !sameId(master, link.portalId))

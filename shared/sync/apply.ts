@@ -138,6 +138,8 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
       tracker.note(
         `portal record ${task.moved.from.portalId} was merged into ${task.moved.survivorId}: meander record ${task.moved.from.meanderId} moved to it`,
       );
+    } else if (task.release && next) {
+      tracker.note(`portal record ${task.release.id} (merged away) gave up its link field: meander record ${next.meanderId} coupled with ${next.portalId}`);
     }
     if (plan.followMerge) tracker.note(`portal record ${plan.portalId ?? ""} was merged into ${plan.followMerge.masterId}: unlinked, neither written`);
   }

@@ -11,7 +11,8 @@ import type { Side, SideRecord, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import { pointsAt, remoteCandidates } from "./candidates.js";
 import { type RunContext, sideOf } from "./context.js";
-import { type PairOf, type PairTask, recordOf, type UnitItem } from "./unit.js";
+import { staleHolder } from "./merges.js";
+import { type KeyRelease, type PairOf, type PairTask, recordOf, type UnitItem } from "./unit.js";
 
 const ABSENT: SideView = { state: "absent" };
 
@@ -98,6 +99,7 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
         ...pairOf(item, coupled.state === "present" ? coupled : { state: "present", record: result.partner }),
         ...decided,
         ...(former ? { returning: item.side } : {}),
+        ...release(ctx, item, result.partner.id, records),
       });
     } else if (result.kind === "ambiguous" || (taken.size > 0 && forced !== null)) {
       const candidates = result.kind === "ambiguous" ? result.candidates : [...taken];
@@ -133,6 +135,13 @@ function formerPartner(
   const id = named && ids.find((c) => sameId(c, named));
   const candidate = id ? records.get(id) : undefined;
   return candidate && !taken.has(candidate.id) && leftByScopeExit(ctx.compiled, side, candidate) ? candidate : undefined;
+}
+
+/** A contact merged away that still holds this Meander record's id as its key gives it up before the coupling (merges.ts). */
+function release(ctx: RunContext, item: UnitItem, partnerId: string, records: ReadonlyMap<string, SideRecord>): { release?: KeyRelease } {
+  if (item.side !== "meander") return {};
+  const holder = staleHolder(ctx, item.id, partnerId, records.values());
+  return holder ? { release: holder } : {};
 }
 
 function pairOf(item: UnitItem, partnerView: SideView): PairOf {

@@ -14,7 +14,7 @@ import { inScope, sameId } from "../core/matching.js";
 import type { Link, SideRecord, SideView } from "../core/types.js";
 import type { WriteOutcome } from "../ports.js";
 import { type RunContext, sideOf } from "./context.js";
-import type { MergeMove, PairOf, PairTask, UnitItem } from "./unit.js";
+import type { KeyRelease, MergeMove, PairOf, PairTask, UnitItem } from "./unit.js";
 import type { Planned } from "./writes.js";
 
 /** Merges of merges are followed this far; a longer chain (or a loop) is left to the planner, which unlinks. */
@@ -99,7 +99,8 @@ async function move(ctx: RunContext, task: PairOf, link: Link, master: string): 
     item: task.item,
     meander: { state: "present", record: meander },
     portal: view,
-    moved: { ...moved, ...(release ? { release } : {}) },
+    moved,
+    ...(release ? { release } : {}),
   };
 }
 
@@ -143,25 +144,45 @@ async function meanderRecord(ctx: RunContext, task: PairOf, link: Link): Promise
   return (await port.getByIds(entity, [link.meanderId]))[0];
 }
 
+/**
+ * Coupling a Meander record with a contact by a match key (not by a move) while a contact merged
+ * away still holds the Meander id in its link field (a pair from before the merge whose link was
+ * lost, or one an older version unlinked at the merge): that holder gives up the key first.
+ */
+export function staleHolder(ctx: RunContext, meanderId: string, partnerId: string, candidates: Iterable<SideRecord>): KeyRelease | undefined {
+  const { linkField, masterField } = ctx.compiled.config.portal;
+  if (!linkField || !masterField) return undefined;
+  for (const c of candidates) {
+    const master = c.data[masterField];
+    if (sameId(c.id, partnerId) || !sameId(c.data[linkField], meanderId) || typeof master !== "string" || !master) continue;
+    return { id: c.id, ...(c.version ? { version: c.version } : {}) };
+  }
+  return undefined;
+}
+
 /** Dataverse's statecode 0 is Active; a table without the column counts as active. */
 const active = (record: SideRecord): boolean => record.data.statecode === undefined || record.data.statecode === null || record.data.statecode === 0;
 
 /**
  * Before a moved pair's writes: the merged-away record gives up the Meander id in its link
- * field, an alternate key the survivor is about to take (Dataverse refuses a second holder
- * with 412, 0x80040237). Only that column is written, against the version read. Returns the
- * pairs whose release failed: they write nothing else and go to the ledger.
+ * field, an alternate key the survivor is about to take. An alternate key's value is unique
+ * across the table, inactive records included
+ * (https://learn.microsoft.com/power-apps/developer/data-platform/define-alternate-keys-entity):
+ * the survivor's write would fail (412, 0x80040237 "matching key values already exists") for
+ * as long as the merged-away record holds it. Only that column is written, against the version
+ * read; the batch parts are not ordered, hence a write of its own first. Returns the pairs whose
+ * release failed: they write nothing else and go to the ledger.
  */
 export async function releaseKeys(ctx: RunContext, planned: readonly Planned[]): Promise<Map<Planned, WriteOutcome>> {
   const field = ctx.compiled.config.portal.linkField;
   const failed = new Map<Planned, WriteOutcome>();
-  const wanted = planned.filter((p) => p.task.moved?.release && p.plan.actions.length > 0);
+  const wanted = planned.filter((p) => p.task.release && p.plan.actions.length > 0);
   if (!field || wanted.length === 0) return failed;
   const { port, entity } = sideOf(ctx, "portal");
   const outcomes = await port.write(
     entity,
     wanted.map((p, i) => {
-      const release = p.task.moved!.release!;
+      const release = p.task.release!;
       return { op: "update" as const, ref: `release.${i}`, id: release.id, data: { [field]: null }, ...(release.version ? { ifMatch: release.version } : {}) };
     }),
   );

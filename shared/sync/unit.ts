@@ -24,6 +24,8 @@ export type PairTask =
       readonly returning?: Side;
       /** The pair is the Meander record's old link moved to the contact its partner was merged into (merges.ts). */
       readonly moved?: MergeMove;
+      /** A contact merged away still holds the Meander id in its link field (an alternate key): cleared before this pair's writes (merges.ts). */
+      readonly release?: KeyRelease;
     }
   | {
       readonly kind: "ambiguous";
@@ -44,8 +46,12 @@ export interface MergeMove {
   /** The stored link to the merged-away record, dropped once the move is saved. */
   readonly from: Link;
   readonly survivorId: string;
-  /** The merged-away record still holds the Meander id in its link field (an alternate key): cleared before the survivor gets it. */
-  readonly release?: { readonly id: string; readonly version?: string };
+}
+
+/** The record whose link field gives up the key, and the version it was read at. */
+export interface KeyRelease {
+  readonly id: string;
+  readonly version?: string;
 }
 
 export type PairOf = Extract<PairTask, { kind: "pair" }>;

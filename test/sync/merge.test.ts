@@ -204,6 +204,27 @@ describe("a linked contact merged into another", () => {
   });
 });
 
+describe("a likeperson still named by a contact merged away, without a stored link", () => {
+  it("couples by member number with the survivor; the merged-away contact gives up the key first (no 412)", async () => {
+    const link = await aPair();
+    // As an older version left it: unlinked at the merge, neither record written.
+    await h.service.deps.state.deleteLinks(L, [link]);
+    const survivor = duplicateOf(link.portalId);
+    h.dataverse.store.merge("contacts", survivor, link.portalId);
+    h.meander.store.edit("likepersons", link.meanderId, { trainingCompletedOn: "2025-05-06" });
+    const result = await sync();
+    no412(result);
+    expect(result.errors).toEqual([]);
+    expect(result.notes).toContain(
+      `portal record ${link.portalId} (merged away) gave up its link field: meander record ${link.meanderId} coupled with ${survivor}`,
+    );
+    expect(await linkOf("meander", link.meanderId)).toMatchObject({ portalId: survivor });
+    expect(contact(survivor)).toMatchObject({ hlf_meanderid: link.meanderId, hlf_trainingcompletedon: "2025-05-06" });
+    expect(contact(link.portalId).hlf_meanderid).toBeNull();
+    expect(likeperson(link.meanderId).portalContactId).toBe(survivor);
+  });
+});
+
 describe("a contact coming back into scope", () => {
   it.each([
     ["reactivated", { statecode: 1, statuscode: 2 }, { statecode: 0, statuscode: 1 }],
