@@ -9,6 +9,7 @@
  * Where it cannot move without a second partner, or the survivor is no active contact, it
  * parks an `ambiguous` item naming the survivor for a person, and writes nothing.
  */
+import { writesTo } from "../core/compile.js";
 import { isMissing } from "../core/mapping.js";
 import { inScope, sameId } from "../core/matching.js";
 import type { Link, SideRecord, SideView } from "../core/types.js";
@@ -73,8 +74,8 @@ async function move(ctx: RunContext, task: PairOf, link: Link, master: string): 
     (!isMissing(names) && !sameId(names, link.meanderId));
   if (twoPartners || !active(survivor.record)) {
     // Its values for the item only when it is a likeperson (in scope): an out-of-scope contact's personal data is not read.
+    // Its own change (if any) is still processed with its own partner: it is not taken from the held changes.
     const shown = survivor.full || !inScope(ctx.compiled.config.portal.scope, survivor.record.data) ? survivor.record : await fullRecord(ctx, id);
-    ctx.feeds.heldOf("portal")?.take(id);
     return {
       kind: "ambiguous",
       item,
@@ -177,7 +178,7 @@ export async function releaseKeys(ctx: RunContext, planned: readonly Planned[]):
   const field = ctx.compiled.config.portal.linkField;
   const failed = new Map<Planned, WriteOutcome>();
   const wanted = planned.filter((p) => p.task.release && p.plan.actions.length > 0);
-  if (!field || wanted.length === 0) return failed;
+  if (!field || wanted.length === 0 || !writesTo(ctx.compiled.config.direction, "portal")) return failed;
   const { port, entity } = sideOf(ctx, "portal");
   const outcomes = await port.write(
     entity,
