@@ -89,7 +89,8 @@ export interface SyncConfig {
     /**
      * The column naming the record a merged-away record was merged into (Dataverse `masterid`,
      * read as `_masterid_value`). A linked record that left scope with it set is followed: the link
-     * moves to the surviving record, and the merged-away one is never written.
+     * moves to the surviving record (shared/sync/merges.ts); of the merged-away one only its link
+     * field is written (cleared: the survivor takes the key).
      */
     readonly masterField?: string;
     /** The table's logical name (`contact`), for links that open a record in Dynamics. */

@@ -1,5 +1,5 @@
 /** What the planner takes: one pair's views and the context shared by a unit. A leaf module: the planner and the field merge both import it. */
-import type { Link, Resolution, Scalar, SideView } from "./types.js";
+import type { Link, Resolution, Scalar, Side, SideView } from "./types.js";
 
 export interface PairInput {
   readonly link?: Link;
@@ -8,6 +8,8 @@ export interface PairInput {
   readonly resolutions?: readonly Resolution[];
   /** A person asked for a new partner record (an `unmatched` item resolved with `partner: null`). */
   readonly forceCreate?: boolean;
+  /** The side whose record came back into scope and couples with the partner its scope exit left (scopeReturn.ts). */
+  readonly returning?: Side;
 }
 
 export interface PlanContext {

@@ -14,6 +14,7 @@ import { agreed, isOpaque, isParkedLoop, type LoopEntry, liveLoops, sameLoops, s
 import { getPath, holdsPath, setPath } from "./paths.js";
 import { ambiguousPlan, confirmMatchPlan } from "./planSummary.js";
 import type { PairInput, PlanContext } from "./planTypes.js";
+import { undoScopeExit } from "./scopeReturn.js";
 import {
   type Action,
   type Canonical,
@@ -87,7 +88,11 @@ export function planPair(compiled: CompiledConfig, input: PairInput, context: Pl
     if (target === "portal" && !compiled.createUnmatched && !input.forceCreate) return basePlan(ids, "unmatched", { reason: "NO_MATCH" });
     return planCreate(compiled, otherSide(target), source, ids, context);
   }
-  return planMerge(compiled, input, views, ids, context);
+  const plan = planMerge(compiled, input, views, ids, context);
+  const back = input.returning;
+  const returning = back && !link ? recordOf(views[back]) : undefined;
+  const partner = back && !link ? recordOf(views[otherSide(back)]) : undefined;
+  return back && returning && partner ? undoScopeExit(compiled, plan, returning, back, partner) : plan;
 }
 
 /** Dataverse's inactive state for a custom table's record (statecode 1 Inactive, statuscode 2 Inactive). */
@@ -112,7 +117,8 @@ function sideFields(compiled: CompiledConfig, side: Side, values: Readonly<Recor
  */
 function planScopeExit(compiled: CompiledConfig, link: Link, views: Views, ids: Partial<Record<Side, string>>): PairPlan {
   const left: Side = views.portal.state === "outOfScope" ? "portal" : "meander";
-  // A contact merged into another: the member is the survivor now. Follow it, write neither.
+  // A contact merged into another: the member is the survivor now. The engine moves the link there before
+  // planning (shared/sync/merges.ts); a merge it could not follow (survivor gone, a loop) is unlinked, neither written.
   const masterField = compiled.config.portal.masterField;
   const master = left === "portal" && masterField && views.portal.state === "outOfScope" ? views.portal.record.data[masterField] : undefined;
   if (typeof master === "string" && master && !sameId(master, link.portalId))

@@ -15,6 +15,7 @@ import type { ConflictRecord, WriteOutcome } from "../ports.js";
 import { ambiguousConflict, confirmMatchItem, type ItemContext, reviewItemsOf } from "./conflicts.js";
 import { pause, type RunContext } from "./context.js";
 import { linkBackOf, writeLinkBacks } from "./linkBack.js";
+import { releaseKeys } from "./merges.js";
 import type { PairOf, PairTask } from "./unit.js";
 import { nextLinkOf, type Planned, writeAll } from "./writes.js";
 
@@ -32,6 +33,8 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
   const conflicts: ConflictRecord[] = [];
   const now = ctx.deps.clock.now().toISOString();
   let unavailable: UnitResult["unavailable"];
+  /** Links to records merged away whose move was parked for a person: dropped with the unit's other links. */
+  const parkedMoves: Link[] = [];
   const at: ItemContext = { known: decisions, configId: ctx.configId, compiled: ctx.compiled, urls: ctx.deps.settings.recordUrls ?? {} };
 
   for (const task of tasks) {
@@ -42,6 +45,12 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
       const { record, found } = task.kind === "ambiguous" ? ambiguousConflict(at, task, now) : confirmMatchItem(at, task, now);
       if (found) tracker.conflictsFound(1);
       conflicts.push(record);
+      if (task.kind === "ambiguous" && task.moved) {
+        parkedMoves.push(task.moved.from);
+        tracker.note(
+          `portal record ${task.moved.from.portalId} was merged into ${task.moved.survivorId}, which is inactive or has a partner: meander record ${task.moved.from.meanderId} unlinked and parked for review, nothing written`,
+        );
+      }
     } else {
       try {
         const plan = planPairHashed(
@@ -52,6 +61,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
             portal: task.portal,
             resolutions: task.resolutions,
             ...(task.forceCreate ? { forceCreate: true } : {}),
+            ...(task.returning ? { returning: task.returning } : {}),
           },
           { lookups, now },
           ctx.deps.baselineFingerprint,
@@ -77,6 +87,12 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
 
   await ctx.deletes.check(planned.map((p) => p.plan));
   await ctx.lease.ensureLease();
+  for (const [p, released] of await releaseKeys(ctx, planned)) {
+    if (released.ok) continue;
+    planned.splice(planned.indexOf(p), 1);
+    tracker.count("portal", "failed");
+    unavailable ??= failPair(ctx, p.task, "portal", released.error);
+  }
   const outcomes = await writeAll(ctx, planned);
   const resultsOf = (i: number, plan: PairPlan) => plan.actions.map((_, j) => outcomes.get(`${i}.${j}`)!);
   await pause(ctx, "after-writes");
@@ -87,7 +103,7 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
 
   const outages = outageSides(planned, outcomes);
   const putLinks: Link[] = [];
-  const dropLinks: Pick<Link, "meanderId" | "portalId">[] = [];
+  const dropLinks: Pick<Link, "meanderId" | "portalId">[] = [...parkedMoves];
   const recovered: { side: Side; recordId: string }[] = [];
   for (const [i, { task, plan }] of planned.entries()) {
     const results = resultsOf(i, plan);
@@ -119,6 +135,14 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     const update = reviewItemsOf(at, task, plan, now);
     tracker.conflictsFound(update.found);
     conflicts.push(...update.records);
+    if (task.moved && next) {
+      dropLinks.push(task.moved.from);
+      tracker.note(
+        `portal record ${task.moved.from.portalId} was merged into ${task.moved.survivorId}: meander record ${task.moved.from.meanderId} moved to it`,
+      );
+    } else if (task.release && next) {
+      tracker.note(`portal record ${task.release.id} (merged away) gave up its link field: meander record ${next.meanderId} coupled with ${next.portalId}`);
+    }
     if (plan.followMerge) tracker.note(`portal record ${plan.portalId ?? ""} was merged into ${plan.followMerge.masterId}: unlinked, neither written`);
   }
 

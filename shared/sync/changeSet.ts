@@ -46,6 +46,22 @@ export class ChangeSet {
     return view;
   }
 
+  /** The view of a record without taking it. */
+  peek(id: string): SideView | undefined {
+    return this.views.get(id);
+  }
+
+  /** Takes up to `count` records whose view `first` accepts, in insertion order (e.g. merged-away records before the rest). */
+  takeWhere(first: (view: SideView) => boolean, count: number): [string, SideView][] {
+    const chunk: [string, SideView][] = [];
+    for (const entry of this.views) {
+      if (chunk.length >= count) break;
+      if (first(entry[1])) chunk.push(entry);
+    }
+    for (const [id] of chunk) this.views.delete(id);
+    return chunk;
+  }
+
   /** Ids of held records whose link field or match keys point at `fromRecord` (taken ones included). */
   candidateIds(fromRecord: SideRecord): Set<string> {
     return this.keys.candidateIds(fromRecord);

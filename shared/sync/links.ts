@@ -53,8 +53,14 @@ export class LinkCache {
     this.links.set(linkKey("portal", link.portalId), link);
   }
 
+  /** An end already re-coupled to another partner (a moved link) keeps its new link, as the store's deleteLinks does. */
   forget(link: Pick<Link, "meanderId" | "portalId">): void {
-    this.links.set(linkKey("meander", link.meanderId), null);
-    this.links.set(linkKey("portal", link.portalId), null);
+    for (const [side, id] of [
+      ["meander", link.meanderId],
+      ["portal", link.portalId],
+    ] as const) {
+      const held = this.links.get(linkKey(side, id));
+      if (!held || (held.meanderId === link.meanderId && held.portalId === link.portalId)) this.links.set(linkKey(side, id), null);
+    }
   }
 }

@@ -7,7 +7,7 @@
  * changes are read first and held (Dataverse change tracking cannot filter, and its delta
  * link is only handed out at the end of a feed).
  */
-import type { Side, SideRecord } from "../core/types.js";
+import type { Side, SideRecord, SideView } from "../core/types.js";
 import { applyUnit } from "./apply.js";
 import { ChangeSet, viewOf } from "./changeSet.js";
 import { pause, type RunContext, sideOf } from "./context.js";
@@ -107,6 +107,16 @@ export async function processLeftovers(ctx: RunContext): Promise<number> {
   if (!set) return 0;
   const pageSize = ctx.deps.settings.pageSize;
   let written = 0;
+  // Records merged into another go first: their link moves to the survivor before the survivor's own change is matched.
+  const masterField = set.side === "portal" ? ctx.compiled.config.portal.masterField : undefined;
+  const merged = (view: SideView) => view.state === "outOfScope" && typeof view.record.data[masterField ?? ""] === "string";
+  for (let chunk = masterField ? set.takeWhere(merged, pageSize) : []; chunk.length > 0; chunk = set.takeWhere(merged, pageSize)) {
+    ctx.lease.checkBudget();
+    written += await processUnit(
+      ctx,
+      chunk.map(([id, view]) => ({ side: set.side, id, view })),
+    );
+  }
   while (set.size > 0) {
     ctx.lease.checkBudget();
     written += await processUnit(

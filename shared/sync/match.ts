@@ -4,12 +4,15 @@
  * create nothing. A person's decision on an ambiguous match overrides the search.
  */
 import { conflictIdFor } from "../core/ids.js";
-import { findPartner } from "../core/matching.js";
-import type { SideRecord, SideView } from "../core/types.js";
+import { findPartner, sameId } from "../core/matching.js";
+import { getPath } from "../core/paths.js";
+import { leftByScopeExit } from "../core/scopeReturn.js";
+import type { Side, SideRecord, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import { pointsAt, remoteCandidates } from "./candidates.js";
 import { type RunContext, sideOf } from "./context.js";
-import { type PairOf, type PairTask, recordOf, type UnitItem } from "./unit.js";
+import { staleHolder } from "./merges.js";
+import { type KeyRelease, type PairOf, type PairTask, recordOf, type UnitItem } from "./unit.js";
 
 const ABSENT: SideView = { state: "absent" };
 
@@ -26,6 +29,8 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
     const ids = local?.candidateIds(record) ?? index?.candidateIds(record) ?? new Set<string>();
     const forced = ctx.decisions.pendingPartner(item.side, item.id);
     if (typeof forced === "string") ids.add(forced);
+    const before = formerPartnerId(ctx, item.side, record);
+    if (before) ids.add(before);
     candidateIds.set(item.id, ids);
   }
 
@@ -67,6 +72,9 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
       ids.map((id) => records.get(id)!),
       taken,
     );
+    // Back in scope: the partner its scope exit left (out of match scope now, e.g. retired) is its partner again.
+    const former = result.kind === "none" && forced === undefined ? formerPartner(ctx, item.side, record, ids, records, taken) : undefined;
+    if (former) result = { kind: "one", partner: former, by: "linkField", autoCouple: true };
     if (forced === null) result = { kind: "none" };
     else if (typeof forced === "string" && records.has(forced) && !taken.has(forced)) {
       result = { kind: "one", partner: records.get(forced)!, by: "resolution", autoCouple: true };
@@ -87,7 +95,12 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
       ctx.claims.couple(item, { side: partner, id: result.partner.id });
       const partnerView: SideView = local?.take(result.partner.id) ?? { state: "present", record: result.partner };
       const coupled: SideView = partnerView.state === "outOfScope" ? { state: "present", record: partnerView.record } : partnerView;
-      tasks.push({ ...pairOf(item, coupled.state === "present" ? coupled : { state: "present", record: result.partner }), ...decided });
+      tasks.push({
+        ...pairOf(item, coupled.state === "present" ? coupled : { state: "present", record: result.partner }),
+        ...decided,
+        ...(former ? { returning: item.side } : {}),
+        ...release(ctx, item, result.partner.id, records),
+      });
     } else if (result.kind === "ambiguous" || (taken.size > 0 && forced !== null)) {
       const candidates = result.kind === "ambiguous" ? result.candidates : [...taken];
       for (const id of candidates) local?.take(id);
@@ -99,6 +112,36 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
     }
   }
   return tasks;
+}
+
+/** The id a record's own link field still names, where the other side has a scope exit that could have left it (none otherwise). */
+function formerPartnerId(ctx: RunContext, side: Side, record: SideRecord): string | undefined {
+  const field = ctx.compiled.config[side].linkField;
+  if (!field || !ctx.compiled.config.scopeExit?.[otherSide(side)]) return undefined;
+  const named = getPath(record.data, field);
+  return typeof named === "string" && named ? named : undefined;
+}
+
+/** The candidate its link field names, untaken and exactly as a scope exit left it: the pair the service unlinked when this record left scope. */
+function formerPartner(
+  ctx: RunContext,
+  side: Side,
+  record: SideRecord,
+  ids: readonly string[],
+  records: ReadonlyMap<string, SideRecord>,
+  taken: ReadonlySet<string>,
+): SideRecord | undefined {
+  const named = formerPartnerId(ctx, side, record);
+  const id = named && ids.find((c) => sameId(c, named));
+  const candidate = id ? records.get(id) : undefined;
+  return candidate && !taken.has(candidate.id) && leftByScopeExit(ctx.compiled, side, candidate) ? candidate : undefined;
+}
+
+/** A contact merged away that still holds this Meander record's id as its key gives it up before the coupling (merges.ts). */
+function release(ctx: RunContext, item: UnitItem, partnerId: string, records: ReadonlyMap<string, SideRecord>): { release?: KeyRelease } {
+  if (item.side !== "meander") return {};
+  const holder = staleHolder(ctx, item.id, partnerId, records.values());
+  return holder ? { release: holder } : {};
 }
 
 function pairOf(item: UnitItem, partnerView: SideView): PairOf {

@@ -9,6 +9,7 @@ import { otherSide } from "../core/types.js";
 import { viewOf } from "./changeSet.js";
 import { type RunContext, sideOf } from "./context.js";
 import { matchUnit } from "./match.js";
+import { followMerges } from "./merges.js";
 import type { PairTask, UnitItem } from "./unit.js";
 
 const UNCHANGED: SideView = { state: "unchanged" };
@@ -42,7 +43,7 @@ export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Pro
     }
   }
   if (unmatched.length > 0) tasks.push(...(await matchUnit(ctx, unmatched)));
-  return withMasters(ctx, tasks);
+  return followMerges(ctx, await withMasters(ctx, tasks));
 }
 
 /**

@@ -69,7 +69,7 @@ export interface PortalContact {
   hlf_localchapter: string;
   hlf_likepersonstatus: number | null;
   hlf_trainingcompletedon: string | null;
-  hlf_meanderid: null;
+  hlf_meanderid: string | null;
   /** Dataverse's state: 0 Active, 1 Inactive (statuscode 1 Active, 2 Inactive). */
   statecode: 0 | 1;
   statuscode: 1 | 2;
@@ -341,6 +341,9 @@ export function generateDataset(options: DatasetOptions): Dataset {
     const mergedAway = deactivate(toPortal(p, true));
     mergedAway.merged = true;
     mergedAway._masterid_value = master.contactid;
+    // Coupled before the CRM merged the member's two contacts: both records still name each other.
+    mergedAway.hlf_meanderid = m.id;
+    m.portalContactId = mergedAway.contactid;
     data.meander.likepersons.push(m);
     data.portal.contacts.push(master, mergedAway);
     data.truth.merged.push({ meanderId: m.id, masterId: master.contactid, mergedId: mergedAway.contactid });

@@ -87,6 +87,8 @@ export interface DataverseSim {
     remove(entitySet: string, id: string): void;
     /** Every issued delta token becomes invalid. */
     expireDeltaTokens(): void;
+    /** As a CRM user merging two records would (the `Merge` action): the subordinate deactivated, `merged`, `masterid` set. */
+    merge(entitySet: string, targetId: string, subordinateId: string, updateContent?: Record<string, unknown>): void;
   };
   readonly faults: {
     failNext(count: number, fault: Fault): void;
@@ -313,6 +315,7 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       create: (entitySet, row) => store.insert(entitySet, row).id,
       remove: (entitySet, id) => store.remove(entitySet, id),
       expireDeltaTokens: () => store.expireDeltaTokens(),
+      merge: (entitySet, targetId, subordinateId, updateContent = {}) => store.merge(entitySet, targetId, subordinateId, updateContent),
     },
     faults: {
       failNext: (count, fault) => faults.failNext(count, fault),

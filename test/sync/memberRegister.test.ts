@@ -199,33 +199,6 @@ describe("after the first run", () => {
   });
 });
 
-describe("merges", () => {
-  it("a linked contact merged into another (inactive, masterid set) is unlinked and never written", async () => {
-    const link = await aPair();
-    const old = h.dataverse.store.get("contacts", link.portalId)!;
-    const columns = [
-      "firstname",
-      "lastname",
-      "emailaddress1",
-      "mobilephone",
-      "address1_postalcode",
-      "address1_city",
-      "hlf_membernumber",
-      "hlf_localchapter",
-      "hlf_likepersonstatus",
-    ];
-    const masterId = h.dataverse.store.create("contacts", Object.fromEntries(columns.map((c) => [c, old[c] ?? null])));
-    h.dataverse.store.edit("contacts", link.portalId, { statecode: 1, statuscode: 2, merged: true, _masterid_value: masterId });
-    const mergedAway = h.dataverse.store.get("contacts", link.portalId)!;
-    const statusBefore = h.meander.store.get("likepersons", link.meanderId)?.data.status;
-    await h.service.runSync(L, { trigger: "timer" });
-    expect((await linkOf("meander", link.meanderId))?.portalId).not.toBe(link.portalId);
-    expect(h.dataverse.store.get("contacts", link.portalId)).toEqual(mergedAway);
-    // A merge is not a resignation: the likeperson is not retired in Meander (a deactivation would retire it).
-    expect(h.meander.store.get("likepersons", link.meanderId)?.data.status).toBe(statusBefore);
-  });
-});
-
 describe("after a full read", () => {
   it("a linked contact that vanished while the delta token was lost is read by id and unlinked, not left stale", async () => {
     const link = await aPair();
