@@ -29,6 +29,14 @@ describe("SlowStart", () => {
     await slow.acquire();
     slow.release("failed");
     expect(slow.inFlightLimit).toBe(1);
+    // A throttled part inside an answered batch: the call was "ok", the environment still said wait.
+    for (let i = 0; i < 3; i++) {
+      await slow.acquire();
+      slow.release("ok");
+    }
+    expect(slow.inFlightLimit).toBe(8);
+    slow.throttle();
+    expect(slow.inFlightLimit).toBe(1);
   });
 
   it("follows a cap that moves while requests are out: lowered, nothing new goes out until fewer are in flight; raised, it grows back", async () => {

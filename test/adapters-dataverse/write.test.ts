@@ -45,7 +45,8 @@ function fakeClient(script: ((keys: string[]) => unknown[])[], rows: Record<stri
   const noteRetry = vi.fn();
   const client = {
     call: (_context: string, fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<unknown>) => fn(api, new AbortController().signal),
-    resilience: { execute: vi.fn(), throttledForMs: 0, pause },
+    resilience: { execute: vi.fn(), throttledForMs: 0 },
+    throttledFor: pause,
     backoff: { baseDelayMs: 20, maxDelayMs: 100 },
     noteRetry,
   } as unknown as DataverseClient;

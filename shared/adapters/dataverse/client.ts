@@ -144,6 +144,15 @@ export class DataverseClient {
     this.events.onRetry?.(round, 0, code);
   }
 
+  /**
+   * A Retry-After that came in a part of an answered batch: nothing goes out before it,
+   * and then one request first, as after a throttled call.
+   */
+  throttledFor(ms: number): void {
+    this.resilience.pause?.(ms);
+    this.slowStart.throttle();
+  }
+
   /** A retry the policy does not see (failed parts of an answered batch), reported to operators as its own retries are. */
   noteRetry(round: number, delayMs: number, code: string): void {
     this.events.onRetry?.(round, delayMs, code);

@@ -49,6 +49,11 @@ export class SlowStart {
     this.drain();
   }
 
+  /** A throttled answer outside acquire/release (one part of an answered batch): start over at one. */
+  throttle(): void {
+    this.limit = 1;
+  }
+
   /** Lets waiting requests out, first come first served, up to the limit. */
   private drain(): void {
     while (this.active < this.inFlightLimit && this.waiting.length) {

@@ -203,7 +203,7 @@ async function writeBatch(
     if (!again.length) continue;
     if (waitMs > 0) {
       client.noteRetry(round, waitMs, cause);
-      client.resilience.pause?.(waitMs);
+      client.throttledFor(waitMs);
     } else {
       const delay = backoff.next();
       client.noteRetry(round, delay, cause);
