@@ -195,8 +195,10 @@ async function writeBatch(
       if (result.ok) outcomes.set(op.ref, { ref: op.ref, ...result });
       else if (result.error instanceof TransientError && round < PART_ROUNDS) {
         again.push(op);
-        waitMs = Math.max(waitMs, result.error.retryAfterMs ?? 0);
-        cause ||= result.error.code;
+        // The longest Retry-After decides the wait, and names the cause.
+        const asked = result.error.retryAfterMs ?? 0;
+        if (!cause || asked > waitMs) cause = result.error.code;
+        waitMs = Math.max(waitMs, asked);
       } else outcomes.set(op.ref, { ref: op.ref, ok: false, error: result.error.toInfo() });
     });
     pending = again;
