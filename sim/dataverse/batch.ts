@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { DV, dvError, parseQuery, preferences, SimError, type SimRequest, type SimResponse, STATUS_TEXT } from "./http.js";
 import type { Journal } from "./store.js";
-import { handleOperation, type WebApiContext } from "./webapi.js";
+import { handleOperation, type OperationOptions, type OperationResult, type WebApiContext } from "./webapi.js";
 
 interface Operation {
   readonly contentId?: string;
@@ -110,8 +110,11 @@ function httpPart(response: SimResponse, contentId?: string): string {
   return lines.join("\r\n");
 }
 
+/** Answers an operation of the batch in place of running it (an injected part fault), or undefined to run it. */
+export type PartFaultHook = (op: SimRequest) => SimResponse | undefined;
+
 /** Executes a parsed batch; returns the multipart response. */
-export async function executeBatch(ctx: WebApiContext, request: SimRequest): Promise<SimResponse> {
+export async function executeBatch(ctx: WebApiContext, request: SimRequest, partFault: PartFaultHook = () => undefined): Promise<SimResponse> {
   const boundary = boundaryOf(request.headers["content-type"]);
   if (!boundary) return dvError(400, DV.badRequest, "The batch request must be multipart/mixed with a boundary.");
   let parts: Part[];
@@ -124,6 +127,10 @@ export async function executeBatch(ctx: WebApiContext, request: SimRequest): Pro
   const operations = parts.reduce((n, part) => n + (part.kind === "op" ? 1 : part.ops.length), 0);
   if (operations > 1000) return dvError(400, DV.badRequest, "The batch contains more than 1000 operations.");
 
+  const run = async (op: SimRequest, options?: OperationOptions): Promise<OperationResult> => {
+    const fault = partFault(op);
+    return fault ? { response: fault } : await handleOperation(ctx, op, options);
+  };
   const continueOnError = preferences(request).has("odata.continue-on-error");
   const responseBoundary = `batchresponse_${randomUUID()}`;
   const chunks: string[] = [];
@@ -131,7 +138,7 @@ export async function executeBatch(ctx: WebApiContext, request: SimRequest): Pro
   for (const part of parts) {
     if (part.kind === "op") {
       ctx.counters.batchOperations += 1;
-      const { response } = await handleOperation(ctx, part.op.request);
+      const { response } = await run(part.op.request);
       chunks.push(httpPart(response));
       if (response.status >= 400) failed = true;
     } else {
@@ -141,7 +148,7 @@ export async function executeBatch(ctx: WebApiContext, request: SimRequest): Pro
       let failure: SimResponse | undefined;
       for (const op of part.ops) {
         ctx.counters.batchOperations += 1;
-        const { response, entityPath } = await handleOperation(ctx, op.request, { journal, contentIds });
+        const { response, entityPath } = await run(op.request, { journal, contentIds });
         if (response.status >= 400) {
           failure = response;
           break;

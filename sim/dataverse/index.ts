@@ -14,14 +14,14 @@ import { copyCounters, type DataverseCounters, emptyCounters } from "./counters.
 import { DV, dvError, parseQuery, SimError, type SimRequest, type SimResponse } from "./http.js";
 import { Vault } from "./keyvault.js";
 import type { PluginRule, RecordFault } from "./plugins.js";
-import { type Fault, Faults, faultResponse, type Limits, Protection } from "./protection.js";
+import { type Fault, Faults, faultResponse, type Limits, type PartFault, Protection } from "./protection.js";
 import { defaultTables, type KeyIndexStatus, type TableDef } from "./schema.js";
 import { type Row, Store } from "./store.js";
 import { handleOperation, type WebApiContext, whoAmI } from "./webapi.js";
 
 export type { DataverseCounters, RequestKind } from "./counters.js";
 export type { PluginRule, RecordFault } from "./plugins.js";
-export type { Fault, Limits } from "./protection.js";
+export type { Fault, Limits, PartFault } from "./protection.js";
 export type { AttributeDef, KeyIndexStatus, OptionDef, TableDef } from "./schema.js";
 export { defaultTables } from "./schema.js";
 
@@ -64,6 +64,20 @@ export interface DataverseSimOptions {
   dopHint?: number;
 }
 
+/** One Web API request as the simulator saw it (the last 1,000 are kept), for tests of how a client spaces its retries. */
+export interface LoggedRequest {
+  readonly method: string;
+  /** Below the API root, e.g. `$batch`. */
+  readonly path: string;
+  /** Epoch ms when the request arrived, and when its answer went out. */
+  readonly arrivedAt: number;
+  readonly answeredAt: number;
+  /** 0 when the connection died before an answer. */
+  readonly status: number;
+}
+
+const LOG_SIZE = 1000;
+
 export interface DataverseSim {
   /** Org URL; the Web API is under `/api/data/v9.2/`. */
   readonly url: string;
@@ -92,6 +106,8 @@ export interface DataverseSim {
   };
   readonly faults: {
     failNext(count: number, fault: Fault): void;
+    /** The next `count` operations inside `$batch` requests that the fault matches fail with it; the batch is answered. */
+    failParts(count: number, fault: PartFault): void;
     clear(): void;
   };
   /** What runs inside Dataverse on a write: plug-ins rewriting a column, records that always fail. */
@@ -106,7 +122,11 @@ export interface DataverseSim {
     setChangeTracking(entitySet: string, enabled: boolean): void;
   };
   counters(): DataverseCounters;
+  /** Web API requests since the last resetCounters(), oldest first. */
+  requestLog(): LoggedRequest[];
   resetCounters(): void;
+  /** Changes the `x-ms-dop-hint` sent from now on, as Dataverse does with the environment's load. */
+  setDopHint(hint: number): void;
   setSecret(name: string, value: string): void;
   /** Old secret refused; tokens issued with it are revoked (401 on use). */
   rotateClientSecret(clientId: string, newSecret: string): void;
@@ -134,6 +154,8 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
   const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
   const store = new Store(options.tables ?? defaultTables(), options.deltaTokenLifetimeMs);
   let counters = emptyCounters();
+  let log: LoggedRequest[] = [];
+  let dopHint = options.dopHint ?? 8;
   const protection = new Protection(options.limits ?? false, () => counters);
   const faults = new Faults();
   const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert, keepAlive: true });
@@ -166,29 +188,36 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     },
   };
 
-  async function webApi(req: IncomingMessage, path: string, search: string, body: string): Promise<SimResponse> {
+  async function webApi(req: IncomingMessage, arrivedAt: number, path: string, search: string, body: string): Promise<SimResponse> {
     const clientId = authority.verify(req.headers.authorization, origin);
     if (!clientId) {
       return dvError(401, DV.unauthorized, "The request is missing a valid bearer token for this organization.", {
         "WWW-Authenticate": `Bearer authorization_uri=${origin}/${tenantId}/oauth2/authorize, resource_id=${origin}/`,
       });
     }
-    protection.noteArrival(clientId, req.socket);
+    protection.noteArrival(clientId, req.socket, arrivedAt);
     const { rejected, remaining } = protection.admit(clientId, req.socket);
     if (rejected) return rejected;
     const started = Date.now();
     // The per-request cost is server time: it counts as in flight and as execution time.
     const serve = async () => {
       if (options.latencyMs) await sleep(options.latencyMs);
-      return await serveWebApi(req, path, search, body);
+      return await serveWebApi(clientId, req, path, search, body);
     };
     const response = await serve().finally(() => protection.release(clientId, Date.now() - started));
     if (remaining !== undefined) response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = String(remaining);
-    response.headers["x-ms-dop-hint"] = String(options.dopHint ?? 8);
+    response.headers["x-ms-dop-hint"] = String(dopHint);
     return response;
   }
 
-  async function serveWebApi(req: IncomingMessage, path: string, search: string, body: string): Promise<SimResponse> {
+  function partFault(clientId: string, connection: object, method: string, path: string): SimResponse | undefined {
+    const fault = faults.takePart(method, path);
+    if (!fault) return undefined;
+    if (fault.status === 429) protection.noteThrottled(clientId, fault.retryAfterSeconds, connection);
+    return faultResponse(fault);
+  }
+
+  async function serveWebApi(clientId: string, req: IncomingMessage, path: string, search: string, body: string): Promise<SimResponse> {
     try {
       let decoded: string;
       try {
@@ -205,7 +234,7 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       };
       if (decoded === "$batch" && request.method === "POST") {
         counters.byKind.batch += 1;
-        return await executeBatch(context, request);
+        return await executeBatch(context, request, (op) => partFault(clientId, req.socket, op.method, op.path));
       }
       if (decoded === "WhoAmI" || decoded === "WhoAmI()") return whoAmI();
       return (await handleOperation(context, request)).response;
@@ -255,10 +284,20 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     counters.requests += 1;
-    const body = await readBody(req);
+    // When the request line came in: the closest the server gets to when the client sent it
+    // (reading a large body on a busy machine can take longer than the in-flight grace).
+    const arrivedAt = Date.now();
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    if (path.startsWith(API_ROOT)) {
+      res.once("close", () => {
+        const status = res.writableFinished ? res.statusCode : 0;
+        log.push({ method: req.method ?? "GET", path: safeDecode(path.slice(API_ROOT.length)), arrivedAt, answeredAt: Date.now(), status });
+        if (log.length > LOG_SIZE) log = log.slice(-LOG_SIZE);
+      });
+    }
+    const body = await readBody(req);
     const search = q < 0 ? "" : rawUrl.slice(q + 1);
     const method = req.method ?? "GET";
     const client = authority.clientOf(req.headers.authorization) ?? req.socket.remoteAddress ?? "anonymous";
@@ -277,12 +316,12 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       return;
     }
     if (fault?.status) {
-      protection.noteArrival(client, req.socket);
+      protection.noteArrival(client, req.socket, arrivedAt);
       if (fault.status === 429) protection.noteThrottled(client, fault.retryAfterSeconds, req.socket);
       return send(res, faultResponse({ ...fault, status: fault.status }));
     }
     let response: SimResponse | undefined;
-    if (path.startsWith(API_ROOT)) response = await webApi(req, path, search, body);
+    if (path.startsWith(API_ROOT)) response = await webApi(req, arrivedAt, path, search, body);
     else {
       if (options.latencyMs) await sleep(options.latencyMs);
       response = path.startsWith("/secrets/") ? keyVault(req, path, search) : identity(req, path, search, body);
@@ -319,6 +358,7 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     },
     faults: {
       failNext: (count, fault) => faults.failNext(count, fault),
+      failParts: (count, fault) => faults.failParts(count, fault),
       clear: () => faults.clear(),
     },
     plugins: {
@@ -335,8 +375,13 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       },
     },
     counters: () => copyCounters(counters),
+    requestLog: () => [...log],
     resetCounters: () => {
       counters = emptyCounters();
+      log = [];
+    },
+    setDopHint: (hint) => {
+      dopHint = hint;
     },
     setSecret: (name, value) => vault.set(name, value),
     rotateClientSecret: (clientId, newSecret) => authority.rotateClientSecret(clientId, newSecret),
@@ -346,6 +391,14 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
         server.close(() => resolve());
       }),
   };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function lowerHeaders(req: IncomingMessage): Record<string, string> {

@@ -34,6 +34,20 @@ export interface Fault {
 }
 
 /**
+ * A failure of one operation inside a `$batch`, the rest of the batch answered: the
+ * part gets this status (and Retry-After) and is not processed. A 429 part counts as
+ * throttling the client, as a 429 answer to the whole request does.
+ */
+export interface PartFault {
+  readonly status: number;
+  /** Default by status, as for request faults (0x80072322 for 429). */
+  readonly code?: string;
+  readonly retryAfterSeconds?: number;
+  /** Which operations the fault hits (method and path below the API root); by default every one. */
+  readonly match?: (method: string, path: string) => boolean;
+}
+
+/**
  * Requests a client had already sent when its first 429 went out arrive within a few
  * milliseconds of it; they are not a failure to honour Retry-After.
  */
@@ -66,10 +80,10 @@ export class Protection {
    * only one the client sent knowing it: one on the connection that carried the 429,
    * or one arriving after the grace that covers requests already on their way.
    */
-  noteArrival(client: string, connection: object): void {
+  noteArrival(client: string, connection: object, arrivedAt = Date.now()): void {
     const backoff = this.backoff.get(client);
     if (!backoff) return;
-    const now = Date.now();
+    const now = arrivedAt;
     if (now >= backoff.until) {
       this.backoff.delete(client);
       return;
@@ -165,13 +179,29 @@ const isWebApi = (_method: string, path: string) => path.startsWith("/api/data/"
 
 export class Faults {
   private queue: { left: number; fault: Fault }[] = [];
+  private parts: { left: number; fault: PartFault }[] = [];
 
   failNext(count: number, fault: Fault): void {
     if (count > 0) this.queue.push({ left: count, fault });
   }
 
+  /** The next `count` batch operations the fault matches fail with it. */
+  failParts(count: number, fault: PartFault): void {
+    if (count > 0) this.parts.push({ left: count, fault });
+  }
+
   clear(): void {
     this.queue = [];
+    this.parts = [];
+  }
+
+  /** The fault for this operation of a batch, if one is pending for it (consumes one use). */
+  takePart(method: string, path: string): PartFault | undefined {
+    const entry = this.parts.find((e) => e.fault.match?.(method, path) ?? true);
+    if (!entry) return undefined;
+    entry.left -= 1;
+    if (entry.left <= 0) this.parts.splice(this.parts.indexOf(entry), 1);
+    return entry.fault;
   }
 
   /** The fault for this request, if one is pending for it (consumes one use). */

@@ -37,6 +37,9 @@ describe("mapDataverseError", () => {
     [503, "0x80040265", RecordError, "PLUGIN_ERROR"],
     [412, "0x80040237", RecordError, "PRECONDITION_FAILED"],
     [429, "0x80072322", TransientError, "THROTTLED"],
+    // A service protection code marks a batch part as throttled whatever its status.
+    [500, "0x80072321", TransientError, "THROTTLED"],
+    [503, "0x80072326", TransientError, "THROTTLED"],
   ] as const)("status %i with Dataverse code %s is %s %s (a record-level failure never retried as transient)", (status, dvCode, type, code) => {
     // Top-level responses carry `code`; batch parts carry `error.code`: both are read.
     for (const extra of [{ code: dvCode }, { error: { code: dvCode, message: "m" } }]) {

@@ -29,6 +29,46 @@ describe("SlowStart", () => {
     await slow.acquire();
     slow.release("failed");
     expect(slow.inFlightLimit).toBe(1);
+    // A throttled part inside an answered batch: the call was "ok", the environment still said wait.
+    for (let i = 0; i < 3; i++) {
+      await slow.acquire();
+      slow.release("ok");
+    }
+    expect(slow.inFlightLimit).toBe(8);
+    slow.throttle();
+    expect(slow.inFlightLimit).toBe(1);
+  });
+
+  it("follows a cap that moves while requests are out: lowered, nothing new goes out until fewer are in flight; raised, it grows back", async () => {
+    let cap = 8;
+    const slow = new SlowStart(() => cap);
+    for (let i = 0; i < 3; i++) {
+      await slow.acquire();
+      slow.release("ok");
+    }
+    expect(slow.inFlightLimit).toBe(8);
+    const out: number[] = [];
+    const started = Array.from({ length: 8 }, (_, i) => slow.acquire().then(() => out.push(i)));
+    await tick();
+    expect(out).toHaveLength(8);
+    cap = 2;
+    const late = [slow.acquire().then(() => out.push(8)), slow.acquire().then(() => out.push(9))];
+    await tick();
+    expect(out).toHaveLength(8);
+    // Six answers come back: still 2 in flight, so neither late request may go.
+    for (let i = 0; i < 6; i++) slow.release("ok");
+    await tick();
+    expect(out).toHaveLength(8);
+    slow.release("ok");
+    await tick();
+    expect(out).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(slow.inFlightLimit).toBe(2);
+    cap = 6;
+    slow.release("ok");
+    slow.release("ok");
+    await Promise.all([...started, ...late]);
+    expect(slow.inFlightLimit).toBe(6);
+    slow.release("ok");
   });
 
   it("starts over at one after a quiet spell", async () => {

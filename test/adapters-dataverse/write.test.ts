@@ -42,11 +42,15 @@ function fakeClient(script: ((keys: string[]) => unknown[])[], rows: Record<stri
     },
   } as unknown as DynamicsWebApi;
   const pause = vi.fn();
+  const noteRetry = vi.fn();
   const client = {
     call: (_context: string, fn: (api: DynamicsWebApi, signal: AbortSignal) => Promise<unknown>) => fn(api, new AbortController().signal),
-    resilience: { execute: vi.fn(), throttledForMs: 0, pause },
+    resilience: { execute: vi.fn(), throttledForMs: 0 },
+    throttledFor: pause,
+    backoff: { baseDelayMs: 20, maxDelayMs: 100 },
+    noteRetry,
   } as unknown as DataverseClient;
-  return { client, sent, pause, lookups };
+  return { client, sent, pause, noteRetry, lookups };
 }
 
 const entity = { idField: "contactid", alternateKey: "hlf_meanderid" };
@@ -55,13 +59,14 @@ const update = (n: number): WriteOp => ({ op: "update", ref: `r${n}`, id: ID(n),
 
 describe("writeOps", () => {
   it("re-sends only the parts throttled inside an answered batch, after their Retry-After", async () => {
-    const { client, sent, pause } = fakeClient([
+    const { client, sent, pause, noteRetry } = fakeClient([
       (keys) => keys.map((key, i) => (i === 1 ? partError(429, { "retry-after": "2" }) : { contactid: key, "@odata.etag": 'W/"2"' })),
       (keys) => keys.map((key) => ({ contactid: key, "@odata.etag": 'W/"3"' })),
     ]);
     const outcomes = await writeOps(client, "contacts", entity, [update(1), update(2), update(3)], SIZES);
     expect(sent).toEqual([[ID(1), ID(2), ID(3)], [ID(2)]]);
     expect(pause).toHaveBeenCalledWith(2000);
+    expect(noteRetry).toHaveBeenCalledWith(1, 2000, "THROTTLED");
     expect(outcomes).toEqual([
       { ref: "r1", ok: true, id: ID(1), version: 'W/"2"' },
       { ref: "r2", ok: true, id: ID(2), version: 'W/"3"' },
@@ -69,12 +74,47 @@ describe("writeOps", () => {
     ]);
   });
 
-  it("gives up on a part that stays throttled with a transient error for the ledger", async () => {
-    const always = (keys: string[]) => keys.map(() => partError(503));
-    const { client, sent } = fakeClient([always, always, always, always]);
+  it("backs off between rounds when no part says how long (half jitter: at least half of a doubling delay), then gives up for the ledger", async () => {
+    const always = (keys: string[]) => keys.map(() => Object.assign(new Error("part failed"), { status: 503, headers: {} }));
+    const { client, sent, pause, noteRetry } = fakeClient([always, always, always, always]);
     const [outcome] = await writeOps(client, "contacts", entity, [update(1)], SIZES);
     expect(sent).toHaveLength(4);
-    expect(outcome).toMatchObject({ ref: "r1", ok: false, error: { kind: "transient", status: 503 } });
+    expect(outcome).toMatchObject({ ref: "r1", ok: false, error: { kind: "transient", code: "HTTP_503", status: 503 } });
+    expect(pause).not.toHaveBeenCalled();
+    const delays = noteRetry.mock.calls.map(([, delay]) => delay as number);
+    expect(noteRetry.mock.calls.map(([round, , code]) => [round, code])).toEqual([
+      [1, "HTTP_503"],
+      [2, "HTTP_503"],
+      [3, "HTTP_503"],
+    ]);
+    // base 20 ms: [10, 20), [20, 40), [40, 80)
+    [10, 20, 40].forEach((floor, i) => {
+      expect(delays[i]).toBeGreaterThanOrEqual(floor);
+      expect(delays[i]).toBeLessThan(floor * 2);
+    });
+  });
+
+  it("a part failed for its record (400, 412, a plug-in's 500) is its outcome at once, never sent again", async () => {
+    const recordFailures = (keys: string[]) =>
+      keys.map((key, i) =>
+        i === 0
+          ? Object.assign(new Error("bad"), { status: 400, headers: {} })
+          : i === 1
+            ? Object.assign(new Error("changed"), { status: 412, headers: {} })
+            : i === 2
+              ? Object.assign(new Error("plug-in"), { status: 500, headers: {}, error: { code: "0x80040265" } })
+              : { contactid: key },
+      );
+    const { client, sent, noteRetry } = fakeClient([recordFailures]);
+    const outcomes = await writeOps(client, "contacts", entity, [update(1), update(2), update(3), update(4)], SIZES);
+    expect(sent).toHaveLength(1);
+    expect(noteRetry).not.toHaveBeenCalled();
+    expect(outcomes.map((o) => (o.ok ? "ok" : `${o.error.kind}:${o.error.code}`))).toEqual([
+      "record:BAD_REQUEST",
+      "record:PRECONDITION_FAILED",
+      "record:PLUGIN_ERROR",
+      "ok",
+    ]);
   });
 
   it("splits into batches of the configured size and keeps the order of the ops", async () => {

@@ -6,8 +6,9 @@
 import { DynamicsWebApi } from "dynamics-web-api";
 import { AuthError, SyncError, TransientError } from "../../errors.js";
 import type { Logger } from "../../ports.js";
-import { createResilience, type Resilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
+import { createResilience, defaultResilience, type Resilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
 import type { PortalTokenProvider } from "../auth/tokenProvider.js";
+import { watchDopHint } from "./dopHint.js";
 import { mapDataverseError, unauthorized } from "./errors.js";
 import { SlowStart } from "./slowStart.js";
 
@@ -33,7 +34,8 @@ export interface DataverseClientOptions {
 
 /**
  * Dataverse allows 52 concurrent requests per user; 8 in flight is far from
- * that and already saturates what one run can feed.
+ * that and already saturates what one run can feed. The environment's
+ * `x-ms-dop-hint` lowers it further when it asks for fewer (dopHint.ts).
  */
 const DATAVERSE_RESILIENCE: Partial<ResilienceOptions> = { concurrency: 8 };
 
@@ -41,6 +43,8 @@ export class DataverseClient {
   readonly api: DynamicsWebApi;
   readonly apiRoot: string;
   readonly resilience: Resilience;
+  /** The backoff of the policy, for retries the policy does not make itself (failed parts of an answered batch). */
+  readonly backoff: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   private readonly tokens: PortalTokenProvider;
   private readonly logger?: Logger;
   private readonly timeoutMs: number;
@@ -71,7 +75,18 @@ export class DataverseClient {
     this.apiRoot = `${new URL(`api/data/v${API_VERSION}`, serverUrl).toString()}/`;
     const policy = { ...DATAVERSE_RESILIENCE, ...options.resilience };
     this.resilience = createResilience(policy, options.events);
-    this.slowStart = new SlowStart(policy.concurrency ?? 8);
+    this.backoff = { baseDelayMs: policy.baseDelayMs ?? defaultResilience.baseDelayMs, maxDelayMs: policy.maxDelayMs ?? defaultResilience.maxDelayMs };
+    const setting = policy.concurrency ?? defaultResilience.concurrency;
+    const hint = watchDopHint(serverUrl);
+    let lastCap = setting;
+    this.slowStart = new SlowStart(() => {
+      const cap = Math.min(setting, hint() ?? setting);
+      if (cap !== lastCap) {
+        this.logger?.info("Dataverse's x-ms-dop-hint changes the calls in flight", { hint: hint(), setting, inFlight: cap });
+        lastCap = cap;
+      }
+      return cap;
+    });
   }
 
   /**
@@ -127,6 +142,20 @@ export class DataverseClient {
   noteLostAnswer(context: string, round: number, code: string): void {
     this.logger?.warn("answer lost: reading back what was applied before sending again", { operation: context, round, code });
     this.events.onRetry?.(round, 0, code);
+  }
+
+  /**
+   * A Retry-After that came in a part of an answered batch: nothing goes out before it,
+   * and then one request first, as after a throttled call.
+   */
+  throttledFor(ms: number): void {
+    this.resilience.pause?.(ms);
+    this.slowStart.throttle();
+  }
+
+  /** A retry the policy does not see (failed parts of an answered batch), reported to operators as its own retries are. */
+  noteRetry(round: number, delayMs: number, code: string): void {
+    this.events.onRetry?.(round, delayMs, code);
   }
 
   /** One attempt, abandoned (and its request aborted) at the deadline or when the caller aborts. */

@@ -55,6 +55,14 @@ export const RECORD_LEVEL_CODES: Readonly<Record<string, string>> = {
   "0x80048408": "INVALID_STATE",
 };
 
+/**
+ * The service protection limit errors (requests, execution time, concurrent requests):
+ * nothing was done and the same request succeeds after Retry-After. The Web API answers
+ * them with 429; the code alone also marks a part of a $batch as one to send again.
+ * https://learn.microsoft.com/en-us/power-apps/developer/data-platform/api-limits
+ */
+export const SERVICE_PROTECTION_CODES: ReadonlySet<string> = new Set(["0x80072322", "0x80072321", "0x80072326"]);
+
 const STATUS_CODES: Readonly<Record<number, string>> = {
   400: "BAD_REQUEST",
   401: "UNAUTHORIZED",
@@ -89,6 +97,9 @@ export function mapDataverseError(error: unknown, context: string): SyncError {
   const recordCode = dvCode ? RECORD_LEVEL_CODES[dvCode.toLowerCase()] : undefined;
   if (recordCode) return new RecordError(recordCode, message, { status, cause: error });
   const retryAfterMs = parseRetryAfter(header(e?.headers, "retry-after"));
+  if (dvCode && SERVICE_PROTECTION_CODES.has(dvCode.toLowerCase())) {
+    return new TransientError("THROTTLED", message, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), cause: error });
+  }
   if (status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)) {
     return new TransientError(code, message, { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), cause: error });
   }

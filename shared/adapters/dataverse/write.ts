@@ -3,6 +3,7 @@
  * is its own part (no change set), so a failing record fails alone and the others
  * are applied. Updates and deletes carry If-Match; a 412 is that record's error.
  */
+import { ExponentialBackoff, halfJitterGenerator, type IBackoff } from "cockatiel";
 import type { DynamicsWebApi } from "dynamics-web-api";
 import { FatalError, RecordError, type SyncError, TransientError } from "../../errors.js";
 import type { WriteOp, WriteOutcome } from "../../ports.js";
@@ -17,6 +18,27 @@ type PartResult = { readonly ok: true; readonly id: string; readonly version?: s
 
 /** Rounds for parts that failed transiently inside an otherwise answered batch. */
 const PART_ROUNDS = 4;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The waits between rounds of one batch when no part said how long: exponential, with
+ * half jitter rather than the policy's decorrelated jitter, so even the first wait is at
+ * least half the base delay and a failed part is never sent again at once.
+ */
+class RoundBackoff {
+  private step: IBackoff<unknown> | undefined;
+  private readonly factory: ExponentialBackoff<unknown>;
+
+  constructor(delays: { readonly baseDelayMs: number; readonly maxDelayMs: number }) {
+    this.factory = new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: delays.baseDelayMs, maxDelay: delays.maxDelayMs });
+  }
+
+  next(): number {
+    this.step = this.step ? this.step.next(undefined) : this.factory.next();
+    return this.step.duration;
+  }
+}
 
 const opLabel = (collection: string, op: WriteOp) => `${op.op} ${collection}${op.op === "create" ? ` (ref ${op.ref})` : ` ${op.id}`}`;
 
@@ -102,7 +124,6 @@ async function sendBatch(
   );
 }
 
-/** One batch: sends, then re-sends only the parts that failed transiently (after any Retry-After they carried). */
 const lostAnswer = (collection: string, op: WriteOp) => new TransientError("ANSWER_LOST", `${opLabel(collection, op)}: no answer after several tries`);
 
 /** Records what a lost batch did apply; returns the ops to send again. */
@@ -125,6 +146,12 @@ async function settleLost(
   return again;
 }
 
+/**
+ * One batch: sends, then re-sends only the parts that failed transiently, after the
+ * Retry-After they carried (through the throttle gate: every call waits, as Dataverse
+ * asks of a throttled user) or else after a backoff. A part that failed for its record
+ * (400, 412, a plug-in's or duplicate detection's 500) is that record's outcome at once.
+ */
 async function writeBatch(
   client: DataverseClient,
   collection: string,
@@ -139,13 +166,17 @@ async function writeBatch(
     if (problem) outcomes.set(op.ref, { ref: op.ref, ok: false, error: problem.toInfo() });
     else pending.push(op);
   }
+  const backoff = new RoundBackoff(client.backoff);
   for (let round = 1; pending.length; round++) {
     let results: PartResult[];
     try {
       const answer = await sendBatch(client, collection, entity, pending, round);
       if (answer === "lost") {
         pending = await settleLost(client, collection, entity, pending, pageSize, outcomes);
-        if (round < PART_ROUNDS) continue;
+        if (round < PART_ROUNDS) {
+          if (pending.length) await sleep(backoff.next());
+          continue;
+        }
         for (const op of pending) outcomes.set(op.ref, { ref: op.ref, ok: false, error: lostAnswer(collection, op).toInfo() });
         break;
       }
@@ -158,16 +189,28 @@ async function writeBatch(
     }
     const again: WriteOp[] = [];
     let waitMs = 0;
+    let cause = "";
     results.forEach((result, i) => {
       const op = pending[i]!;
       if (result.ok) outcomes.set(op.ref, { ref: op.ref, ...result });
       else if (result.error instanceof TransientError && round < PART_ROUNDS) {
         again.push(op);
-        waitMs = Math.max(waitMs, result.error.retryAfterMs ?? 0);
+        // The longest Retry-After decides the wait, and names the cause.
+        const asked = result.error.retryAfterMs ?? 0;
+        if (!cause || asked > waitMs) cause = result.error.code;
+        waitMs = Math.max(waitMs, asked);
       } else outcomes.set(op.ref, { ref: op.ref, ok: false, error: result.error.toInfo() });
     });
-    if (waitMs > 0) client.resilience.pause?.(waitMs);
     pending = again;
+    if (!again.length) continue;
+    if (waitMs > 0) {
+      client.noteRetry(round, waitMs, cause);
+      client.throttledFor(waitMs);
+    } else {
+      const delay = backoff.next();
+      client.noteRetry(round, delay, cause);
+      await sleep(delay);
+    }
   }
   return outcomes;
 }
