@@ -7,6 +7,8 @@ export class LinkCache {
   private readonly links = new Map<string, Link | null>();
   /** Every link of the config is here (preloaded): a miss means "no link", no need to ask. */
   private complete = false;
+  /** Records whose link this run saved (after its own writes): their versions are what those writes answered. */
+  private readonly saved = new Set<string>();
 
   constructor(
     private readonly state: StateStore,
@@ -21,7 +23,7 @@ export class LinkCache {
       for (const r of missing) this.links.set(linkKey(r.side, r.id), null);
       return;
     }
-    for (const link of await this.state.getLinks(this.configId, missing)) this.remember(link);
+    for (const link of await this.state.getLinks(this.configId, missing)) this.keep(link);
     for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
   }
 
@@ -32,7 +34,7 @@ export class LinkCache {
    */
   async preload(): Promise<void> {
     if (this.complete) return;
-    for await (const link of this.state.listLinks(this.configId)) this.remember(link);
+    for await (const link of this.state.listLinks(this.configId)) this.keep(link);
     this.complete = true;
   }
 
@@ -48,13 +50,26 @@ export class LinkCache {
     return this.links.get(linkKey(side, id)) ?? undefined;
   }
 
+  /** The link of a record as this run saved it, if it did. */
+  savedByRun(side: Side, id: string): Link | undefined {
+    return this.saved.has(linkKey(side, id)) ? this.get(side, id) : undefined;
+  }
+
+  /** A link this run saved. */
   remember(link: Link): void {
-    this.links.set(linkKey("meander", link.meanderId), link);
-    this.links.set(linkKey("portal", link.portalId), link);
+    this.keep(link);
+    this.saved.add(linkKey("meander", link.meanderId)).add(linkKey("portal", link.portalId));
   }
 
   forget(link: Pick<Link, "meanderId" | "portalId">): void {
-    this.links.set(linkKey("meander", link.meanderId), null);
-    this.links.set(linkKey("portal", link.portalId), null);
+    for (const key of [linkKey("meander", link.meanderId), linkKey("portal", link.portalId)]) {
+      this.links.set(key, null);
+      this.saved.delete(key);
+    }
+  }
+
+  private keep(link: Link): void {
+    this.links.set(linkKey("meander", link.meanderId), link);
+    this.links.set(linkKey("portal", link.portalId), link);
   }
 }
