@@ -15,8 +15,8 @@
  * A write answered without a version leaves the link with the version read before it, which
  * never matches the echo: that record is processed as before, never skipped by mistake.
  *
- * Only links this run saved count: a link from an earlier run may predate a change of the
- * config (a newly mapped field), which a full read must still bring to every record.
+ * Only this run's links count: a link from an earlier run may predate a change of the config
+ * (a newly mapped field), which a full read must still bring to every record.
  */
 import type { Side } from "../core/types.js";
 import type { RunContext } from "./context.js";
@@ -24,7 +24,9 @@ import type { RunContext } from "./context.js";
 export function isEcho(ctx: RunContext, side: Side, id: string, version: string | undefined): boolean {
   if (version === undefined) return false;
   const link = ctx.links.savedByRun(side, id);
-  if (!link || (side === "meander" ? link.meanderVersion : link.portalVersion) !== version) return false;
+  // A record the run wrote and then unlinked (retired after its partner was deleted) comes back unlinked: as the run left it.
+  if (!link) return ctx.links.unlinkedByRun(side, id) === version;
+  if ((side === "meander" ? link.meanderVersion : link.portalVersion) !== version) return false;
   // A person's decision on the pair is applied whatever the version.
   return ctx.decisions.pendingResolution(link.meanderId, link.portalId) === undefined;
 }

@@ -9,6 +9,9 @@ export class LinkCache {
   private complete = false;
   /** Records whose link this run saved (after its own writes): their versions are what those writes answered. */
   private readonly saved = new Set<string>();
+  /** Records whose link this run dropped, and the version of each this run's write left (a retired likeperson). */
+  private readonly dropped = new Set<string>();
+  private readonly written = new Map<string, string>();
 
   constructor(
     private readonly state: StateStore,
@@ -55,16 +58,31 @@ export class LinkCache {
     return this.saved.has(linkKey(side, id)) ? this.get(side, id) : undefined;
   }
 
+  /** The version this run's write left a record at, when the run then dropped its link. */
+  unlinkedByRun(side: Side, id: string): string | undefined {
+    const key = linkKey(side, id);
+    return this.dropped.has(key) && this.links.get(key) === null ? this.written.get(key) : undefined;
+  }
+
+  /** A write of this run answered with the record's new version. */
+  wrote(side: Side, id: string, version: string): void {
+    this.written.set(linkKey(side, id), version);
+  }
+
   /** A link this run saved. */
   remember(link: Link): void {
     this.keep(link);
-    this.saved.add(linkKey("meander", link.meanderId)).add(linkKey("portal", link.portalId));
+    for (const key of [linkKey("meander", link.meanderId), linkKey("portal", link.portalId)]) {
+      this.saved.add(key);
+      this.dropped.delete(key);
+    }
   }
 
   forget(link: Pick<Link, "meanderId" | "portalId">): void {
     for (const key of [linkKey("meander", link.meanderId), linkKey("portal", link.portalId)]) {
       this.links.set(key, null);
       this.saved.delete(key);
+      this.dropped.add(key);
     }
   }
 
