@@ -8,8 +8,9 @@
  * feed, are not in it: they are a cost of the engine's read order, shown on their own line.
  */
 import type { BaselineMeasurement, BaselineSide } from "./baseline.js";
+import { idsPerRead } from "./byId.js";
 import { changesOf, type TableOps } from "./measure.js";
-import { type BenchPlan, PERSONAL_PORTAL_COLUMNS, type ScenarioName, SIZES } from "./params.js";
+import { type BenchPlan, isActivities, PERSONAL_PORTAL_COLUMNS, type ScenarioName, SIZES } from "./params.js";
 import type { ScenarioRaw, SuiteRaw } from "./suite.js";
 
 export interface SideFigures {
@@ -27,7 +28,14 @@ export interface SideFigures {
   readonly noopWrites: number;
   readonly throttled: number;
   readonly retryAfterViolations: number;
-  readonly minimum: { readonly reads: number; readonly writes: number; readonly requests: number };
+  /**
+   * Pages of the feed, reads by id, write batches. Reads by id are inherent to a narrowed feed
+   * (HLF's contacts: only in-scope changes are read with their personal data, `idsPerRead` to a
+   * GET); elsewhere they are 0.
+   */
+  readonly minimum: { readonly reads: number; readonly byId: number; readonly writes: number; readonly requests: number };
+  /** The minimum without the narrowed feed's reads by id (pages + batches), as this benchmark first counted it. */
+  readonly plainMinimum: number;
   /** requests / minimum.requests */
   readonly ratio: number;
   /**
@@ -83,7 +91,8 @@ function side(raw: ScenarioRaw, which: "dataverse" | "meander", baseline: Baseli
   const sizes = SIZES[which === "dataverse" ? "portal" : "meander"];
   const changes = changesOf(counts);
   const sourceChanges = raw.sourceChanges[which === "dataverse" ? "portal" : "meander"];
-  const minimum = { reads: pages(sourceChanges, sizes.pageSize), writes: Math.ceil(changes / sizes.batchSize) };
+  const { reads, byId } = minimumReads(raw, which, sourceChanges);
+  const minimum = { reads, byId, writes: Math.ceil(changes / sizes.batchSize) };
   let requests: number;
   let byKind: Record<string, number>;
   let sim: { recordsWritten: number; noopWrites: number; throttled: number; retryAfterViolations: number };
@@ -100,7 +109,7 @@ function side(raw: ScenarioRaw, which: "dataverse" | "meander", baseline: Baseli
     requests = c.requests;
     byKind = { ...c.byKind };
   }
-  const minRequests = minimum.reads + minimum.writes;
+  const minRequests = minimum.reads + minimum.byId + minimum.writes;
   return {
     requests,
     byKind,
@@ -112,10 +121,25 @@ function side(raw: ScenarioRaw, which: "dataverse" | "meander", baseline: Baseli
     throttled: sim.throttled,
     retryAfterViolations: sim.retryAfterViolations,
     minimum: { ...minimum, requests: minRequests },
-    ratio: requests / minRequests,
+    plainMinimum: minimum.reads + minimum.writes,
+    ratio: requests / Math.max(minRequests, 1),
     feedMinimum: pages(counts.read, sizes.pageSize) + minimum.writes,
     baselineRequests: minimum.reads + Math.round(changes * baseline.requestsPerRecord),
   };
+}
+
+/**
+ * Feed pages and reads by id a side cannot do without. The activities config writes the
+ * portal and never reads it. HLF's contact feed is narrowed: every changed contact comes in
+ * it (ordinary members too, change tracking cannot filter), and the in-scope changes, and only
+ * they, are then read by id with their mapped columns (deletions come as tombstones).
+ */
+function minimumReads(raw: ScenarioRaw, which: "dataverse" | "meander", sourceChanges: number): { reads: number; byId: number } {
+  const sizes = SIZES[which === "dataverse" ? "portal" : "meander"];
+  if (which === "dataverse" && isActivities(raw.name)) return { reads: 0, byId: 0 };
+  if (which !== "dataverse" || !raw.hlf) return { reads: pages(sourceChanges, sizes.pageSize), byId: 0 };
+  const inScope = raw.name === "hlf-first" ? raw.hlf.portalLikepersons : raw.edits ? raw.edits.portalEdited + raw.edits.bothEdited : 0;
+  return { reads: pages(sourceChanges + (raw.edits?.membersEdited ?? 0), sizes.pageSize), byId: Math.ceil(inScope / idsPerRead()) };
 }
 
 export function scenarioFigures(raw: ScenarioRaw, baseline: BaselineMeasurement, plan: BenchPlan): ScenarioFigures {
@@ -227,14 +251,16 @@ export function targets(figures: readonly ScenarioFigures[]): Target[] {
       add(f.name, "peak RSS < 256 MB", `${f.maxRssMB.toFixed(0)} MB`, f.maxRssMB < 256, f.maxRssMB < 256);
     }
     if (f.name === "hlf-incremental") {
+      const { reads, byId, writes } = dv.minimum;
       add(
         f.name,
-        `Dataverse requests ≤ 1.2 × minimum for the in-scope changes (${dv.minimum.requests}), ${f.edits?.membersEdited ?? 0} members changed too`,
-        `${dv.requests} (${dv.ratio.toFixed(2)}×)`,
+        `Dataverse requests ≤ 1.2 × minimum for the in-scope changes (${dv.minimum.requests}: ${reads} page + ${byId} by id + ${writes} batch), ${f.edits?.membersEdited ?? 0} members changed too`,
+        `${dv.requests} (${dv.ratio.toFixed(2)}×; ${(dv.requests / Math.max(dv.plainMinimum, 1)).toFixed(2)}× the ${dv.plainMinimum} of pages and batches alone)`,
         dv.requests <= 1.2 * dv.minimum.requests,
       );
     }
-    if (f.name === "hlf-idle") {
+    if (f.name === "hlf-idle" || f.name === "hlf-activities-idle") {
+      // The activities config never reads the portal: 0 requests there.
       add(f.name, "1 request per side", `Dataverse ${dv.requests} + Meander ${m.requests}`, dv.requests <= 1 && m.requests <= 1);
       add(f.name, "≤ 5 Table Storage operations", String(f.tableOps.total), f.tableOps.total <= 5);
     }

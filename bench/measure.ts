@@ -9,6 +9,10 @@ import { loadSettings } from "../shared/config/settings.js";
 import type { SideCounts, SyncResult } from "../shared/core/types.js";
 import { createJsonLogger } from "../shared/logging.js";
 import { CONFIG_ID } from "./params.js";
+
+/** The setting that names the config a measured run syncs (bench/suite.ts); the likepersons config without it. */
+export const BENCH_CONFIG_SETTING = "BENCH_CONFIG_ID";
+
 import { countPortalReads, type PrivacyFigures, personalDataAtRest } from "./privacy.js";
 
 export interface TableOps {
@@ -115,7 +119,7 @@ export async function measureRun(env: Record<string, string>, progress?: (line: 
   const before = { ...service.tables.counters };
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const result = await service.runSync(CONFIG_ID, { trigger: "timer" });
+  const result = await service.runSync(env[BENCH_CONFIG_SETTING] ?? CONFIG_ID, { trigger: "timer" });
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const after = service.tables.counters;

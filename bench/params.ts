@@ -10,8 +10,39 @@ import type { Limits } from "../sim/dataverse/index.js";
  * The issue's four, and `idle-again`: a second idle run, once the service's own writes of the
  * incremental run have come back through the feeds (the steady state of a quiet day).
  */
-export type ScenarioName = "initial" | "incremental" | "idle" | "idle-again" | "scale" | "hlf-first" | "hlf-incremental" | "hlf-idle";
-export const SCENARIOS: readonly ScenarioName[] = ["initial", "incremental", "idle", "idle-again", "scale", "hlf-first", "hlf-incremental", "hlf-idle"];
+export type ScenarioName =
+  | "initial"
+  | "incremental"
+  | "idle"
+  | "idle-again"
+  | "scale"
+  | "hlf-first"
+  | "hlf-activities-first"
+  | "hlf-incremental"
+  | "hlf-activities-incremental"
+  | "hlf-idle"
+  | "hlf-activities-idle";
+export const SCENARIOS: readonly ScenarioName[] = [
+  "initial",
+  "incremental",
+  "idle",
+  "idle-again",
+  "scale",
+  "hlf-first",
+  "hlf-activities-first",
+  "hlf-incremental",
+  "hlf-activities-incremental",
+  "hlf-idle",
+  "hlf-activities-idle",
+];
+
+/**
+ * HLF's second config, run after each hlf likepersons scenario as the timer runs it (its lookups
+ * resolve through the likepersons links): Meander's activity reports to the portal, one way.
+ */
+export const ACTIVITIES_CONFIG_ID = "activities";
+export const isActivities = (name: ScenarioName): boolean => name.startsWith("hlf-activities-");
+export const configOf = (name: ScenarioName): string => (isActivities(name) ? ACTIVITIES_CONFIG_ID : CONFIG_ID);
 
 /**
  * The portal columns that hold a member's personal data in the likepersons config: what
@@ -93,16 +124,18 @@ export interface BenchPlan {
   readonly maxRuns?: number;
   /** The hlf scenario's data (sim/data/hlf.ts); omitted skips it. */
   readonly hlf?: HlfShape;
+  /** false: the hlf scenarios run the likepersons config only, not the activities one after it. */
+  readonly hlfActivities?: boolean;
 }
 
 export const FULL_PLAN: BenchPlan = { perSide: 50_000, scalePerSide: 200_000, baselineSample: 200, costs: REALISTIC_COSTS, maxRuns: 10, hlf: HLF };
 
-/** `--quick`: the same scenarios on smaller sets (a tenth of HLF), in a few minutes. */
+/** `--quick`: the same scenarios on smaller sets (a tenth of HLF, a fiftieth of its activity reports: creating them dominates), in a few minutes. */
 export const QUICK_PLAN: BenchPlan = {
   perSide: 2_000,
   scalePerSide: 5_000,
   baselineSample: 20,
   costs: REALISTIC_COSTS,
   maxRuns: 10,
-  hlf: { contacts: 7_000, portalLikepersons: 60, meanderLikepersons: 60, overlapping: 55, activities: 10_000 },
+  hlf: { contacts: 7_000, portalLikepersons: 60, meanderLikepersons: 60, overlapping: 55, activities: 2_000 },
 };

@@ -16,7 +16,7 @@ function rows(f: ScenarioFigures): string[][] {
     [
       `${label} requests`,
       n(x.requests),
-      `${n(x.minimum.requests)} (${x.minimum.reads} read + ${x.minimum.writes} write); ${n(x.feedMinimum)} with echoes`,
+      `${n(x.minimum.requests)} (${x.minimum.reads} read${x.minimum.byId ? ` + ${x.minimum.byId} by id` : ""} + ${x.minimum.writes} write); ${n(x.feedMinimum)} with echoes`,
       n(x.baselineRequests),
     ],
     [`  by kind`, kinds(x.byKind), "", ""],

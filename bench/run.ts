@@ -4,10 +4,11 @@
  * bench/results.json.
  *
  *   node dist/bench/run.js [--quick] [--per-side 50000] [--scale 200000] [--hlf 70000] [--sample 200] [--out bench/results.json]
- *                          [--merge earlier-results.json ...] [--max-runs 10]
+ *                          [--merge earlier-results.json ...] [--max-runs 10] [--likepersons-only]
  *
  * `--quick`: the same scenarios on smaller sets (QUICK_PLAN in params.ts); `--hlf 0` skips the
- * hlf scenario, another number scales HLF's shape to that many contacts.
+ * hlf scenario, another number scales HLF's shape to that many contacts; `--likepersons-only`
+ * leaves out the hlf scenarios' activities runs.
  *
  * `--per-side 0` skips the 50,000 data set, `--scale 0` the 200,000 one; `--max-runs 1` reports a scenario's first run even when it stopped at its time budget; `--merge` adds the
  * scenarios of earlier results files that this run did not measure (a long run in parts; the
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     out: { type: "string", default: join(appRoot(), "bench", "results.json") },
     merge: { type: "string", multiple: true },
     "max-runs": { type: "string", default: "10" },
+    "likepersons-only": { type: "boolean", default: false },
   },
 });
 const base = values.quick ? QUICK_PLAN : FULL_PLAN;
@@ -48,6 +50,7 @@ const plan: BenchPlan = {
   baselineSample: Number(values.sample ?? base.baselineSample),
   maxRuns: Number(values["max-runs"]),
   hlf: hlfContacts ? scaleHlf(hlfContacts) : undefined,
+  ...(values["likepersons-only"] ? { hlfActivities: false } : {}),
 };
 
 /** HLF's shape at another size: likepersons and reports in the same proportion to the contacts. */

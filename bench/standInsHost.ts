@@ -26,8 +26,8 @@ export interface StandInsInfo {
   readonly settings: Record<string, string>;
   /** PEM file a client process must trust (NODE_EXTRA_CA_CERTS). */
   readonly certPath: string;
-  /** Records seeded per side. */
-  readonly seeded: { readonly meander: number; readonly portal: number };
+  /** Records seeded per side (likepersons in Meander, contacts in the portal), and Meander's activity reports. */
+  readonly seeded: { readonly meander: number; readonly portal: number; readonly activities: number };
   readonly generateMs: number;
 }
 
@@ -60,7 +60,7 @@ export async function hostStandIns(options: StandInsOptions): Promise<StandInsCo
   standIns.dataverse.store.seed("contacts", data.portal.contacts);
   standIns.meander.store.seed("likepersons", data.meander.likepersons);
   if (data.meander.activities.length) standIns.meander.store.seed("activities", data.meander.activities);
-  const seeded = { meander: data.meander.likepersons.length, portal: data.portal.contacts.length };
+  const seeded = { meander: data.meander.likepersons.length, portal: data.portal.contacts.length, activities: data.meander.activities.length };
   data = undefined;
 
   return {

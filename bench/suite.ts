@@ -11,8 +11,8 @@ import type { HlfShape } from "../sim/data/hlf.js";
 import { ensureLocalCertificate } from "../sim/tls.js";
 import type { BaselineMeasurement } from "./baseline.js";
 import type { EditSummary } from "./edits.js";
-import { combine, type RunMeasurement } from "./measure.js";
-import type { BenchPlan, ScenarioName } from "./params.js";
+import { BENCH_CONFIG_SETTING, combine, type RunMeasurement } from "./measure.js";
+import { type BenchPlan, configOf, isActivities, type ScenarioName } from "./params.js";
 import type { Runner } from "./processes.js";
 import type { SimCounters } from "./standInsHost.js";
 
@@ -68,7 +68,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
   const dataSets: { perSide: number; names: ScenarioName[]; hlf?: HlfShape }[] = [];
   if (plan.perSide > 0) dataSets.push({ perSide: plan.perSide, names: ["initial", "incremental", "idle", "idle-again"] });
   if (plan.scalePerSide > 0) dataSets.push({ perSide: plan.scalePerSide, names: ["scale"] });
-  if (plan.hlf) dataSets.push({ perSide: plan.hlf.portalLikepersons, names: ["hlf-first", "hlf-incremental", "hlf-idle"], hlf: plan.hlf });
+  if (plan.hlf) {
+    const names: ScenarioName[] = ["hlf-first", "hlf-activities-first", "hlf-incremental", "hlf-activities-incremental", "hlf-idle", "hlf-activities-idle"];
+    dataSets.push({ perSide: plan.hlf.portalLikepersons, names: plan.hlfActivities === false ? names.filter((n) => !isActivities(n)) : names, hlf: plan.hlf });
+  }
 
   for (const { perSide, names, hlf } of dataSets) {
     log(
@@ -92,34 +95,44 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteRaw> {
         // (the portal masters member data, no contact is created from Meander) run on HLF's shape.
         ...(hlf ? {} : { SYNC_CONFIG_DIR: TWO_WAY_CONFIG_DIR }),
       };
+      let lastEdits: EditSummary | undefined;
       for (const name of names) {
         const edits = name === "incremental" || name === "hlf-incremental" ? await sims.edit(EDIT_SEED) : undefined;
         await sims.resetCounters();
         const before = await sims.usage();
         log(`${name}: running`);
-        let run = await runner.run(name, env);
+        const runEnv = { ...env, [BENCH_CONFIG_SETTING]: configOf(name) };
+        let run = await runner.run(name, runEnv);
         let runs = 1;
         // A run that reaches its time budget stops cleanly and the next timer run goes on:
         // so does the benchmark, and the scenario's figures are those of all its runs.
         while (run.status === "incomplete" && runs < (plan.maxRuns ?? MAX_RUNS)) {
           log(`${name}: run ${runs} stopped at the time budget; the next run continues`);
-          run = combine(run, await runner.run(name, env));
+          run = combine(run, await runner.run(name, runEnv));
           runs += 1;
         }
         const counters = await sims.counters();
         const after = await sims.usage();
         log(`${name}: ${run.status} in ${(run.wallMs / 1000).toFixed(1)} s`);
-        const sourceChanges = edits
-          ? { meander: edits.meanderEdited + edits.bothEdited + edits.meanderDeleted, portal: edits.portalEdited + edits.bothEdited + edits.portalDeleted }
-          : name === "idle" || name === "idle-again" || name === "hlf-idle"
-            ? { meander: 0, portal: 0 }
-            : sims.info.seeded;
+        if (edits) lastEdits = edits;
+        const sourceChanges = isActivities(name)
+          ? // The activity config reads Meander's reports only; the portal's side of it is written, never read.
+            {
+              meander:
+                name === "hlf-activities-first" ? sims.info.seeded.activities : name === "hlf-activities-incremental" ? (lastEdits?.activitiesAdded ?? 0) : 0,
+              portal: 0,
+            }
+          : edits
+            ? { meander: edits.meanderEdited + edits.bothEdited + edits.meanderDeleted, portal: edits.portalEdited + edits.bothEdited + edits.portalDeleted }
+            : name === "idle" || name === "idle-again" || name === "hlf-idle"
+              ? { meander: 0, portal: 0 }
+              : { meander: sims.info.seeded.meander, portal: sims.info.seeded.portal };
         scenarios.push({
           name,
           perSide,
           ...(hlf ? { hlf } : {}),
-          seeded: sims.info.seeded,
-          ...(edits ? { edits } : {}),
+          seeded: { meander: sims.info.seeded.meander, portal: sims.info.seeded.portal },
+          ...(edits ? { edits } : isActivities(name) && name !== "hlf-activities-first" && lastEdits ? { edits: lastEdits } : {}),
           sourceChanges,
           runs,
           run,

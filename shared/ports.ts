@@ -22,6 +22,8 @@ export interface ChangePage {
   readonly final: boolean;
   /** True when the stored cursor was expired or invalid and this is a full read instead. */
   readonly fullResync?: boolean;
+  /** Records the feed delivered that `ReadOptions.unchanged` accepted, left out of `records`. */
+  readonly leftOut?: number;
 }
 
 export interface ReadOptions {
@@ -30,6 +32,12 @@ export interface ReadOptions {
   /** Columns/fields to read; the side reads everything mapped when omitted. */
   readonly select?: readonly string[];
   readonly signal?: AbortSignal;
+  /**
+   * For change feeds: true for a record the caller holds at exactly this version (the run's
+   * own write coming back, shared/sync/echo.ts). The side may leave such records out of the
+   * page and read nothing more of them; it must keep every record this does not accept.
+   */
+  readonly unchanged?: (id: string, version: string | undefined) => boolean;
 }
 
 export type WriteOp =

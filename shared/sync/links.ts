@@ -7,6 +7,11 @@ export class LinkCache {
   private readonly links = new Map<string, Link | null>();
   /** Every link of the config is here (preloaded): a miss means "no link", no need to ask. */
   private complete = false;
+  /** Records whose link this run saved (after its own writes): their versions are what those writes answered. */
+  private readonly saved = new Set<string>();
+  /** Records whose link this run dropped, and the version of each this run's write left (a retired likeperson). */
+  private readonly dropped = new Set<string>();
+  private readonly written = new Map<string, string>();
 
   constructor(
     private readonly state: StateStore,
@@ -21,7 +26,7 @@ export class LinkCache {
       for (const r of missing) this.links.set(linkKey(r.side, r.id), null);
       return;
     }
-    for (const link of await this.state.getLinks(this.configId, missing)) this.remember(link);
+    for (const link of await this.state.getLinks(this.configId, missing)) this.keep(link);
     for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
   }
 
@@ -32,7 +37,7 @@ export class LinkCache {
    */
   async preload(): Promise<void> {
     if (this.complete) return;
-    for await (const link of this.state.listLinks(this.configId)) this.remember(link);
+    for await (const link of this.state.listLinks(this.configId)) this.keep(link);
     this.complete = true;
   }
 
@@ -48,9 +53,29 @@ export class LinkCache {
     return this.links.get(linkKey(side, id)) ?? undefined;
   }
 
+  /** The link of a record as this run saved it, if it did. */
+  savedByRun(side: Side, id: string): Link | undefined {
+    return this.saved.has(linkKey(side, id)) ? this.get(side, id) : undefined;
+  }
+
+  /** The version this run's write left a record at, when the run then dropped its link. */
+  unlinkedByRun(side: Side, id: string): string | undefined {
+    const key = linkKey(side, id);
+    return this.dropped.has(key) && this.links.get(key) === null ? this.written.get(key) : undefined;
+  }
+
+  /** A write of this run answered with the record's new version. */
+  wrote(side: Side, id: string, version: string): void {
+    this.written.set(linkKey(side, id), version);
+  }
+
+  /** A link this run saved. */
   remember(link: Link): void {
-    this.links.set(linkKey("meander", link.meanderId), link);
-    this.links.set(linkKey("portal", link.portalId), link);
+    this.keep(link);
+    for (const key of [linkKey("meander", link.meanderId), linkKey("portal", link.portalId)]) {
+      this.saved.add(key);
+      this.dropped.delete(key);
+    }
   }
 
   /** An end already re-coupled to another partner (a moved link) keeps its new link, as the store's deleteLinks does. */
@@ -59,8 +84,17 @@ export class LinkCache {
       ["meander", link.meanderId],
       ["portal", link.portalId],
     ] as const) {
-      const held = this.links.get(linkKey(side, id));
-      if (!held || (held.meanderId === link.meanderId && held.portalId === link.portalId)) this.links.set(linkKey(side, id), null);
+      const key = linkKey(side, id);
+      const held = this.links.get(key);
+      if (held && (held.meanderId !== link.meanderId || held.portalId !== link.portalId)) continue;
+      this.links.set(key, null);
+      this.saved.delete(key);
+      this.dropped.add(key);
     }
+  }
+
+  private keep(link: Link): void {
+    this.links.set(linkKey("meander", link.meanderId), link);
+    this.links.set(linkKey("portal", link.portalId), link);
   }
 }

@@ -11,6 +11,7 @@ import type { Side, SideRecord, SideView } from "../core/types.js";
 import { applyUnit } from "./apply.js";
 import { ChangeSet, viewOf } from "./changeSet.js";
 import { pause, type RunContext, sideOf } from "./context.js";
+import { isEcho } from "./echo.js";
 import { pairUnit } from "./pairing.js";
 import { StopRun } from "./stop.js";
 import type { UnitItem } from "./unit.js";
@@ -24,19 +25,22 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
   const stored = ctx.lease.cursor(side)?.cursor;
   let cursor: string | undefined;
   let fullResync = stored === undefined;
-  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize })) {
+  const echoes = echoFilter(ctx, side);
+  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize, unchanged: echoes.test })) {
     ctx.lease.checkBudget();
     if (page.fullResync) {
       fullResync = true;
       ctx.tracker.note(`${side} change token expired or invalid: full read`);
     }
-    for (const record of page.records) set.addRecord(record);
+    for (const record of page.records) if (!echoes.test(record.id, record.version)) set.addRecord(record);
     for (const id of page.deletedIds) set.addDeleted(id);
-    ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length);
+    ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length + (page.leftOut ?? 0));
     if (page.final) cursor = page.cursor;
   }
-  set.full = fullResync;
-  if (fullResync) await vanished(ctx, set);
+  ctx.tracker.count(side, "unchanged", echoes.ids.size);
+  // The held records are all of the side only if none was left out as an echo: else matching asks the side.
+  set.full = fullResync && echoes.ids.size === 0;
+  if (fullResync) await vanished(ctx, set, echoes.ids);
   const extra = await readByIds(
     ctx,
     side,
@@ -54,11 +58,11 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
  * no tombstones: a linked record it did not return was deleted since the last cursor. Without
  * this, its link would stay, pointing at nothing, found by the property tests in test/engine.
  */
-async function vanished(ctx: RunContext, set: ChangeSet): Promise<void> {
+async function vanished(ctx: RunContext, set: ChangeSet, echoes: ReadonlySet<string>): Promise<void> {
   const unseen: string[] = [];
   for (const link of await ctx.links.all()) {
     const id = set.side === "meander" ? link.meanderId : link.portalId;
-    if (!set.has(id)) unseen.push(id);
+    if (!set.has(id) && !echoes.has(id)) unseen.push(id);
   }
   if (unseen.length === 0) return;
   // Each is read by id first: only "not found" is a deletion (a read may have missed it).
@@ -83,14 +87,23 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
   ]);
 
   let cursor: string | undefined;
-  for await (const page of port.readChanges(entity, from, { pageSize: ctx.deps.settings.pageSize })) {
+  const echoes = echoFilter(ctx, side);
+  // A stream read in full indexes every record it reads, echoes too (the held side's leftovers match against it).
+  const indexing = ctx.feeds.indexOf(side) !== undefined;
+  for await (const page of port.readChanges(entity, from, { pageSize: ctx.deps.settings.pageSize, ...(indexing ? {} : { unchanged: echoes.test }) })) {
     ctx.lease.checkBudget();
     if (page.fullResync) {
       ctx.feeds.streamRestarted();
       ctx.tracker.note(`${side} change cursor expired or invalid: full read`);
     }
-    ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length);
-    const items: UnitItem[] = page.records.map((record) => itemOf(ctx, side, record));
+    ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length + (page.leftOut ?? 0));
+    const before = echoes.ids.size;
+    const items: UnitItem[] = [];
+    for (const record of page.records) {
+      const item = itemOf(ctx, side, record);
+      if (!echoes.test(record.id, record.version)) items.push(item);
+    }
+    ctx.tracker.count(side, "unchanged", echoes.ids.size - before);
     for (const id of page.deletedIds) items.push({ side, id, view: { state: "deleted", id } });
     written += await processUnit(ctx, items);
     await pause(ctx, "before-checkpoint");
@@ -147,6 +160,19 @@ async function readByIds(ctx: RunContext, side: Side, ids: readonly string[]): P
     else gone.push(id);
   });
   return { records, gone };
+}
+
+/** The run's own writes coming back on `side` (echo.ts), and the ids of those met so far. */
+function echoFilter(ctx: RunContext, side: Side): { test: (id: string, version: string | undefined) => boolean; ids: Set<string> } {
+  const ids = new Set<string>();
+  return {
+    ids,
+    test: (id, version) => {
+      if (!isEcho(ctx, side, id, version)) return false;
+      ids.add(id);
+      return true;
+    },
+  };
 }
 
 function itemOf(ctx: RunContext, side: Side, record: SideRecord): UnitItem {

@@ -3,6 +3,7 @@
  * link field or the match keys (match.ts). Returns one task per record; the only state it
  * changes is the run's claims and the held changes it takes.
  */
+import { needsPartnerValues } from "../core/drift.js";
 import { matchable } from "../core/matching.js";
 import type { Link, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
@@ -49,7 +50,8 @@ export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Pro
 /**
  * A field one side is master of can only be put back on the other side (drift) with the
  * master's current value: the stored baseline is a fingerprint, not a value. So where a
- * changed record's partner did not change, the partner is read by id (one request per unit).
+ * changed record's partner did not change and the record drifted in a field the partner is
+ * master of (shared/core/drift.ts), the partner is read by id (one request per unit).
  */
 async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask[]> {
   const oneWay = ctx.compiled.fields.some((f) => f.direction !== "both");
@@ -60,7 +62,10 @@ async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask
   for (const t of tasks) {
     if (t.kind !== "pair" || !t.link || t.item.view.state !== "present" || !(oneWay || flipping(t.link))) continue;
     const partner = otherSide(t.item.side);
-    if ((partner === "meander" ? t.meander : t.portal).state === "unchanged") wanted[partner].push(partner === "meander" ? t.link.meanderId : t.link.portalId);
+    if ((partner === "meander" ? t.meander : t.portal).state !== "unchanged") continue;
+    // A person's decision is applied with both sides' current values, as it always was.
+    if (!t.resolutions && !needsPartnerValues(ctx.compiled, t.item.side, t.item.view.record, t.link, ctx.deps.baselineFingerprint)) continue;
+    wanted[partner].push(partner === "meander" ? t.link.meanderId : t.link.portalId);
   }
   const read = new Map<string, SideView>();
   for (const side of ["meander", "portal"] as const) {

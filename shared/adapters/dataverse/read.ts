@@ -1,7 +1,7 @@
 /** Reads from Dataverse: the change-tracking feed and lookups by id or column. */
 import type { Scalar, SideRecord } from "../../core/types.js";
 import { FatalError, SyncError } from "../../errors.js";
-import type { ChangePage } from "../../ports.js";
+import type { ChangePage, ReadOptions } from "../../ports.js";
 import type { DataverseClient } from "./client.js";
 import { dataverseCode, EXPIRED_DELTA_TOKEN } from "./errors.js";
 import { chunkFilters, equalsClause, isGuidColumn } from "./odata.js";
@@ -68,7 +68,7 @@ export async function* readChangePages(
   collection: string,
   entity: EntitySettings,
   cursor: string | undefined,
-  options: { pageSize: number; select?: readonly string[]; signal?: AbortSignal },
+  options: { pageSize: number; select?: readonly string[]; signal?: AbortSignal; unchanged?: ReadOptions["unchanged"] },
 ): AsyncGenerator<ChangePage> {
   const narrowed = options.select ? undefined : entity.delta;
   const select = narrowed ? columnsFor(entity, narrowed.select) : columnsFor(entity, options.select);
@@ -95,16 +95,29 @@ export async function* readChangePages(
     }
     let records: SideRecord[] = [];
     const deletedIds: string[] = [];
+    let leftOut = 0;
     for (const row of page.value) {
       const gone = deletedId(row);
       if (gone !== undefined) deletedIds.push(gone);
-      else records.push(toSideRecord(row, entity.idField));
+      else {
+        const record = toSideRecord(row, entity.idField);
+        // The caller's own write coming back, at the version the write answered: nothing more to read of it.
+        if (options.unchanged?.(record.id, record.version)) leftOut += 1;
+        else records.push(record);
+      }
     }
     const next = page.oDataNextLink;
     const end = next ?? page.oDataDeltaLink;
     if (narrowed && records.length > 0) records = await readInScope(client, collection, entity, records, narrowed.inScope, options);
     if (!end) throw new FatalError("DELTA_LINK_MISSING", `change tracking of ${collection} returned no delta link: is change tracking enabled for the table?`);
-    yield { records, deletedIds, cursor: toCursor(end, client.apiRoot), final: next === undefined, ...(fullResync ? { fullResync: true } : {}) };
+    yield {
+      records,
+      deletedIds,
+      cursor: toCursor(end, client.apiRoot),
+      final: next === undefined,
+      ...(fullResync ? { fullResync: true } : {}),
+      ...(leftOut > 0 ? { leftOut } : {}),
+    };
     if (next === undefined) return;
     link = next;
   }

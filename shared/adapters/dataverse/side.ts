@@ -55,6 +55,7 @@ export class DataverseSide implements RecordSide {
       pageSize: Math.min(options.pageSize ?? this.pageSize, this.pageSize),
       ...(options.select ? { select: options.select } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.unchanged ? { unchanged: options.unchanged } : {}),
     });
   }
 
