@@ -220,6 +220,8 @@ export interface ConfigControl {
   /** Entries in the retry ledger after the last run (0: no need to list it). */
   readonly ledgerSize?: number;
   readonly lastPurgeAt?: string;
+  /** When every link of the config was last seen with fingerprinted baselines (shared/sync/baselineSweep.ts). */
+  readonly baselinesFingerprintedAt?: string;
 }
 
 export type AcquireResult =

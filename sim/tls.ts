@@ -38,7 +38,16 @@ function usable(bundle: Bundle): boolean {
  * global setup and the stack launcher want the certificate synchronously, and it is
  * made once and cached, so a short child process is the simplest bridge.
  */
-function generate(commonName: string): Bundle {
+/**
+ * An app's own certificate for client assertions: Entra ID takes RSA keys only (assertions
+ * are PS256 or RS256), so unlike the TLS certificate it is RSA.
+ * https://learn.microsoft.com/entra/identity-platform/certificate-credentials
+ */
+export function clientCertificate(commonName: string): Bundle {
+  return generate(commonName, "rsa");
+}
+
+function generate(commonName: string, keyType: "ec" | "rsa" = "ec"): Bundle {
   const moduleUrl = pathToFileURL(require.resolve("selfsigned")).href;
   const script = `
     const mod = await import(${JSON.stringify(moduleUrl)});
@@ -46,7 +55,8 @@ function generate(commonName: string): Bundle {
     const notBeforeDate = new Date(Date.now() - 60_000);
     const notAfterDate = new Date(Date.now() + ${VALID_DAYS} * 24 * 3600_000);
     const pems = await generate([{ name: "commonName", value: ${JSON.stringify(commonName)} }], {
-      keyType: "ec", curve: "P-256", algorithm: "sha256", notBeforeDate, notAfterDate,
+      ...${JSON.stringify(keyType === "ec" ? { keyType: "ec", curve: "P-256" } : { keyType: "rsa", keySize: 2048 })},
+      algorithm: "sha256", notBeforeDate, notAfterDate,
       extensions: [
         { name: "basicConstraints", cA: true },
         { name: "keyUsage", digitalSignature: true, keyEncipherment: true, keyCertSign: true },

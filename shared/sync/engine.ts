@@ -9,6 +9,7 @@ import type { Side, SyncResult } from "../core/types.js";
 import { SIDES } from "../core/types.js";
 import { LeaseLostError, toErrorInfo, UnknownConfigError } from "../errors.js";
 import type { RunOptions } from "../service.js";
+import { sweepPlainBaselines } from "./baselineSweep.js";
 import { createRunContext, pause, type RunContext } from "./context.js";
 import type { EngineDeps } from "./deps.js";
 import { DAY_MS, LeaseKeeper } from "./lease.js";
@@ -38,6 +39,7 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
 
   let fatal: ReturnType<typeof toErrorInfo> | undefined;
   try {
+    await sweepPlainBaselines(ctx);
     await passes(ctx, await loadRetries(ctx));
     await pause(ctx, "before-cursors");
   } catch (error) {

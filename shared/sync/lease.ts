@@ -42,6 +42,16 @@ export class LeaseKeeper {
     return this.control.ledgerSize;
   }
 
+  /** False until one run has found every link of the config with fingerprinted baselines. */
+  get baselinesFingerprinted(): boolean {
+    return this.control.baselinesFingerprintedAt !== undefined;
+  }
+
+  /** Written with the release (or the next renewal). */
+  markBaselinesFingerprinted(at: Date): void {
+    this.control = { ...this.control, baselinesFingerprintedAt: at.toISOString() };
+  }
+
   cursor(side: Side): CursorState | undefined {
     return this.control.cursors?.[side];
   }

@@ -3,7 +3,8 @@
  * the v2.0 token endpoint, and the bearer-token check of the Web API and Key Vault.
  * Tokens are opaque random strings; the simulator remembers whose they are.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
+import jwt from "jsonwebtoken";
 import type { SimResponse } from "./http.js";
 
 export const VAULT_RESOURCE = "https://vault.azure.net";
@@ -39,19 +40,37 @@ const json = (body: unknown): SimResponse => ({
   body: JSON.stringify(body),
 });
 
+/**
+ * An app registration: a client secret, or a certificate (PEM, public part only) whose
+ * private key signs the client's assertions; or a managed identity, which has neither and
+ * gets its tokens from the host's identity endpoint.
+ */
+export type SimClient =
+  | { readonly clientId: string; readonly clientSecret: string }
+  | { readonly clientId: string; readonly certificate: string }
+  | { readonly clientId: string; readonly managedIdentity: true };
+
+const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 export class Authority {
   private readonly secrets = new Map<string, string>();
+  private readonly certificates = new Map<string, X509Certificate>();
+  private readonly identities = new Set<string>();
   private readonly tokens = new Map<string, IssuedToken>();
 
   constructor(
     readonly tenantId: string,
     private readonly authorityHost: string,
     private readonly tokenLifetimeSeconds: number,
-    clients: readonly { clientId: string; clientSecret: string }[],
+    clients: readonly SimClient[],
     /** The resources this tenant knows; undefined: any (the stand-ins share one authority). */
     private readonly resources?: readonly string[],
   ) {
-    for (const client of clients) this.secrets.set(client.clientId, client.clientSecret);
+    for (const client of clients) {
+      if ("clientSecret" in client) this.secrets.set(client.clientId, client.clientSecret);
+      else if ("certificate" in client) this.certificates.set(client.clientId, new X509Certificate(client.certificate));
+      else this.identities.add(client.clientId);
+    }
   }
 
   /** Old secret refused from now on; tokens issued to the client are revoked. */
@@ -115,20 +134,8 @@ export class Authority {
       return fail(aadError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."));
     }
     const clientId = form.get("client_id") ?? "";
-    const expected = this.secrets.get(clientId);
-    if (expected === undefined) {
-      return fail(aadError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`));
-    }
-    if (form.get("client_secret") !== expected) {
-      return fail(
-        aadError(
-          401,
-          "invalid_client",
-          7000215,
-          "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
-        ),
-      );
-    }
+    const refused = form.has("client_assertion") ? this.assertionRefused(tenant, clientId, form) : this.secretRefused(clientId, form.get("client_secret"));
+    if (refused) return fail(refused);
     const scope = (form.get("scope") ?? "").split(" ").find((s) => s.endsWith("/.default"));
     if (!scope)
       return fail(
@@ -144,10 +151,95 @@ export class Authority {
       // A real tenant has no service principal for another system's API.
       return fail(aadError(400, "invalid_resource", 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant}.`));
     }
-    const accessToken = randomBytes(32).toString("base64url");
-    this.tokens.set(accessToken, { clientId, resource, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000 });
+    const accessToken = this.issue(clientId, resource);
     return {
       response: json({ token_type: "Bearer", expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: accessToken }),
+      issued: true,
+    };
+  }
+
+  private issue(clientId: string, resource: string): string {
+    const accessToken = randomBytes(32).toString("base64url");
+    this.tokens.set(accessToken, { clientId, resource, expiresAt: Date.now() + this.tokenLifetimeSeconds * 1000 });
+    return accessToken;
+  }
+
+  private secretRefused(clientId: string, secret: string | null): SimResponse | undefined {
+    const expected = this.secrets.get(clientId);
+    if (expected === undefined) {
+      if (this.certificates.has(clientId))
+        return aadError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return aadError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`);
+    }
+    if (secret === expected) return undefined;
+    return aadError(
+      401,
+      "invalid_client",
+      7000215,
+      "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+    );
+  }
+
+  /**
+   * A certificate credential: a JWT signed with the certificate's private key, naming the
+   * certificate by its thumbprint, for this tenant's token endpoint, issued by and about
+   * the client, valid now.
+   * https://learn.microsoft.com/entra/identity-platform/certificate-credentials
+   */
+  private assertionRefused(tenant: string, clientId: string, form: URLSearchParams): SimResponse | undefined {
+    if (form.get("client_assertion_type") !== JWT_BEARER)
+      return aadError(400, "invalid_request", 50027, "Invalid JWT token. The client_assertion_type is not supported.");
+    const certificate = this.certificates.get(clientId);
+    if (!certificate) return aadError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory.`);
+    const assertion = form.get("client_assertion") ?? "";
+    const header = jwt.decode(assertion, { complete: true })?.header as (jwt.JwtHeader & { "x5t#S256"?: string }) | undefined;
+    const sha256 = Buffer.from(certificate.fingerprint256.replaceAll(":", ""), "hex").toString("base64url");
+    const sha1 = Buffer.from(certificate.fingerprint.replaceAll(":", ""), "hex").toString("base64url");
+    if (!header || (header["x5t#S256"] !== sha256 && header.x5t !== sha1))
+      return aadError(
+        401,
+        "invalid_client",
+        700027,
+        `The certificate with identifier used to sign the client assertion is not registered on application ${clientId}.`,
+      );
+    try {
+      jwt.verify(assertion, certificate.publicKey.export({ type: "spki", format: "pem" }) as string, {
+        algorithms: ["PS256", "RS256"],
+        audience: [`${this.authorityHost}/${tenant}/oauth2/v2.0/token`, `${this.authorityHost}/${this.tenantId}/oauth2/v2.0/token`],
+        issuer: clientId,
+        subject: clientId,
+      });
+      return undefined;
+    } catch (error) {
+      if (error instanceof jwt.TokenExpiredError || error instanceof jwt.NotBeforeError)
+        return aadError(401, "invalid_client", 700024, "Client assertion is not within its valid time range.");
+      return aadError(401, "invalid_client", 700027, "Client assertion failed signature validation.");
+    }
+  }
+
+  /**
+   * The App Service identity endpoint (IDENTITY_ENDPOINT, with the IDENTITY_HEADER secret),
+   * which a Function App's managed identity gets its tokens from: `resource`, the API version
+   * and the user-assigned identity's `client_id` in the query.
+   * https://learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference
+   */
+  managedIdentityToken(query: URLSearchParams, identityHeader: string | undefined, expectedHeader: string): { response: SimResponse; issued: boolean } {
+    const fail = (status: number, message: string) => ({
+      response: { status, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ statusCode: status, message }) },
+      issued: false,
+    });
+    if (identityHeader !== expectedHeader) return fail(401, "The X-IDENTITY-HEADER is missing or wrong.");
+    if (query.get("api-version") !== "2019-08-01") return fail(400, "Unsupported api-version.");
+    const resource = (query.get("resource") ?? "").replace(/\/\.default$/, "").replace(/\/$/, "");
+    if (!resource) return fail(400, "The resource parameter is missing.");
+    const clientId = query.get("client_id") ?? "";
+    if (!this.identities.has(clientId)) return fail(400, `No managed identity with client id '${clientId}' is assigned to this app.`);
+    if (this.resources && !this.resources.some((known) => sameResource(known, resource)))
+      return fail(400, `The resource ${resource} was not found in the tenant.`);
+    const accessToken = this.issue(clientId, resource);
+    const expiresOn = Math.floor(Date.now() / 1000) + this.tokenLifetimeSeconds;
+    return {
+      response: json({ access_token: accessToken, expires_on: String(expiresOn), resource, token_type: "Bearer", client_id: clientId }),
       issued: true,
     };
   }

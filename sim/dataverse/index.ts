@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { Authority, VAULT_RESOURCE } from "./auth.js";
+import { Authority, type SimClient, VAULT_RESOURCE } from "./auth.js";
 import { executeBatch } from "./batch.js";
 import { copyCounters, type DataverseCounters, emptyCounters } from "./counters.js";
 import { DV, dvError, parseQuery, SimError, type SimRequest, type SimResponse } from "./http.js";
@@ -30,8 +30,13 @@ export interface DataverseSimOptions {
   port?: number;
   tls: { key: string; cert: string };
   tenantId?: string;
-  /** Accepted client credentials. */
-  clients?: { clientId: string; clientSecret: string }[];
+  /** App registrations: by client secret, by certificate, or managed identities (auth.ts). */
+  clients?: SimClient[];
+  /**
+   * The secret the host's identity endpoint (`/msi/token`, App Service's protocol) asks in
+   * X-IDENTITY-HEADER; set IDENTITY_ENDPOINT to `managedIdentityEndpoint` and IDENTITY_HEADER to it.
+   */
+  identityHeader?: string;
   /**
    * Tokens only for this environment and its vault, as a real tenant issues them: a token
    * for another system's API (the stand-in Meander) is refused (AADSTS500011). Default: any resource.
@@ -66,6 +71,8 @@ export interface DataverseSim {
   readonly authorityHost: string;
   /** Key Vault secrets API under `/secrets/{name}`. */
   readonly keyVaultUrl: string;
+  /** The host's identity endpoint (IDENTITY_ENDPOINT), when `identityHeader` is set. */
+  readonly managedIdentityEndpoint: string;
   readonly tenantId: string;
   readonly store: {
     /** Bulk load (no change-tracking noise: before any delta token). */
@@ -212,7 +219,18 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     return vault.handle({ method: req.method ?? "GET", path, query: parseQuery(search), headers: lowerHeaders(req), body: "" });
   }
 
-  function identity(req: IncomingMessage, path: string, body: string): SimResponse | undefined {
+  function identity(req: IncomingMessage, path: string, search: string, body: string): SimResponse | undefined {
+    if (path === "/msi/token" && req.method === "GET" && options.identityHeader !== undefined) {
+      counters.byKind.token += 1;
+      const header = req.headers["x-identity-header"];
+      const { response, issued } = authority.managedIdentityToken(
+        new URLSearchParams(search),
+        Array.isArray(header) ? header[0] : header,
+        options.identityHeader,
+      );
+      if (issued) counters.tokensIssued += 1;
+      return response;
+    }
     const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
     if (token && req.method === "POST") {
       counters.byKind.token += 1;
@@ -265,7 +283,7 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     if (path.startsWith(API_ROOT)) response = await webApi(req, path, search, body);
     else {
       if (options.latencyMs) await sleep(options.latencyMs);
-      response = path.startsWith("/secrets/") ? keyVault(req, path, search) : identity(req, path, body);
+      response = path.startsWith("/secrets/") ? keyVault(req, path, search) : identity(req, path, search, body);
     }
     if (fault?.drop === "afterProcessing") {
       res.socket?.destroy();
@@ -283,6 +301,7 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     url: origin,
     authorityHost: origin,
     keyVaultUrl: origin,
+    managedIdentityEndpoint: `${origin}/msi/token`,
     tenantId,
     store: {
       seed: (entitySet, rows) => store.seed(entitySet, rows),

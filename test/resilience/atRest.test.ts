@@ -3,13 +3,14 @@
  * every table read raw from Azurite, every log line, run record, resolved review item and
  * HTTP answer is free of their names, e-mails and phones; links hold baseline fingerprints
  * only. A plaintext baseline left by an older version is found by the scan and rewritten as
- * fingerprints once its pair is planned again.
+ * fingerprints once its pair is planned again, or by the one sweep of a config's links when its
+ * records never change again.
  */
 import { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJson } from "../../shared/adapters/tables/props.js";
 import { isFingerprint } from "../../shared/core/fingerprint.js";
-import type { Canonical } from "../../shared/core/types.js";
+import type { Canonical, Link } from "../../shared/core/types.js";
 import { exposedText, leaks, rawTables, secretsOf } from "./leaks.js";
 import { L, settle, smallDataset, startWorld, suiteSeed, type World } from "./world.js";
 
@@ -76,5 +77,32 @@ describe("personal data at rest", () => {
     expect(leaks(await exposedText(w), secrets)).toEqual({ count: 0, found: [] });
     const [after] = await w.service.deps.state.getLinks(L, [{ side: "meander", id: target!.meanderId }]);
     expect(Object.values(after!.baseline).every(isFingerprint)).toBe(true);
+  });
+
+  it("rewrites the plaintext baseline of a pair that never changes again, in one sweep of the config's links", async () => {
+    const canaries = w.dataset!.canaries.emails;
+    const candidates: Link[] = [];
+    for await (const link of w.service.deps.state.listLinks(L)) {
+      const email = (w.meander.store.get("likepersons", link.meanderId)?.data.contact as { email?: string } | undefined)?.email;
+      if (email && canaries.includes(email)) candidates.push(link);
+    }
+    const target = candidates.at(-1)!;
+    const m = w.meander.store.get("likepersons", target.meanderId)!.data as { firstName: string; contact: { email: string } };
+    await w.service.deps.state.putLinks(L, [{ ...target, baseline: { ...target.baseline, firstName: m.firstName, "contact.email": m.contact.email } }]);
+    // As an older version left the control row: no sweep recorded yet.
+    const locks = w.service.deps.locks;
+    const taken = await locks.acquire(L, "older-version", 60_000);
+    if (!taken.acquired) throw new Error("the lease is held");
+    const { baselinesFingerprintedAt: _, ...older } = taken.control ?? {};
+    await locks.release(taken.lease, older);
+    const secrets = await secretsOf(w);
+    expect(leaks((await rawTables(w)).join("\n"), secrets).count).toBeGreaterThan(0);
+
+    const [run] = await settle(w);
+    expect(run!.notes.some((n) => n.startsWith("1 links written before baselines were fingerprinted"))).toBe(true);
+    const [after] = await w.service.deps.state.getLinks(L, [{ side: "meander", id: target.meanderId }]);
+    expect(Object.values(after!.baseline).every(isFingerprint)).toBe(true);
+    expect(leaks(await exposedText(w), secrets)).toEqual({ count: 0, found: [] });
+    expect((await locks.readControl!(L))?.baselinesFingerprintedAt).toBeDefined();
   });
 });

@@ -55,7 +55,11 @@ export function certificateCredential(pem: string): { thumbprintSha256: string; 
   const privateKey = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/.exec(pem)?.[0];
   const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
   if (!privateKey || !certificate) throw new Error("the Dataverse certificate is not a PEM with a private key and a certificate");
-  const thumbprintSha256 = new X509Certificate(certificate).fingerprint256.replaceAll(":", "");
+  const x509 = new X509Certificate(certificate);
+  // Entra ID verifies client assertions signed PS256 / RS256 only.
+  if (x509.publicKey.asymmetricKeyType !== "rsa")
+    throw new Error(`the Dataverse certificate must have an RSA key (it has ${x509.publicKey.asymmetricKeyType ?? "another"} key)`);
+  const thumbprintSha256 = x509.fingerprint256.replaceAll(":", "");
   return { thumbprintSha256, privateKey, x5c: certificate };
 }
 
