@@ -17,7 +17,9 @@ import type { TableAccess } from "./access.js";
 /** What versions before the layout row always used. */
 export const LEGACY_LINK_BUCKETS = 16;
 
-const PK = "~layout";
+/** The layout row's partition: `~` never appears in an encoded config id, so no link shares it. */
+export const LAYOUT_PARTITION = "~layout";
+const PK = LAYOUT_PARTITION;
 const RK = "links";
 
 /** The table's link partitions per config: the recorded count, else the legacy one for a table with links, else `fresh` (recorded now). */
