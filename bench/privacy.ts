@@ -5,7 +5,9 @@
  * links that are not fingerprints; values in review items, open ones apart since a
  * person needs them to decide).
  */
+
 import { TableClient } from "@azure/data-tables";
+import { LAYOUT_PARTITION } from "../shared/adapters/tables/layout.js";
 import { getJson } from "../shared/adapters/tables/props.js";
 import type { ComposedService } from "../shared/composition.js";
 import { isFingerprint } from "../shared/core/fingerprint.js";
@@ -66,6 +68,8 @@ export async function personalDataAtRest(
   let open = 0;
   let linkEntities = 0;
   for await (const row of client(service.tables.tableNames.links).listEntities<Record<string, unknown>>()) {
+    // The table's layout row (its partitions per config) is no link.
+    if (row.partitionKey === LAYOUT_PARTITION) continue;
     linkEntities += 1;
     const baseline = getJson<Canonical>(row, "baseline") ?? {};
     for (const [field, value] of Object.entries(baseline)) if (isPersonal(field, value) && !isFingerprint(value)) atRest += 1;

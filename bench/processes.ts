@@ -83,6 +83,8 @@ async function runChild<T>(
   extra: Record<string, string> = {},
 ): Promise<T> {
   const child = fork(script("scenario"), [name], {
+    // BENCH_NODE_ARGS: node flags for the measured run only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where its time goes.
+    ...(process.env.BENCH_NODE_ARGS ? { execArgv: process.env.BENCH_NODE_ARGS.split(" ").filter(Boolean) } : {}),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...(certPath ? { NODE_EXTRA_CA_CERTS: certPath } : {}), BENCH_SETTINGS: JSON.stringify(settings), ...extra },
   });

@@ -221,15 +221,21 @@ export function createDataverseSide(
 function portalEntities(configs: ReadonlyMap<string, CompiledConfig>) {
   const entities: Record<string, EntitySettings> = {};
   const shared = new Set<string>();
-  for (const { config, portalColumns } of configs.values()) {
+  for (const { config, portalColumns, createUnmatched } of configs.values()) {
     const { entity, scope, linkField } = config.portal;
     if (entities[entity]) shared.add(entity);
+    // Narrowed only where the portal is a register the sync matches against and never fills
+    // (createUnmatched false, the default for contacts: HLF's members, of whom few are in scope).
+    // A portal table the sync creates Meander's people in holds mostly in-scope records: there the
+    // narrowed feed reads each of them twice (the delta, then by id, ~30 ids a GET), and at 50,000
+    // a side that pushed a first run into Dataverse's request limits (bench/README.md).
+    const narrow = scope.length > 0 && !createUnmatched;
     entities[entity] = {
       idField: config.portal.idField,
       ...(config.portal.alternateKey ? { alternateKey: config.portal.alternateKey } : {}),
       select: [...new Set([...portalColumns, ...config.matchKeys.map((k) => k.portal), "modifiedon"])],
       // Only a scoped entity gains from a narrowed feed; with two configs on one entity set the scopes differ.
-      ...(scope.length && !shared.has(entity)
+      ...(narrow && !shared.has(entity)
         ? {
             delta: {
               // The master lookup too: a contact merged away leaves scope like a deactivated one, and

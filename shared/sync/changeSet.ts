@@ -95,8 +95,9 @@ export function viewOf(compiled: CompiledConfig, side: Side, record: SideRecord)
  * (ids only), so that the other side's leftovers can still see who exists.
  */
 export class KeyIndex {
-  private readonly byLink = new Map<string, string[]>();
-  private readonly byKey: Map<string, string[]>[];
+  // One id as a plain string, more as an array: nearly every key names one record, and an array per key would double the index.
+  private readonly byLink = new Map<string, string | string[]>();
+  private readonly byKey: Map<string, string | string[]>[];
 
   constructor(
     private readonly compiled: CompiledConfig,
@@ -117,21 +118,24 @@ export class KeyIndex {
 
   candidateIds(fromRecord: SideRecord): Set<string> {
     const { config } = this.compiled;
-    const ids = new Set<string>(this.byLink.get(fromRecord.id) ?? []);
+    const ids = new Set<string>(idsOf(this.byLink.get(fromRecord.id)));
     config.matchKeys.forEach((key, i) => {
       const value = normalizeKey(key.normalize, getPath(fromRecord.data, this.side === "portal" ? key.meander : key.portal));
-      if (value) for (const id of this.byKey[i]?.get(value) ?? []) ids.add(id);
+      if (value) for (const id of idsOf(this.byKey[i]?.get(value))) ids.add(id);
     });
     return ids;
   }
 }
 
-function push(map: Map<string, string[]>, key: unknown, id: string): void {
+const idsOf = (entry: string | string[] | undefined): readonly string[] => (entry === undefined ? [] : typeof entry === "string" ? [entry] : entry);
+
+function push(map: Map<string, string | string[]>, key: unknown, id: string): void {
   if (typeof key !== "string" && typeof key !== "number") return;
   const k = String(key);
   if (!k) return;
-  const list = map.get(k);
-  if (list) {
-    if (!list.includes(id)) list.push(id);
-  } else map.set(k, [id]);
+  const entry = map.get(k);
+  if (entry === undefined) map.set(k, id);
+  else if (typeof entry === "string") {
+    if (entry !== id) map.set(k, [entry, id]);
+  } else if (!entry.includes(id)) entry.push(id);
 }

@@ -10,6 +10,7 @@ import { SettingsError } from "../../errors.js";
 import type { Clock, LockStore, RunStore, StateStore } from "../../ports.js";
 import { createResilience, type ResilienceEvents, type ResilienceOptions } from "../../resilience.js";
 import { newCounters, TableAccess, type TableCounters } from "./access.js";
+import { LEGACY_LINK_BUCKETS, linkBucketsOf } from "./layout.js";
 import { createLinkStore } from "./links.js";
 import { createLockStore } from "./lock.js";
 import { createRunStore } from "./runs.js";
@@ -20,8 +21,8 @@ export { mapTableError } from "./access.js";
 export { decodeKey, encodeKey } from "./keys.js";
 export { newRunId } from "./runId.js";
 
-/** Link partitions per config, chosen by bench/tables.ts (see README in this folder). */
-export const DEFAULT_LINK_BUCKETS = 16;
+/** Link partitions per config of a fresh links table (layout.ts; bench/tables.ts and README in this folder). */
+export const DEFAULT_LINK_BUCKETS = 64;
 /** Table requests in flight per instance, chosen by bench/tables.ts. */
 export const DEFAULT_CONCURRENCY = 32;
 
@@ -35,7 +36,10 @@ export interface TablesOptions {
   /** Table name prefix, letters and digits: tables are `<prefix>runs`, `<prefix>links`... Default "sync". */
   readonly prefix?: string;
   readonly clock?: Clock;
-  /** Link partitions per config (a stored layout: do not change it for existing data). */
+  /**
+   * Link partitions per config, as given (tests, tools). Unset: the count the links table records
+   * (layout.ts), learnt by `ensureTables`; a fresh table gets DEFAULT_LINK_BUCKETS.
+   */
   readonly linkBuckets?: number;
   /** Above this many ids, `getLinks` scans the config's links before point reads (links.ts). */
   readonly linkScanThreshold?: number;
@@ -68,8 +72,10 @@ export function createTables(options: TablesOptions): Tables {
   const prefix = options.prefix ?? "sync";
   // Table names: 3-63 letters and digits, starting with a letter; "conflicts" is the longest suffix.
   if (!/^[A-Za-z][A-Za-z0-9]{0,53}$/.test(prefix)) throw new SettingsError("tables prefix", "must be letters and digits, starting with a letter, at most 54");
-  const buckets = options.linkBuckets ?? DEFAULT_LINK_BUCKETS;
-  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 100) throw new SettingsError("linkBuckets", "must be an integer from 1 to 100");
+  const given = options.linkBuckets;
+  if (given !== undefined && (!Number.isInteger(given) || given < 1 || given > 100)) throw new SettingsError("linkBuckets", "must be an integer from 1 to 100");
+  // Until ensureTables has read the table's layout, the legacy count: what every table written before the layout row holds.
+  const layout = { buckets: given ?? LEGACY_LINK_BUCKETS };
 
   const clientFor = tableClientFactory(options);
   const counters = newCounters();
@@ -94,7 +100,9 @@ export function createTables(options: TablesOptions): Tables {
   return {
     state: {
       ...createLinkStore(access.links, {
-        buckets,
+        get buckets() {
+          return layout.buckets;
+        },
         ...(options.linkScanThreshold !== undefined ? { scanThreshold: options.linkScanThreshold } : {}),
         ...(options.linkScanRatio !== undefined ? { scanRatio: options.linkScanRatio } : {}),
       }),
@@ -105,6 +113,7 @@ export function createTables(options: TablesOptions): Tables {
     locks: createLockStore(access.locks, clock, options.events),
     async ensureTables() {
       await Promise.all(KINDS.map((k) => access[k].ensure()));
+      if (given === undefined) layout.buckets = await linkBucketsOf(access.links, DEFAULT_LINK_BUCKETS);
     },
     counters,
     tableNames,

@@ -38,11 +38,13 @@ export const DEFAULT_SCAN_THRESHOLD = 1_000;
 export const DEFAULT_SCAN_RATIO = 10;
 
 export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkStore {
-  const { buckets, scanThreshold = DEFAULT_SCAN_THRESHOLD, scanRatio = DEFAULT_SCAN_RATIO } = layout;
-  const partitions = (configId: string): string[] =>
+  const { scanThreshold = DEFAULT_SCAN_THRESHOLD, scanRatio = DEFAULT_SCAN_RATIO } = layout;
+  // Read at each call: the table's recorded layout is learnt at start-up (layout.ts), after the store is made.
+  const partitions = (configId: string, buckets = layout.buckets): string[] =>
     buckets <= 1 ? [encodeKey(configId)] : Array.from({ length: buckets }, (_, b) => `${encodeKey(configId)}~${String(b).padStart(2, "0")}`);
 
   const address = (configId: string, side: Side, id: string) => {
+    const buckets = layout.buckets;
     const rowKey = key(PREFIX[side], encodeKey(id));
     const pk = buckets <= 1 ? encodeKey(configId) : `${encodeKey(configId)}~${String(bucketOf(rowKey, buckets)).padStart(2, "0")}`;
     return { partitionKey: key(pk), rowKey };
