@@ -188,14 +188,14 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
     },
   };
 
-  async function webApi(req: IncomingMessage, arrivedAt: number, path: string, search: string, body: string): Promise<SimResponse> {
+  async function webApi(req: IncomingMessage, path: string, search: string, body: string): Promise<SimResponse> {
     const clientId = authority.verify(req.headers.authorization, origin);
     if (!clientId) {
       return dvError(401, DV.unauthorized, "The request is missing a valid bearer token for this organization.", {
         "WWW-Authenticate": `Bearer authorization_uri=${origin}/${tenantId}/oauth2/authorize, resource_id=${origin}/`,
       });
     }
-    protection.noteArrival(clientId, req.socket, arrivedAt);
+    protection.noteArrival(clientId, req.socket);
     const { rejected, remaining } = protection.admit(clientId, req.socket);
     if (rejected) return rejected;
     const started = Date.now();
@@ -284,8 +284,6 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     counters.requests += 1;
-    // When the request line came in: the closest the server gets to when the client sent it
-    // (reading a large body on a busy machine can take longer than the in-flight grace).
     const arrivedAt = Date.now();
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
@@ -316,12 +314,12 @@ export async function startDataverseSim(options: DataverseSimOptions): Promise<D
       return;
     }
     if (fault?.status) {
-      protection.noteArrival(client, req.socket, arrivedAt);
+      protection.noteArrival(client, req.socket);
       if (fault.status === 429) protection.noteThrottled(client, fault.retryAfterSeconds, req.socket);
       return send(res, faultResponse({ ...fault, status: fault.status }));
     }
     let response: SimResponse | undefined;
-    if (path.startsWith(API_ROOT)) response = await webApi(req, arrivedAt, path, search, body);
+    if (path.startsWith(API_ROOT)) response = await webApi(req, path, search, body);
     else {
       if (options.latencyMs) await sleep(options.latencyMs);
       response = path.startsWith("/secrets/") ? keyVault(req, path, search) : identity(req, path, search, body);

@@ -80,10 +80,10 @@ export class Protection {
    * only one the client sent knowing it: one on the connection that carried the 429,
    * or one arriving after the grace that covers requests already on their way.
    */
-  noteArrival(client: string, connection: object, arrivedAt = Date.now()): void {
+  noteArrival(client: string, connection: object): void {
     const backoff = this.backoff.get(client);
     if (!backoff) return;
-    const now = arrivedAt;
+    const now = Date.now();
     if (now >= backoff.until) {
       this.backoff.delete(client);
       return;
