@@ -208,6 +208,9 @@ export class Authority {
         audience: [`${this.authorityHost}/${tenant}/oauth2/v2.0/token`, `${this.authorityHost}/${this.tenantId}/oauth2/v2.0/token`],
         issuer: clientId,
         subject: clientId,
+        // Clock skew is allowed for (MSAL rounds its `nbf` to the nearest second, so it can lie
+        // up to half a second ahead); five minutes, as Entra ID's token validation does.
+        clockTolerance: 300,
       });
       return undefined;
     } catch (error) {

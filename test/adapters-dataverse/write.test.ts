@@ -55,13 +55,24 @@ function fakeClient(script: ((keys: string[]) => unknown[])[], rows: Record<stri
 
 const entity = { idField: "contactid", alternateKey: "hlf_meanderid" };
 const SIZES = { batchSize: 100, pageSize: 5000 };
+/** The row as Dataverse returns it with `return=representation`: the written columns as stored. */
+const stored = (key: string, etag: string) => ({ contactid: key, firstname: `F${Number(key.slice(-12))}`, "@odata.etag": etag });
 const update = (n: number): WriteOp => ({ op: "update", ref: `r${n}`, id: ID(n), ifMatch: 'W/"1"', data: { firstname: `F${n}` } });
 
 describe("writeOps", () => {
+  it("answers a record a plug-in stored otherwise than written without its version, so its echo is read again", async () => {
+    const { client } = fakeClient([(keys) => keys.map((key, i) => (i === 0 ? { ...stored(key, 'W/"2"'), firstname: "REWRITTEN" } : stored(key, 'W/"2"')))]);
+    const outcomes = await writeOps(client, "contacts", entity, [update(1), update(2)], SIZES);
+    expect(outcomes).toEqual([
+      { ref: "r1", ok: true, id: ID(1) },
+      { ref: "r2", ok: true, id: ID(2), version: 'W/"2"' },
+    ]);
+  });
+
   it("re-sends only the parts throttled inside an answered batch, after their Retry-After", async () => {
     const { client, sent, pause, noteRetry } = fakeClient([
-      (keys) => keys.map((key, i) => (i === 1 ? partError(429, { "retry-after": "2" }) : { contactid: key, "@odata.etag": 'W/"2"' })),
-      (keys) => keys.map((key) => ({ contactid: key, "@odata.etag": 'W/"3"' })),
+      (keys) => keys.map((key, i) => (i === 1 ? partError(429, { "retry-after": "2" }) : stored(key, 'W/"2"'))),
+      (keys) => keys.map((key) => stored(key, 'W/"3"')),
     ]);
     const outcomes = await writeOps(client, "contacts", entity, [update(1), update(2), update(3)], SIZES);
     expect(sent).toEqual([[ID(1), ID(2), ID(3)], [ID(2)]]);

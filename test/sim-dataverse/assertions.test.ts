@@ -73,7 +73,7 @@ describe("Dataverse simulator: certificate assertions and the managed identity e
   });
 
   it("refuses an expired assertion, one for another audience, and one issued by someone else", async () => {
-    expect(await ask(assertion({ expiresIn: -60 }))).toMatchObject({ status: 401, body: { error_codes: [700024] } });
+    expect(await ask(assertion({ expiresIn: -600 }))).toMatchObject({ status: 401, body: { error_codes: [700024] } });
     expect(await ask(assertion({ aud: "https://login.microsoftonline.com/other/oauth2/v2.0/token" }))).toMatchObject({ status: 401 });
     expect(await ask(assertion({ iss: IDENTITY }))).toMatchObject({ status: 401 });
   });

@@ -51,8 +51,9 @@ function invalid(op: WriteOp, collection: string): SyncError | undefined {
 
 /** Adds one op to the open batch. Must run synchronously between startBatch and executeBatch. */
 function queue(api: DynamicsWebApi, collection: string, entity: EntitySettings, op: WriteOp): Promise<unknown> {
-  // The record comes back in the same response part: no extra request for its new ETag.
-  const representation = { returnRepresentation: true, select: [entity.idField] };
+  // The record comes back in the same response part: no extra request for its new ETag, and
+  // the written columns as stored, so a plug-in's rewrite is seen (partResult).
+  const representation = { returnRepresentation: true, select: [entity.idField, ...(op.op === "delete" ? [] : writtenColumns(op.data))] };
   if (op.op === "create") {
     const key = keySegment(op, entity);
     if (key) return api.upsert({ collection, key, data: { ...op.data }, ...representation });
@@ -63,6 +64,12 @@ function queue(api: DynamicsWebApi, collection: string, entity: EntitySettings, 
   }
   return api.deleteRecord({ collection, key: op.id, ...(op.ifMatch ? { ifmatch: op.ifMatch } : {}) });
 }
+
+/** Plain columns of a write (lookups bound with `@odata.bind` are not selectable by that name). */
+const writtenColumns = (data: Readonly<Record<string, unknown>>) => Object.keys(data).filter((c) => !c.includes("@"));
+
+const sameValue = (stored: unknown, sent: unknown) =>
+  stored === sent || (stored == null && sent == null) || (stored != null && sent != null && typeof stored !== "object" && String(stored) === String(sent));
 
 function partResult(response: unknown, op: WriteOp, collection: string, entity: EntitySettings): PartResult {
   if (response instanceof Error) {
@@ -77,7 +84,10 @@ function partResult(response: unknown, op: WriteOp, collection: string, entity: 
     const etag = row["@odata.etag"];
     const resolved = typeof id === "string" ? id : op.op === "create" ? undefined : op.id;
     if (!resolved) return { ok: false, error: new RecordError("NO_ID", `${opLabel(collection, op)}: no id in the response`) };
-    return { ok: true, id: resolved, ...(typeof etag === "string" ? { version: etag } : {}) };
+    // A record stored otherwise than written (a synchronous plug-in rewrote a column) is not as
+    // the service left it: without the version, its echo is read and planned like any change.
+    const asWritten = op.op === "delete" || writtenColumns(op.data).every((c) => sameValue(row[c], op.data[c]));
+    return { ok: true, id: resolved, ...(typeof etag === "string" && asWritten ? { version: etag } : {}) };
   }
   // 204 without a body: the client returns the id from OData-EntityId (creates) or `true`.
   if (typeof response === "string" && isGuid(response)) return { ok: true, id: response };
