@@ -5,6 +5,7 @@
  */
 import { needsPartnerValues } from "../core/drift.js";
 import { matchable } from "../core/matching.js";
+import { FLIPS_TO_PARK } from "../core/oscillation.js";
 import type { Link, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import { viewOf } from "./changeSet.js";
@@ -55,8 +56,9 @@ export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Pro
  */
 async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask[]> {
   const oneWay = ctx.compiled.fields.some((f) => f.direction !== "both");
-  // A field the loop guard has seen flip: a person deciding on it needs both sides' values.
-  const flipping = (link: Link) => Object.values(link.loops ?? {}).some((e) => e.n > 0);
+  // A field whose next flip parks it (core/oscillation.ts): the guard parks only with both
+  // sides' values in hand, for a person to decide on, so the unchanged partner is read.
+  const flipping = (link: Link) => Object.values(link.loops ?? {}).some((e) => e.n >= FLIPS_TO_PARK - 1);
   if (!oneWay && !tasks.some((t) => t.kind === "pair" && t.link && flipping(t.link))) return tasks;
   const wanted: Record<"meander" | "portal", string[]> = { meander: [], portal: [] };
   for (const t of tasks) {
@@ -64,7 +66,8 @@ async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask
     const partner = otherSide(t.item.side);
     if ((partner === "meander" ? t.meander : t.portal).state !== "unchanged") continue;
     // A person's decision is applied with both sides' current values, as it always was.
-    if (!t.resolutions && !needsPartnerValues(ctx.compiled, t.item.side, t.item.view.record, t.link, ctx.deps.baselineFingerprint)) continue;
+    if (!t.resolutions && !flipping(t.link) && !needsPartnerValues(ctx.compiled, t.item.side, t.item.view.record, t.link, ctx.deps.baselineFingerprint))
+      continue;
     wanted[partner].push(partner === "meander" ? t.link.meanderId : t.link.portalId);
   }
   const read = new Map<string, SideView>();

@@ -166,6 +166,20 @@ describe("two-way: the portal's plug-in upper-cases a value Meander normalises b
   });
   afterAll(async () => h?.close());
 
+  it("writes alternate to each side until the third flip, then the field is parked with both values", async () => {
+    h.meander.store.edit("likepersons", looped.meanderId, { address: { city: "Tromsø" } });
+    let parkedIn = -1;
+    for (let i = 0; i < 5; i++) {
+      const result = await run();
+      if (result.conflicts.oscillations) parkedIn = i;
+    }
+    expect(parkedIn).toBe(2);
+    // Portal: Tromsø twice (upper-cased each time); Meander: TROMSØ twice (normalised back each time); the next is parked.
+    expect(cityWrites(looped)).toEqual([2, 2]);
+    const [item] = (await service.listConflicts(L, "open")).filter((c) => c.kind === "oscillation");
+    expect(item?.fields).toEqual([{ field: "address.city", meander: "Tromsø", portal: "TROMSØ" }]);
+  });
+
   it("a person toggling a value in the portal over several runs is written each time and never parked", async () => {
     const before = cityWrites(toggled);
     for (const value of ["Bergen", "Oslo", "Bergen", "Oslo", "Bergen"]) {
@@ -176,5 +190,19 @@ describe("two-way: the portal's plug-in upper-cases a value Meander normalises b
     expect(cityWrites(toggled)).toEqual([before[0], before[1] + 5]);
     expect((await linkFor(h, toggled.meanderId))?.parked).toBeUndefined();
     expect((await service.listConflicts(L, "open")).filter((c) => c.kind === "oscillation" && c.meanderId === toggled.meanderId)).toEqual([]);
+  });
+
+  it("a value given by a person is written to both sides; where the plug-in still rewrites it, the guard parks it again", async () => {
+    const [item] = (await service.listConflicts(L, "open")).filter((c) => c.kind === "oscillation" && c.meanderId === looped.meanderId);
+    await service.resolveConflict(L, item!.conflictId, { choice: "value", values: { "address.city": "TROMSØ" } });
+    const [portal, meander] = cityWrites(looped);
+    await run();
+    // The portal holds it already: only Meander is written, and Meander's normalisation starts the loop afresh.
+    expect(cityWrites(looped)).toEqual([portal, meander + 1]);
+    for (let i = 0; i < 4; i++) await run();
+    const again = (await service.listConflicts(L, "open")).filter((c) => c.kind === "oscillation" && c.meanderId === looped.meanderId);
+    expect(again).toHaveLength(1);
+    const [p2, m2] = cityWrites(looped);
+    expect(p2 + m2 - portal - meander).toBeLessThanOrEqual(4);
   });
 });
