@@ -176,7 +176,8 @@ export const reviewKindOf = (c: Pick<ConflictRecord, "kind">): ReviewKind => (c.
 export interface LinkStore {
   /** Links for any of these ids (each link appears once). */
   getLinks(configId: string, refs: readonly { side: Side; id: string }[]): Promise<Link[]>;
-  putLinks(configId: string, links: readonly Link[]): Promise<void>;
+  /** `fresh`: those of `links` whose pair had no link when the run read it (their rows are created; one found to exist is replaced). */
+  putLinks(configId: string, links: readonly Link[], options?: { readonly fresh?: ReadonlySet<Link> }): Promise<void>;
   deleteLinks(configId: string, links: readonly Pick<Link, "meanderId" | "portalId">[]): Promise<void>;
   /** Every link of a config (paged internally); used by the mass-delete guard and tests. */
   listLinks(configId: string): AsyncIterable<Link>;

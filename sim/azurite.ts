@@ -32,7 +32,9 @@ export async function startAzurite(options: { location?: string } = {}): Promise
   const args = [bin, "--tableHost", "127.0.0.1", "--tablePort", String(port), "--disableTelemetry", "--skipApiVersionCheck"];
   if (options.location) args.push("--location", options.location);
   else args.push("--inMemoryPersistence");
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.AZURITE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   await new Promise<void>((resolve, reject) => {
     let output = "";
     const timer = setTimeout(() => reject(new Error(`azurite-table did not start within 30 s: ${output.slice(-500)}`)), 30_000);

@@ -24,6 +24,8 @@ export interface UnitResult {
   readonly written: number;
   /** A side that did not answer a write after its retries: the run stops after this unit. */
   readonly unavailable?: { readonly side: Side; readonly code: string };
+  /** Saves the unit's links, ledger entries and review items (none in a dry run): started behind the next unit (saving.ts). */
+  readonly save?: () => Promise<void>;
 }
 
 export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Promise<UnitResult> {
@@ -103,6 +105,8 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
 
   const outages = outageSides(planned, outcomes);
   const putLinks: Link[] = [];
+  /** Pairs that had no link: their rows are created, not upserted (one lookup less per row on the Table service). */
+  const fresh = new Set<Link>();
   const dropLinks: Pick<Link, "meanderId" | "portalId">[] = [...parkedMoves];
   const recovered: { side: Side; recordId: string }[] = [];
   for (const [i, { task, plan }] of planned.entries()) {
@@ -130,7 +134,10 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     }
     const next = withVersion(nextLinkOf(task, plan, results), back?.side, backOutcome);
     if (next === null && task.link) dropLinks.push(task.link);
-    else if (next) putLinks.push(next);
+    else if (next) {
+      putLinks.push(next);
+      if (!task.link) fresh.add(next);
+    }
     tracker.oscillationsParked(newlyParkedLoops(task.link, plan));
     const update = reviewItemsOf(at, task, plan, now);
     tracker.conflictsFound(update.found);
@@ -146,16 +153,19 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
     if (plan.followMerge) tracker.note(`portal record ${plan.portalId ?? ""} was merged into ${plan.followMerge.masterId}: unlinked, neither written`);
   }
 
-  const state = ctx.deps.state;
-  if (putLinks.length > 0) await state.putLinks(ctx.configId, putLinks);
-  if (dropLinks.length > 0) await state.deleteLinks(ctx.configId, dropLinks);
+  // The run goes on with the unit's links and review items from here; saving them follows (saving.ts).
   for (const link of putLinks) ctx.links.remember(link);
   for (const link of dropLinks) ctx.links.forget(link);
-  await pause(ctx, "after-links");
-  await ctx.ledger.save(recovered);
-  if (conflicts.length > 0) await state.putConflicts(ctx.configId, conflicts);
   decisions.remember(conflicts);
-  return { written, ...(unavailable ? { unavailable } : {}) };
+  const state = ctx.deps.state;
+  const save = async () => {
+    if (putLinks.length > 0) await state.putLinks(ctx.configId, putLinks, { fresh });
+    if (dropLinks.length > 0) await state.deleteLinks(ctx.configId, dropLinks);
+    await pause(ctx, "after-links");
+    await ctx.ledger.save(recovered);
+    if (conflicts.length > 0) await state.putConflicts(ctx.configId, conflicts);
+  };
+  return { written, save, ...(unavailable ? { unavailable } : {}) };
 }
 
 /** Lookup fields (e.g. an activity's likeperson) resolve through another config's links. */

@@ -15,6 +15,7 @@ import { RetryLedger } from "./ledger.js";
 import { LinkCache } from "./links.js";
 import { Progress } from "./progress.js";
 import type { RunTracker } from "./runRecord.js";
+import { SaveBehind } from "./saving.js";
 
 export interface RunContext {
   readonly deps: EngineDeps;
@@ -34,6 +35,8 @@ export interface RunContext {
   readonly deletes: DeleteGuard;
   readonly feeds: Feeds;
   readonly progress: Progress;
+  /** A unit's state saved while the next unit is worked on. */
+  readonly saving: SaveBehind;
 }
 
 export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tracker: RunTracker, lease: LeaseKeeper): RunContext {
@@ -58,6 +61,7 @@ export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tra
     deletes: new DeleteGuard(deps.state, compiled),
     feeds: new Feeds(compiled, stream, hold),
     progress: new Progress(deps.logger, runId, configId, new Date(startedAt)),
+    saving: new SaveBehind(),
   };
 }
 

@@ -45,6 +45,8 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   } catch (error) {
     if (isStopping(error)) tracker.stopEarly((error as Error).message);
     else fatal = toErrorInfo(error);
+    // A unit's save may still be going on (saving.ts): the release must not race it. Its own failure, if any, came first or changes nothing.
+    await ctx.saving.done().catch(() => undefined);
   }
 
   let purgeDue = false;

@@ -83,6 +83,7 @@ export class LeaseKeeper {
    * it was lost; `purgeDue` once a day, for the run that releases after a day has passed.
    */
   async release(ledgerSize: number): Promise<{ released: boolean; purgeDue: boolean }> {
+    await this.saving;
     const lease = this.lease;
     if (!lease) return { released: false, purgeDue: false };
     const now = this.deps.clock.now();
@@ -97,8 +98,16 @@ export class LeaseKeeper {
     }
   }
 
-  /** Renews the lease, writing `control` with it: a run that lost its lease stops here. */
-  private async save(patch: Partial<ConfigControl>): Promise<void> {
+  /** Renews the lease, writing `control` with it: a run that lost its lease stops here. One at a time (each is conditional on the last one's ETag). */
+  private save(patch: Partial<ConfigControl>): Promise<void> {
+    const saved = this.saving.then(() => this.saveNow(patch));
+    this.saving = saved.catch(() => undefined);
+    return saved;
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+
+  private async saveNow(patch: Partial<ConfigControl>): Promise<void> {
     this.control = { ...this.control, ...patch };
     if (this.dryRun || !this.lease) return;
     const renewed = await this.deps.locks.renew(this.lease, this.deps.settings.leaseMs, this.control);

@@ -105,12 +105,15 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
     }
     ctx.tracker.count(side, "unchanged", echoes.ids.size - before);
     for (const id of page.deletedIds) items.push({ side, id, view: { state: "deleted", id } });
-    written += await processUnit(ctx, items);
-    await pause(ctx, "before-checkpoint");
+    // The page's checkpoint follows the save of its unit; the next page is read meanwhile (saving.ts).
+    written += await processUnit(ctx, items, async () => {
+      await pause(ctx, "before-checkpoint");
+      if (!page.final && !ctx.dryRun) await ctx.lease.checkpoint(side, page.cursor);
+      await pause(ctx, "after-checkpoint");
+    });
     if (page.final) cursor = page.cursor;
-    else if (!ctx.dryRun) await ctx.lease.checkpoint(side, page.cursor);
-    await pause(ctx, "after-checkpoint");
   }
+  await ctx.saving.done();
   return { ...(cursor !== undefined ? { cursor } : {}), written };
 }
 
@@ -137,6 +140,7 @@ export async function processLeftovers(ctx: RunContext): Promise<number> {
       set.takeSome(pageSize).map(([id, view]) => ({ side: set.side, id, view })),
     );
   }
+  await ctx.saving.done();
   return written;
 }
 
@@ -180,11 +184,21 @@ function itemOf(ctx: RunContext, side: Side, record: SideRecord): UnitItem {
   return { side, id: record.id, view: viewOf(ctx.compiled, side, record) };
 }
 
-async function processUnit(ctx: RunContext, items: UnitItem[]): Promise<number> {
-  if (items.length === 0) return 0;
+/** Pairs and applies a unit; its save (then `afterSave`, a page's checkpoint) goes on behind the next unit. */
+async function processUnit(ctx: RunContext, items: UnitItem[], afterSave?: () => Promise<void>): Promise<number> {
+  if (items.length === 0) {
+    if (afterSave) await ctx.saving.start(afterSave);
+    return 0;
+  }
   const tasks = await pairUnit(ctx, items);
-  const { written, unavailable } = await applyUnit(ctx, tasks);
+  const { written, unavailable, save } = await applyUnit(ctx, tasks);
+  // A unit a side did not answer is saved (the pairs that were applied), but its page is not checkpointed: the next run reads it again.
+  await ctx.saving.start(async () => {
+    await save?.();
+    if (!unavailable) await afterSave?.();
+  });
   if (unavailable) {
+    await ctx.saving.done();
     throw new StopRun(`${unavailable.side} did not answer (${unavailable.code}) after retries: the run stopped; the next run continues from here`);
   }
   ctx.progress.add(items.length);

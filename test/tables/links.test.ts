@@ -121,6 +121,21 @@ describe.each([1, 16])("links on Azurite with %i partition(s) per config", (link
     expect(await collect(tables.state.listLinks("cfg/æ"))).toEqual([link(2)]);
   });
 
+  it("creates the rows of new pairs; a row that exists after all (a crash after the write) is replaced, not an error", async () => {
+    const tables = await freshTables({ linkBuckets });
+    const links = Array.from({ length: 30 }, (_, i) => link(i));
+    await tables.state.putLinks("cfg", links, { fresh: new Set(links) });
+    const firstTransactions = tables.counters.transactions;
+    expect(sort(await collect(tables.state.listLinks("cfg")))).toEqual(sort(links));
+
+    // The same pairs again, as a run after a crash would send them: new versions, still marked new.
+    const again = links.map((l) => ({ ...l, meanderVersion: `${l.meanderVersion}-2` }));
+    await tables.state.putLinks("cfg", again, { fresh: new Set(again) });
+    expect(sort(await collect(tables.state.listLinks("cfg")))).toEqual(sort(again));
+    // Every transaction was refused (409) and sent again with upserts: twice the first write's.
+    expect(tables.counters.transactions - firstTransactions).toBe(2 * firstTransactions);
+  });
+
   it("deleting an old pair keeps the row its record was re-coupled with", async () => {
     const tables = await freshTables({ linkBuckets });
     const old = link(1);

@@ -120,11 +120,11 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
       return [...links.values()];
     },
 
-    async putLinks(configId, links) {
-      const actions = links.flatMap((link): TransactionAction[] => [
-        ["upsert", toEntity(configId, link), "Replace"],
-        ["upsert", { ...address(configId, "portal", link.portalId), meanderId: link.meanderId }, "Replace"],
-      ]);
+    async putLinks(configId, links, options = {}) {
+      const actions = links.flatMap((link): TransactionAction[] => {
+        const rows = [toEntity(configId, link), { ...address(configId, "portal", link.portalId), meanderId: link.meanderId }];
+        return options.fresh?.has(link) ? rows.map((row) => ["create", row]) : rows.map((row) => ["upsert", row, "Replace"]);
+      });
       await table.submit(actions);
     },
 
