@@ -64,11 +64,12 @@ export function isOwnTombstone(ctx: RunContext, side: Side, id: string, fullRead
  * read its feeds again: a write answered without a version, or more than the row should hold.
  */
 export function echoesToRemember(ctx: RunContext): Partial<Record<Side, ExpectedEchoes>> | undefined {
-  if (ctx.links.unversionedWrites > 0) return undefined;
   const limit = ctx.deps.echoMemoryLimit ?? ECHO_MEMORY_LIMIT;
   const expected = ctx.links.expectedEchoes();
   const memory: Partial<Record<Side, ExpectedEchoes>> = {};
-  for (const side of SIDES) {
+  // A one-way config never reads the side it writes: nothing of that side comes back.
+  for (const side of SIDES.filter((s) => s === ctx.stream || s === ctx.hold)) {
+    if (ctx.links.unversionedWrites(side) > 0) return undefined;
     const { versions, deleted } = expected[side];
     const count = Object.keys(versions).length + deleted.length;
     if (count > limit) return undefined;

@@ -14,7 +14,7 @@ export class LinkCache {
   private readonly written = new Map<string, string>();
   /** Records this run deleted, and how many of its writes answered without a version (echo.ts). */
   private readonly deleted = new Set<string>();
-  private unversioned = 0;
+  private readonly unversioned: Record<Side, number> = { meander: 0, portal: 0 };
 
   constructor(
     private readonly state: StateStore,
@@ -69,7 +69,7 @@ export class LinkCache {
 
   /** A write of this run that succeeded, with the record's new version if it answered one. */
   wrote(side: Side, id: string, version: string | undefined): void {
-    if (version === undefined) this.unversioned += 1;
+    if (version === undefined) this.unversioned[side] += 1;
     else this.written.set(linkKey(side, id), version);
   }
 
@@ -78,9 +78,9 @@ export class LinkCache {
     this.deleted.add(linkKey(side, id));
   }
 
-  /** Writes of this run answered without a version (a plug-in rewrote what was written): their echoes must be read. */
-  get unversionedWrites(): number {
-    return this.unversioned;
+  /** Writes of this run to `side` answered without a version (a plug-in rewrote what was written): their echoes must be read. */
+  unversionedWrites(side: Side): number {
+    return this.unversioned[side];
   }
 
   /**

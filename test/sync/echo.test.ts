@@ -313,3 +313,34 @@ describe("a run whose echoes must be read back in the same run", () => {
     h.dataverse.plugins.clear();
   });
 });
+
+describe("a run that deleted a record (the generic two-way mapping: a likeperson deleted in Meander deletes its contact)", () => {
+  let h: Harness;
+  let run: () => Promise<Measured>;
+
+  beforeAll(async () => {
+    h = await startHarness({ dataset: { ...DATASET, portalOnlyMembers: 0 } });
+    ({ run } = watched(h, h.service));
+    await run();
+    await run();
+  });
+  afterAll(async () => h?.close());
+
+  it("remembers the deletion, and the next run leaves its tombstone out without reading a link", async () => {
+    const [link] = await links(h);
+    h.meander.store.remove(L, link!.meanderId);
+    const deleting = await run();
+    expectSucceeded(deleting);
+    expect(deleting.result.counts.portal.deleted).toBe(1);
+    expect(h.dataverse.store.get("contacts", link!.portalId)).toBeUndefined();
+    expect(deleting.feedReads).toEqual({ meander: 1, portal: 1 });
+    expect((await h.service.deps.locks.readControl?.(L))?.echoes?.portal?.deleted).toEqual([link!.portalId]);
+
+    const next = await run();
+    expectSucceeded(next);
+    expect(next.portalPages.flatMap((p) => p.deletedIds)).toEqual([link!.portalId]);
+    expect(next.result.counts.portal.unchanged).toBe(1);
+    expect(next.tableReads).toBe(1);
+    expect(next.dataverse.recordsWritten + next.meander.recordsWritten).toBe(0);
+  });
+});
