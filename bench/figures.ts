@@ -21,6 +21,8 @@ export interface SideFigures {
   readonly read: number;
   /** Of those, records users changed since the last run (the rest are the service's own earlier writes coming back). */
   readonly sourceChanges: number;
+  /** Records the run found as they were (its own or the last run's writes coming back, pairs already in step). */
+  readonly unchanged: number;
   /** Records the run created, updated or deleted on this side (the engine's count). */
   readonly changes: number;
   /** Records the simulator saw change. */
@@ -115,6 +117,7 @@ function side(raw: ScenarioRaw, which: "dataverse" | "meander", baseline: Baseli
     byKind,
     read: counts.read,
     sourceChanges,
+    unchanged: counts.unchanged,
     changes,
     written: sim.recordsWritten,
     noopWrites: sim.noopWrites,

@@ -34,6 +34,7 @@ export interface ServiceOverrides {
   readonly sides?: Partial<Record<"meander" | "portal", RecordSide>>;
   readonly pause?: EngineDeps["pause"];
   readonly newRunId?: () => string;
+  readonly echoMemoryLimit?: number;
 }
 
 export interface ComposedService extends AdminService {
@@ -139,6 +140,7 @@ export async function createService(settings: Settings, overrides: ServiceOverri
     baselineFingerprint,
     ...(overrides.pause ? { pause: overrides.pause } : {}),
     ...(overrides.newRunId ? { newRunId: overrides.newRunId } : {}),
+    ...(overrides.echoMemoryLimit !== undefined ? { echoMemoryLimit: overrides.echoMemoryLimit } : {}),
   };
   return {
     ...instrumentRuns(createSyncService(deps), runMetrics),

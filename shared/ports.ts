@@ -36,8 +36,10 @@ export interface ReadOptions {
    * For change feeds: true for a record the caller holds at exactly this version (the run's
    * own write coming back, shared/sync/echo.ts). The side may leave such records out of the
    * page and read nothing more of them; it must keep every record this does not accept.
+   * `fullRead`: the page belongs to a full read the side started itself (the stored cursor was
+   * expired or refused), which the caller may judge differently.
    */
-  readonly unchanged?: (id: string, version: string | undefined) => boolean;
+  readonly unchanged?: (id: string, version: string | undefined, fullRead: boolean) => boolean;
 }
 
 export type WriteOp =
@@ -219,6 +221,17 @@ export interface Lease {
 }
 
 /**
+ * What one run's own writes left on one side, remembered for the next run (shared/sync/echo.ts):
+ * record ids and versions only, no values.
+ */
+export interface ExpectedEchoes {
+  /** Record id -> the version the run's write answered (also for records it wrote and then unlinked). */
+  readonly versions?: Readonly<Record<string, string>>;
+  /** Records the run deleted: their tombstones are its own. */
+  readonly deleted?: readonly string[];
+}
+
+/**
  * What a config's lease row carries besides the lease: the feed cursors and a little
  * bookkeeping. Kept on the lease row so that a checkpoint is written atomically with the
  * lease check (a run that lost its lease cannot move a cursor) and an idle run needs
@@ -231,6 +244,8 @@ export interface ConfigControl {
   readonly lastPurgeAt?: string;
   /** When every link of the config was last seen with fingerprinted baselines (shared/sync/baselineSweep.ts). */
   readonly baselinesFingerprintedAt?: string;
+  /** The last run's own writes, which the next run's feeds bring back (instead of a second read in that run). */
+  readonly echoes?: Partial<Record<Side, ExpectedEchoes>>;
 }
 
 export type AcquireResult =

@@ -20,7 +20,7 @@ import type { PairOf, PairTask } from "./unit.js";
 import { nextLinkOf, type Planned, writeAll } from "./writes.js";
 
 export interface UnitResult {
-  /** Records written (any side): a run that wrote reads its feeds once more for the echoes. */
+  /** Records written (any side): a run that wrote steps past its own writes (engine.ts, echo.ts). */
   readonly written: number;
   /** A side that did not answer a write after its retries: the run stops after this unit. */
   readonly unavailable?: { readonly side: Side; readonly code: string };

@@ -14,6 +14,7 @@ import type { LeaseKeeper } from "./lease.js";
 import { RetryLedger } from "./ledger.js";
 import { LinkCache } from "./links.js";
 import { Progress } from "./progress.js";
+import { RememberedEchoes } from "./remembered.js";
 import type { RunTracker } from "./runRecord.js";
 import { SaveBehind } from "./saving.js";
 
@@ -29,6 +30,8 @@ export interface RunContext {
   readonly tracker: RunTracker;
   readonly lease: LeaseKeeper;
   readonly links: LinkCache;
+  /** The last run's own writes, which this run's feeds bring back (echo.ts). */
+  readonly remembered: RememberedEchoes;
   readonly decisions: Decisions;
   readonly ledger: RetryLedger;
   readonly claims: Claims;
@@ -55,6 +58,7 @@ export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tra
     tracker,
     lease,
     links: new LinkCache(deps.state, configId),
+    remembered: new RememberedEchoes(lease.echoes),
     decisions: new Decisions(deps.state, configId),
     ledger: new RetryLedger(deps.state, configId),
     claims: new Claims(),

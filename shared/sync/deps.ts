@@ -35,4 +35,6 @@ export interface EngineDeps {
    * (the run dies there, holding its lease) and start the next run.
    */
   readonly pause?: (point: string) => Promise<void> | void;
+  /** Records per side a run that wrote remembers as its echoes instead of reading its feeds again (echo.ts; default 300). */
+  readonly echoMemoryLimit?: number;
 }

@@ -12,6 +12,7 @@ import type { RunOptions } from "../service.js";
 import { sweepPlainBaselines } from "./baselineSweep.js";
 import { createRunContext, pause, type RunContext } from "./context.js";
 import type { EngineDeps } from "./deps.js";
+import { echoesToRemember } from "./echo.js";
 import { DAY_MS, LeaseKeeper } from "./lease.js";
 import { processLeftovers, processStream, readHeld } from "./loop.js";
 import { RunTracker } from "./runRecord.js";
@@ -80,11 +81,17 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
 }
 
 /**
- * A second pass reads back this run's own writes (echoes) while their links are in memory:
- * they are recognised without a Table read, and the next run starts after them.
+ * One pass over the feeds, and a second for a run that wrote, unless the next run can step past
+ * its writes instead. Its writes come back through the feeds (echoes, echo.ts). When they are
+ * few and each write answered with the record's new version, the run leaves those versions in
+ * the control row with its cursors, and the next run recognises them there: no second page per
+ * side now, no link read then. Otherwise (a write answered without a version, e.g. a plug-in
+ * rewrote it, which must be read back and planned in this run; or too many for the row) the
+ * second pass reads them back while their links are in memory, so the next run starts after them.
  */
 async function passes(ctx: RunContext, retry: Record<Side, string[]>): Promise<void> {
   const { hold, stream, lease, dryRun } = ctx;
+  for (const side of SIDES) ctx.remembered.exclude(side, retry[side]);
   for (let pass = 1; pass <= 2; pass++) {
     const held = await readHeld(ctx, hold && pass === 1 ? retry[hold] : []);
     const heldCount = ctx.feeds.held?.size ?? 0;
@@ -104,6 +111,11 @@ async function passes(ctx: RunContext, retry: Record<Side, string[]>): Promise<v
     lease.moveCursor(stream, streamed.cursor);
     if (hold) lease.moveCursor(hold, held.cursor);
     if (streamed.written + leftovers === 0) break;
+    const echoes = pass === 1 ? echoesToRemember(ctx) : undefined;
+    if (echoes) {
+      lease.rememberEchoes(echoes);
+      break;
+    }
   }
 }
 

@@ -4,13 +4,16 @@
  */
 import type { Side } from "../core/types.js";
 import { AlreadyRunningError, LeaseLostError, toErrorInfo } from "../errors.js";
-import type { ConfigControl, CursorState, Lease } from "../ports.js";
+import type { ConfigControl, CursorState, ExpectedEchoes, Lease } from "../ports.js";
 import type { EngineDeps } from "./deps.js";
 import { StopRun } from "./stop.js";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class LeaseKeeper {
+  /** The last run's own writes (echo.ts), taken off the row: this run consumes them, and saves its own or none. */
+  readonly echoes: Partial<Record<Side, ExpectedEchoes>>;
+
   private constructor(
     private readonly deps: EngineDeps,
     private readonly configId: string,
@@ -18,7 +21,11 @@ export class LeaseKeeper {
     private lease: Lease | undefined,
     private readonly deadline: number,
     private readonly dryRun: boolean,
-  ) {}
+  ) {
+    const { echoes, ...rest } = control;
+    this.echoes = echoes ?? {};
+    this.control = rest;
+  }
 
   /** Takes the lease (a dry run only reads the control row). `tookOverFrom`: a run that died holding it. */
   static async take(
@@ -50,6 +57,11 @@ export class LeaseKeeper {
   /** Written with the release (or the next renewal). */
   markBaselinesFingerprinted(at: Date): void {
     this.control = { ...this.control, baselinesFingerprintedAt: at.toISOString() };
+  }
+
+  /** This run's own writes, for the next run to recognise: written with the release. */
+  rememberEchoes(echoes: Partial<Record<Side, ExpectedEchoes>>): void {
+    this.control = { ...this.control, echoes };
   }
 
   cursor(side: Side): CursorState | undefined {

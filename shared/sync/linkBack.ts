@@ -61,7 +61,13 @@ export async function writeLinkBacks(ctx: RunContext, backs: readonly LinkBack[]
       );
     }),
   );
-  const byRef = new Map(backs.map((b) => [b.op.ref, b.pair]));
-  for (const list of results) for (const outcome of list) outcomes.set(byRef.get(outcome.ref)!, outcome);
+  const byRef = new Map(backs.map((b) => [b.op.ref, b]));
+  for (const list of results) {
+    for (const outcome of list) {
+      const back = byRef.get(outcome.ref)!;
+      outcomes.set(back.pair, outcome);
+      if (outcome.ok) ctx.links.wrote(back.side, outcome.id, outcome.version);
+    }
+  }
   return outcomes;
 }

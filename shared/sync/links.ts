@@ -12,6 +12,9 @@ export class LinkCache {
   /** Records whose link this run dropped, and the version of each this run's write left (a retired likeperson). */
   private readonly dropped = new Set<string>();
   private readonly written = new Map<string, string>();
+  /** Records this run deleted, and how many of its writes answered without a version (echo.ts). */
+  private readonly deleted = new Set<string>();
+  private readonly unversioned: Record<Side, number> = { meander: 0, portal: 0 };
 
   constructor(
     private readonly state: StateStore,
@@ -64,9 +67,41 @@ export class LinkCache {
     return this.dropped.has(key) && this.links.get(key) === null ? this.written.get(key) : undefined;
   }
 
-  /** A write of this run answered with the record's new version. */
-  wrote(side: Side, id: string, version: string): void {
-    this.written.set(linkKey(side, id), version);
+  /** A write of this run that succeeded, with the record's new version if it answered one. */
+  wrote(side: Side, id: string, version: string | undefined): void {
+    if (version === undefined) this.unversioned[side] += 1;
+    else this.written.set(linkKey(side, id), version);
+  }
+
+  /** A delete of this run that succeeded: its tombstone is the run's own. */
+  wroteDelete(side: Side, id: string): void {
+    this.deleted.add(linkKey(side, id));
+  }
+
+  /** Writes of this run to `side` answered without a version (a plug-in rewrote what was written): their echoes must be read. */
+  unversionedWrites(side: Side): number {
+    return this.unversioned[side];
+  }
+
+  /**
+   * Per side, what this run's writes left as the echo check (echo.ts) would recognise it: each
+   * record it wrote at the version its link now holds (or, unlinked, the version the write left),
+   * and the records it deleted.
+   */
+  expectedEchoes(): Record<Side, { versions: Record<string, string>; deleted: string[] }> {
+    const echoes: Record<Side, { versions: Record<string, string>; deleted: string[] }> = {
+      meander: { versions: {}, deleted: [] },
+      portal: { versions: {}, deleted: [] },
+    };
+    const sideOf = (key: string): Side => (key.startsWith("m:") ? "meander" : "portal");
+    for (const key of this.written.keys()) {
+      const side = sideOf(key);
+      const id = key.slice(2);
+      const version = this.saved.has(key) ? versionOn(side, this.get(side, id)) : this.unlinkedByRun(side, id);
+      if (version !== undefined) echoes[side].versions[id] = version;
+    }
+    for (const key of this.deleted) echoes[sideOf(key)].deleted.push(key.slice(2));
+    return echoes;
   }
 
   /** A link this run saved. */
@@ -98,3 +133,5 @@ export class LinkCache {
     this.links.set(linkKey("portal", link.portalId), link);
   }
 }
+
+const versionOn = (side: Side, link: Link | undefined): string | undefined => (side === "meander" ? link?.meanderVersion : link?.portalVersion);

@@ -11,7 +11,7 @@ import type { Side, SideRecord, SideView } from "../core/types.js";
 import { applyUnit } from "./apply.js";
 import { ChangeSet, viewOf } from "./changeSet.js";
 import { pause, type RunContext, sideOf } from "./context.js";
-import { isEcho } from "./echo.js";
+import { isEcho, isOwnTombstone } from "./echo.js";
 import { pairUnit } from "./pairing.js";
 import { StopRun } from "./stop.js";
 import type { UnitItem } from "./unit.js";
@@ -26,14 +26,16 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
   let cursor: string | undefined;
   let fullResync = stored === undefined;
   const echoes = echoFilter(ctx, side);
-  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize, unchanged: echoes.test })) {
+  const unchanged = (id: string, version: string | undefined, fullRead: boolean) => echoes.test(id, version, fullRead || stored === undefined);
+  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize, unchanged })) {
     ctx.lease.checkBudget();
     if (page.fullResync) {
       fullResync = true;
       ctx.tracker.note(`${side} change token expired or invalid: full read`);
     }
-    for (const record of page.records) if (!echoes.test(record.id, record.version)) set.addRecord(record);
-    for (const id of page.deletedIds) set.addDeleted(id);
+    const full = stored === undefined || page.fullResync === true;
+    for (const record of page.records) if (!echoes.test(record.id, record.version, full)) set.addRecord(record);
+    for (const id of page.deletedIds) if (!echoes.gone(id, full)) set.addDeleted(id);
     ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length + (page.leftOut ?? 0));
     if (page.final) cursor = page.cursor;
   }
@@ -90,21 +92,23 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
   const echoes = echoFilter(ctx, side);
   // A stream read in full indexes every record it reads, echoes too (the held side's leftovers match against it).
   const indexing = ctx.feeds.indexOf(side) !== undefined;
-  for await (const page of port.readChanges(entity, from, { pageSize: ctx.deps.settings.pageSize, ...(indexing ? {} : { unchanged: echoes.test }) })) {
+  const unchanged = (id: string, version: string | undefined, fullRead: boolean) => echoes.test(id, version, fullRead || ctx.feeds.complete(side));
+  for await (const page of port.readChanges(entity, from, { pageSize: ctx.deps.settings.pageSize, ...(indexing ? {} : { unchanged }) })) {
     ctx.lease.checkBudget();
     if (page.fullResync) {
       ctx.feeds.streamRestarted();
       ctx.tracker.note(`${side} change cursor expired or invalid: full read`);
     }
     ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length + (page.leftOut ?? 0));
+    const full = ctx.feeds.complete(side);
     const before = echoes.ids.size;
     const items: UnitItem[] = [];
     for (const record of page.records) {
       const item = itemOf(ctx, side, record);
-      if (!echoes.test(record.id, record.version)) items.push(item);
+      if (!echoes.test(record.id, record.version, full)) items.push(item);
     }
+    for (const id of page.deletedIds) if (!echoes.gone(id, full)) items.push({ side, id, view: { state: "deleted", id } });
     ctx.tracker.count(side, "unchanged", echoes.ids.size - before);
-    for (const id of page.deletedIds) items.push({ side, id, view: { state: "deleted", id } });
     // The page's checkpoint follows the save of its unit; the next page is read meanwhile (saving.ts).
     written += await processUnit(ctx, items, async () => {
       await pause(ctx, "before-checkpoint");
@@ -166,16 +170,26 @@ async function readByIds(ctx: RunContext, side: Side, ids: readonly string[]): P
   return { records, gone };
 }
 
+interface EchoFilter {
+  /** A record at the version this run's or the last run's own write left it (echo.ts). */
+  test(id: string, version: string | undefined, fullRead: boolean): boolean;
+  /** A tombstone of the last run's own delete. */
+  gone(id: string, fullRead: boolean): boolean;
+  /** The ids of those met so far. */
+  readonly ids: Set<string>;
+}
+
 /** The run's own writes coming back on `side` (echo.ts), and the ids of those met so far. */
-function echoFilter(ctx: RunContext, side: Side): { test: (id: string, version: string | undefined) => boolean; ids: Set<string> } {
+function echoFilter(ctx: RunContext, side: Side): EchoFilter {
   const ids = new Set<string>();
+  const met = (id: string, echo: boolean) => {
+    if (echo) ids.add(id);
+    return echo;
+  };
   return {
     ids,
-    test: (id, version) => {
-      if (!isEcho(ctx, side, id, version)) return false;
-      ids.add(id);
-      return true;
-    },
+    test: (id, version, fullRead) => met(id, isEcho(ctx, side, id, version, fullRead)),
+    gone: (id, fullRead) => met(id, isOwnTombstone(ctx, side, id, fullRead)),
   };
 }
 

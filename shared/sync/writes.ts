@@ -29,11 +29,13 @@ export async function writeAll(ctx: RunContext, planned: readonly Planned[]): Pr
     }),
   );
   for (const list of results) for (const outcome of list) outcomes.set(outcome.ref, outcome);
-  // What each write left, for the echo check (echo.ts) of records whose link the pair then drops.
+  // What each write left, for the echo check (echo.ts), in this run and the next.
   for (const [i, { plan }] of planned.entries()) {
     plan.actions.forEach((action, j) => {
       const outcome = outcomes.get(`${i}.${j}`);
-      if (outcome?.ok && outcome.version) ctx.links.wrote(action.side, outcome.id, outcome.version);
+      if (!outcome?.ok) return;
+      if (action.kind === "delete") ctx.links.wroteDelete(action.side, outcome.id);
+      else ctx.links.wrote(action.side, outcome.id, outcome.version);
     });
   }
   return outcomes;

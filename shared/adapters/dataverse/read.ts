@@ -102,7 +102,7 @@ export async function* readChangePages(
       else {
         const record = toSideRecord(row, entity.idField);
         // The caller's own write coming back, at the version the write answered: nothing more to read of it.
-        if (options.unchanged?.(record.id, record.version)) leftOut += 1;
+        if (options.unchanged?.(record.id, record.version, fullResync)) leftOut += 1;
         else records.push(record);
       }
     }

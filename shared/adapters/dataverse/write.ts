@@ -85,7 +85,8 @@ function partResult(response: unknown, op: WriteOp, collection: string, entity: 
     const resolved = typeof id === "string" ? id : op.op === "create" ? undefined : op.id;
     if (!resolved) return { ok: false, error: new RecordError("NO_ID", `${opLabel(collection, op)}: no id in the response`) };
     // A record stored otherwise than written (a synchronous plug-in rewrote a column) is not as
-    // the service left it: without the version, its echo is read and planned like any change.
+    // the service left it: without the version, its echo is read back and planned like any change,
+    // in the same run (the run keeps its second pass over the feeds, shared/sync/engine.ts).
     const asWritten = op.op === "delete" || writtenColumns(op.data).every((c) => sameValue(row[c], op.data[c]));
     return { ok: true, id: resolved, ...(typeof etag === "string" && asWritten ? { version: etag } : {}) };
   }
