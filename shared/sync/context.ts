@@ -53,7 +53,7 @@ export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tra
     lease,
     links: new LinkCache(deps.state, configId),
     decisions: new Decisions(deps.state, configId),
-    ledger: new RetryLedger(deps.state, configId),
+    ledger: new RetryLedger(deps.state, configId, deps.settings.ledgerMaxAttempts),
     claims: new Claims(),
     deletes: new DeleteGuard(deps.state, compiled),
     feeds: new Feeds(compiled, stream, hold),
