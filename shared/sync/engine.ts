@@ -81,6 +81,7 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
     errorCount: result.errorCount,
     conflictsOpen: result.conflicts.open,
     ledgerSize: result.ledger.size,
+    ...(result.ledger.waiting ? { ledgerWaiting: result.ledger.waiting } : {}),
     ...counts,
   };
   if (result.status === "failed") logger.error("sync run finished", { ...line, errorCode: result.errors.at(-1)?.code });
