@@ -107,6 +107,18 @@ export interface LedgerEntry {
    * other writes went through. At 3 it counts as a record-level failure: the run goes on.
    */
   readonly transientRuns?: number;
+  /**
+   * Set when the record waits for records another config has not coupled yet (its lookup
+   * target, `LOOKUP_UNRESOLVED`): it is retried when that config couples records (or once a day),
+   * not every run, and waiting spends none of its attempts (shared/sync/waiting.ts).
+   */
+  readonly waitingFor?: readonly LookupTarget[];
+}
+
+/** A record a lookup field refers to: its Meander id in the config whose links resolve it. */
+export interface LookupTarget {
+  readonly config: string;
+  readonly id: string;
 }
 
 export type ConflictStatus = "open" | "resolved";
@@ -241,6 +253,17 @@ export interface ConfigControl {
   readonly cursors?: Partial<Record<Side, CursorState>>;
   /** Entries in the retry ledger after the last run (0: no need to list it). */
   readonly ledgerSize?: number;
+  /** Of those, entries the next run retries (0: listed only when the waiting ones are due a look). */
+  readonly ledgerDue?: number;
+  /** Of those, entries waiting for a lookup target (`LedgerEntry.waitingFor`). */
+  readonly ledgerWaiting?: number;
+  /**
+   * Bumped by every run that coupled or re-coupled records (new links): the configs whose lookups
+   * read this config's links tell from it that a waiting record may resolve now.
+   */
+  readonly couplings?: number;
+  /** The lookup configs' `couplings` when this config last looked at its waiting records, and when. */
+  readonly lookupsSeen?: { readonly couplings: Readonly<Record<string, number>>; readonly checkedAt: string };
   readonly lastPurgeAt?: string;
   /** When every link of the config was last seen with fingerprinted baselines (shared/sync/baselineSweep.ts). */
   readonly baselinesFingerprintedAt?: string;
@@ -255,12 +278,14 @@ export type AcquireResult =
       readonly control?: ConfigControl;
       /** The run whose lease expired without a release (it crashed or was stopped), if any. */
       readonly tookOverFrom?: string;
+      /** The control state of each config asked for in `peers` that has a row (read with the lease row, not a request more). */
+      readonly peers?: Readonly<Record<string, ConfigControl>>;
     }
   | { readonly acquired: false; readonly heldBy: string; readonly expiresAt: Date };
 
 export interface LockStore {
-  /** Takes the config's lease if free or expired (conditional write). */
-  acquire(configId: string, runId: string, leaseMs: number): Promise<AcquireResult>;
+  /** Takes the config's lease if free or expired (conditional write); reads the `peers`' control state with it. */
+  acquire(configId: string, runId: string, leaseMs: number, peers?: readonly string[]): Promise<AcquireResult>;
   /** Extends the lease; returns undefined when another run holds it now (the caller must stop writing). */
   renew(lease: Lease, leaseMs: number, control?: ConfigControl): Promise<Lease | undefined>;
   /** Releases the lease if still ours, storing `control` with it; false when it was no longer ours. */

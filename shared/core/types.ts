@@ -213,7 +213,8 @@ export interface SyncResult {
     /** Fields the loop guard parked this run (a value flipping between the same values), when any. */
     oscillations?: number;
   };
-  ledger: { size: number; retried: number; recovered: number };
+  /** The retry ledger after the run; `waiting`: entries waiting for a lookup target (LOOKUP_UNRESOLVED), when any. */
+  ledger: { size: number; retried: number; recovered: number; waiting?: number };
   /** Errors, truncated; `errorCount` is the full number. */
   errors: RunError[];
   errorCount: number;

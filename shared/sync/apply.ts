@@ -11,12 +11,13 @@ import { getPath } from "../core/paths.js";
 import { ambiguousPlan, confirmMatchPlan } from "../core/planSummary.js";
 import type { Link, PairPlan, Side } from "../core/types.js";
 import { type SyncErrorInfo, toErrorInfo } from "../errors.js";
-import type { ConflictRecord, WriteOutcome } from "../ports.js";
+import type { ConflictRecord, LookupTarget, WriteOutcome } from "../ports.js";
 import { ambiguousConflict, confirmMatchItem, type ItemContext, reviewItemsOf } from "./conflicts.js";
 import { pause, type RunContext } from "./context.js";
 import { linkBackOf, writeLinkBacks } from "./linkBack.js";
 import { releaseKeys } from "./merges.js";
 import type { PairOf, PairTask } from "./unit.js";
+import { LOOKUP_UNRESOLVED, unresolvedTargets } from "./waiting.js";
 import { nextLinkOf, type Planned, writeAll } from "./writes.js";
 
 export interface UnitResult {
@@ -30,6 +31,7 @@ export interface UnitResult {
 
 export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Promise<UnitResult> {
   const { tracker, decisions } = ctx;
+  await ctx.ledger.ready();
   const lookups = await resolveLookups(ctx, tasks);
   const planned: Planned[] = [];
   const conflicts: ConflictRecord[] = [];
@@ -71,7 +73,10 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
         planned.push({ task, plan });
       } catch (error) {
         tracker.count(task.item.side, "failed");
-        unavailable ??= failPair(ctx, task, task.item.side, toErrorInfo(error));
+        const info = toErrorInfo(error);
+        const waitingFor =
+          info.code === LOOKUP_UNRESOLVED && task.meander.state === "present" ? unresolvedTargets(ctx.compiled, task.meander.record.data, lookups) : [];
+        unavailable ??= failPair(ctx, task, task.item.side, info, false, waitingFor);
       }
     }
   }
@@ -154,12 +159,16 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
   }
 
   // The run goes on with the unit's links and review items from here; saving them follows (saving.ts).
+  // Records that got a (new) partner: lookups of other configs that waited for them may resolve once the links are saved.
+  const byMeander = new Map(planned.flatMap(({ task }) => (task.link ? [[task.link.meanderId, task.link.portalId] as const] : [])));
+  const coupled = putLinks.some((l) => byMeander.get(l.meanderId) !== l.portalId);
   for (const link of putLinks) ctx.links.remember(link);
   for (const link of dropLinks) ctx.links.forget(link);
   decisions.remember(conflicts);
   const state = ctx.deps.state;
   const save = async () => {
     if (putLinks.length > 0) await state.putLinks(ctx.configId, putLinks, { fresh });
+    if (coupled) ctx.lease.noteCoupled();
     if (dropLinks.length > 0) await state.deleteLinks(ctx.configId, dropLinks);
     await pause(ctx, "after-links");
     await ctx.ledger.save(recovered);
@@ -236,7 +245,14 @@ function withVersion(link: Link | null | undefined, side: Side | undefined, outc
  * A pair that could not be applied: into the ledger, retried next run, visible in the run
  * record. Returns the side when it did not answer (transient): the run stops after the unit.
  */
-function failPair(ctx: RunContext, task: PairOf, side: Side, error: SyncErrorInfo, outage = false): UnitResult["unavailable"] {
+function failPair(
+  ctx: RunContext,
+  task: PairOf,
+  side: Side,
+  error: SyncErrorInfo,
+  outage = false,
+  waitingFor: readonly LookupTarget[] = [],
+): UnitResult["unavailable"] {
   // The run record names the changed record (its side and id); a failed write to the other side says so.
   const message = side === task.item.side ? error.message : `writing to ${side}: ${error.message}`;
   ctx.tracker.recordFailure(task.item.side, task.item.id, { ...error, message });
@@ -244,7 +260,7 @@ function failPair(ctx: RunContext, task: PairOf, side: Side, error: SyncErrorInf
   // The system did not answer: its cursor stays before the change, so the next run meets it
   // again, unless it is this record, again and again (the ledger tells).
   if (error.kind === "transient") return ctx.ledger.failTransient(task.item.side, task.item.id, error, now, outage) ? { side, code: error.code } : undefined;
-  ctx.ledger.fail(task.item.side, task.item.id, error, now);
+  ctx.ledger.fail(task.item.side, task.item.id, error, now, waitingFor);
   return undefined;
 }
 

@@ -60,7 +60,7 @@ export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tra
     links: new LinkCache(deps.state, configId),
     remembered: new RememberedEchoes(lease.echoes),
     decisions: new Decisions(deps.state, configId),
-    ledger: new RetryLedger(deps.state, configId),
+    ledger: new RetryLedger(deps.state, configId, deps.settings.ledgerMaxAttempts),
     claims: new Claims(),
     deletes: new DeleteGuard(deps.state, compiled),
     feeds: new Feeds(compiled, stream, hold),

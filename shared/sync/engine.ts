@@ -17,6 +17,7 @@ import { DAY_MS, LeaseKeeper } from "./lease.js";
 import { processLeftovers, processStream, readHeld } from "./loop.js";
 import { RunTracker } from "./runRecord.js";
 import { isStopping } from "./stop.js";
+import { lookupConfigsOf } from "./waiting.js";
 
 /** Leaves time to save the checkpoint and the run record before the budget ends. */
 const BUDGET_MARGIN_MS = 5_000;
@@ -32,7 +33,14 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   const startedAt = clock.now();
   const tracker = new RunTracker(runId, configId, options.trigger, dryRun, startedAt);
   const budgetMs = options.trigger === "manual" ? settings.httpTimeBudgetMs : settings.timeBudgetMs;
-  const { keeper, tookOverFrom } = await LeaseKeeper.take(deps, configId, runId, dryRun, startedAt.getTime() + budgetMs - BUDGET_MARGIN_MS);
+  const { keeper, tookOverFrom } = await LeaseKeeper.take(
+    deps,
+    configId,
+    runId,
+    dryRun,
+    startedAt.getTime() + budgetMs - BUDGET_MARGIN_MS,
+    lookupConfigsOf(compiled),
+  );
   if (tookOverFrom) tracker.note(`run ${tookOverFrom} ended without releasing its lease (stopped or crashed); this run continues its work`);
   const ctx = createRunContext(deps, compiled, tracker, keeper);
   const base = { runId, configId, trigger: options.trigger, dryRun };
@@ -41,7 +49,10 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
   let fatal: ReturnType<typeof toErrorInfo> | undefined;
   try {
     await sweepPlainBaselines(ctx);
-    await passes(ctx, await loadRetries(ctx));
+    const retries = await loadRetries(ctx);
+    await passes(ctx, retries.ids);
+    // Only a run that got through its retries has looked at the waiting records.
+    if (retries.lookupsChanged) keeper.markLookupsSeen(lookupConfigsOf(compiled));
     await pause(ctx, "before-cursors");
   } catch (error) {
     if (isStopping(error)) tracker.stopEarly((error as Error).message);
@@ -52,13 +63,14 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
 
   let purgeDue = false;
   if (!dryRun) {
-    const released = await keeper.release(ctx.ledger.size);
+    const released = await keeper.release(ctx.ledger.counts);
     purgeDue = released.purgeDue;
     if (!released.released) fatal ??= new LeaseLostError(configId).toInfo();
   }
   const result = tracker.finish(clock.now(), {
     ...(fatal ? { fatal } : {}),
-    ledgerSize: ctx.ledger.size,
+    ledger: ctx.ledger.counts,
+    lookupConfigs: lookupConfigsOf(compiled),
     conflictsOpen: ctx.decisions.openCount,
     conflictsOpenByKind: ctx.decisions.openByKind,
   });
@@ -72,6 +84,7 @@ export async function runSync(deps: EngineDeps, configId: string, options: RunOp
     errorCount: result.errorCount,
     conflictsOpen: result.conflicts.open,
     ledgerSize: result.ledger.size,
+    ...(result.ledger.waiting ? { ledgerWaiting: result.ledger.waiting } : {}),
     ...counts,
   };
   if (result.status === "failed") logger.error("sync run finished", { ...line, errorCode: result.errors.at(-1)?.code });
@@ -119,15 +132,17 @@ async function passes(ctx: RunContext, retry: Record<Side, string[]>): Promise<v
   }
 }
 
-/** Ledger entries and decided conflicts: re-read those records this run. */
-async function loadRetries(ctx: RunContext): Promise<Record<Side, string[]>> {
-  const ledger = await ctx.ledger.load(ctx.lease.ledgerSize, ctx.deps.settings.ledgerMaxAttempts);
+/** Ledger entries (waiting ones when their lookups may resolve now: waiting.ts) and decided conflicts: re-read those records this run. */
+async function loadRetries(ctx: RunContext): Promise<{ ids: Record<Side, string[]>; lookupsChanged: boolean }> {
+  const lookupsChanged = ctx.lease.lookupsChanged(lookupConfigsOf(ctx.compiled));
+  const ledger = await ctx.ledger.load(ctx.lease.ledger, lookupsChanged);
   ctx.tracker.ledgerRetried(ledger.meander.length + ledger.portal.length);
   const decided = await ctx.decisions.load();
-  return {
+  const ids = {
     meander: [...new Set([...ledger.meander, ...decided.meander])],
     portal: [...new Set([...ledger.portal, ...decided.portal])],
   };
+  return { ids, lookupsChanged };
 }
 
 async function saveRunning(deps: EngineDeps, result: Readonly<SyncResult>): Promise<void> {

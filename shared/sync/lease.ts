@@ -10,6 +10,13 @@ import { StopRun } from "./stop.js";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The retry ledger's sizes kept on the control row: all entries, those the next run retries, those waiting for a lookup. */
+export interface LedgerCounts {
+  readonly size?: number;
+  readonly due?: number;
+  readonly waiting?: number;
+}
+
 export class LeaseKeeper {
   /** The last run's own writes (echo.ts), taken off the row: this run consumes them, and saves its own or none. */
   readonly echoes: Partial<Record<Side, ExpectedEchoes>>;
@@ -21,6 +28,8 @@ export class LeaseKeeper {
     private lease: Lease | undefined,
     private readonly deadline: number,
     private readonly dryRun: boolean,
+    /** The control state of the configs this one's lookups read links from, as the run found it. */
+    private readonly peers: Readonly<Record<string, ConfigControl>>,
   ) {
     const { echoes, ...rest } = control;
     this.echoes = echoes ?? {};
@@ -34,19 +43,52 @@ export class LeaseKeeper {
     runId: string,
     dryRun: boolean,
     deadline: number,
+    peerIds: readonly string[] = [],
   ): Promise<{ keeper: LeaseKeeper; tookOverFrom?: string }> {
     if (dryRun) {
-      const control = (await deps.locks.readControl?.(configId)) ?? {};
-      return { keeper: new LeaseKeeper(deps, configId, control, undefined, deadline, true) };
+      const [control, ...peers] = await Promise.all([configId, ...peerIds].map(async (id) => (await deps.locks.readControl?.(id)) ?? {}));
+      const byId = Object.fromEntries(peerIds.map((id, i) => [id, peers[i] ?? {}]));
+      return { keeper: new LeaseKeeper(deps, configId, control ?? {}, undefined, deadline, true, byId) };
     }
-    const taken = await deps.locks.acquire(configId, runId, deps.settings.leaseMs);
+    const taken = await deps.locks.acquire(configId, runId, deps.settings.leaseMs, peerIds);
     if (!taken.acquired) throw new AlreadyRunningError(configId, taken.heldBy);
-    const keeper = new LeaseKeeper(deps, configId, taken.control ?? {}, taken.lease, deadline, false);
+    const keeper = new LeaseKeeper(deps, configId, taken.control ?? {}, taken.lease, deadline, false, taken.peers ?? {});
+    // The run that died may have written links it never announced: announce them now.
+    if (taken.tookOverFrom) keeper.noteCoupled();
     return { keeper, ...(taken.tookOverFrom ? { tookOverFrom: taken.tookOverFrom } : {}) };
   }
 
-  get ledgerSize(): number | undefined {
-    return this.control.ledgerSize;
+  /** The retry ledger as the last run left it (sizes only). */
+  get ledger(): LedgerCounts {
+    const { ledgerSize: size, ledgerDue: due, ledgerWaiting: waiting } = this.control;
+    return { ...(size !== undefined ? { size } : {}), ...(due !== undefined ? { due } : {}), ...(waiting !== undefined ? { waiting } : {}) };
+  }
+
+  /**
+   * Records were coupled (links written): configs whose lookups read this config's links look
+   * at their waiting records again. Bumped after the links are written and saved with the next
+   * renewal or the release, so a reader that saw the old value read its links before they existed.
+   */
+  noteCoupled(): void {
+    this.control = { ...this.control, couplings: (this.control.couplings ?? 0) + 1 };
+  }
+
+  /** Whether records waiting for a lookup are due a look: a lookup config coupled records since the last look, or a day went by. */
+  lookupsChanged(lookupConfigs: readonly string[]): boolean {
+    if (lookupConfigs.length === 0) return false;
+    const seen = this.control.lookupsSeen;
+    if (!seen || this.deps.clock.now().getTime() - Date.parse(seen.checkedAt) >= DAY_MS) return true;
+    return lookupConfigs.some((c) => this.peers[c]?.couplings !== seen.couplings[c]);
+  }
+
+  /** The waiting records were looked at against the lookup configs' links as this run found them (written with the release). */
+  markLookupsSeen(lookupConfigs: readonly string[]): void {
+    const couplings: Record<string, number> = {};
+    for (const c of lookupConfigs) {
+      const n = this.peers[c]?.couplings;
+      if (n !== undefined) couplings[c] = n;
+    }
+    this.control = { ...this.control, lookupsSeen: { couplings, checkedAt: this.deps.clock.now().toISOString() } };
   }
 
   /** False until one run has found every link of the config with fingerprinted baselines. */
@@ -94,7 +136,7 @@ export class LeaseKeeper {
    * The lease released with the control state (one conditional write). `released` is false when
    * it was lost; `purgeDue` once a day, for the run that releases after a day has passed.
    */
-  async release(ledgerSize: number): Promise<{ released: boolean; purgeDue: boolean }> {
+  async release(ledger: Required<LedgerCounts>): Promise<{ released: boolean; purgeDue: boolean }> {
     await this.saving;
     const lease = this.lease;
     if (!lease) return { released: false, purgeDue: false };
@@ -102,7 +144,8 @@ export class LeaseKeeper {
     const lastPurge = this.control.lastPurgeAt ? Date.parse(this.control.lastPurgeAt) : 0;
     const purgeDue = now.getTime() - lastPurge > DAY_MS;
     try {
-      const released = await this.deps.locks.release(lease, { ...this.control, ledgerSize, ...(purgeDue ? { lastPurgeAt: now.toISOString() } : {}) });
+      const counts = { ledgerSize: ledger.size, ledgerDue: ledger.due, ledgerWaiting: ledger.waiting };
+      const released = await this.deps.locks.release(lease, { ...this.control, ...counts, ...(purgeDue ? { lastPurgeAt: now.toISOString() } : {}) });
       return { released, purgeDue };
     } catch (error) {
       this.deps.logger.warn("could not release the lease; it expires by itself", { runId: lease.runId, errorCode: toErrorInfo(error).code });

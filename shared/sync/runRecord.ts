@@ -96,10 +96,24 @@ export class RunTracker {
 
   finish(
     finishedAt: Date,
-    end: { fatal?: SyncErrorInfo; ledgerSize: number; conflictsOpen: number; conflictsOpenByKind?: Record<string, number> },
+    end: {
+      fatal?: SyncErrorInfo;
+      ledger: { size: number; waiting: number };
+      /** The configs whose links resolve this config's lookups (named in the note on waiting records). */
+      lookupConfigs?: readonly string[];
+      conflictsOpen: number;
+      conflictsOpenByKind?: Record<string, number>;
+    },
   ): SyncResult {
     const r = this.record;
-    r.ledger.size = end.ledgerSize;
+    r.ledger.size = end.ledger.size;
+    if (end.ledger.waiting > 0) {
+      r.ledger.waiting = end.ledger.waiting;
+      const configs = end.lookupConfigs?.length ? end.lookupConfigs.join(", ") : "another config";
+      this.note(
+        `${end.ledger.waiting} records wait in the retry ledger for a record ${configs} has not coupled yet (LOOKUP_UNRESOLVED): re-read once it is coupled, without spending attempts`,
+      );
+    }
     r.conflicts.open = end.conflictsOpen;
     if (end.conflictsOpenByKind && Object.keys(end.conflictsOpenByKind).length) r.conflicts.openByKind = end.conflictsOpenByKind;
     if (r.dryRun) r.plan = summarizePlans(this.plans);

@@ -116,4 +116,20 @@ export function storesContract(name: string, make: () => Promise<StoresFixture>)
     expect(third).toMatchObject({ acquired: true, control: { ...control, ledgerSize: 1 } });
     expect(third.acquired && third.tookOverFrom).toBeFalsy();
   });
+
+  it(`${name}: a lease is taken with the control state of the configs asked for, those that have a row`, async () => {
+    const f = await make();
+    const [c, peer, none] = [config(), config(), config()];
+    const other = await f.locks.acquire(peer, "peer-run", 10_000);
+    if (!other.acquired) throw new Error("not acquired");
+    expect(await f.locks.release(other.lease, { couplings: 3, ledgerSize: 0 })).toBe(true);
+    const taken = await f.locks.acquire(c, "run-a", 10_000, [peer, none]);
+    expect(taken).toMatchObject({ acquired: true, peers: { [peer]: { couplings: 3, ledgerSize: 0 } } });
+    expect(taken.acquired && Object.keys(taken.peers ?? {})).toEqual([peer]);
+    // The lease taken with them is an ordinary lease.
+    if (!taken.acquired) throw new Error("not acquired");
+    expect(await f.locks.acquire(c, "run-b", 10_000, [peer])).toMatchObject({ acquired: false, heldBy: "run-a" });
+    expect(await f.locks.release(taken.lease, { ledgerSize: 2 })).toBe(true);
+    expect(await f.locks.readControl?.(c)).toEqual({ ledgerSize: 2 });
+  });
 }

@@ -9,6 +9,7 @@
  * The row is kept on release (expiry set to now): it is where the cursors live.
  * Expiry is judged against the row's own `expiresAt` with the injected clock.
  */
+import { odata } from "@azure/data-tables";
 import type { Clock, ConfigControl, Lease, LockStore } from "../../ports.js";
 import type { ResilienceEvents } from "../../resilience.js";
 import type { Entity, StoredEntity, TableAccess } from "./access.js";
@@ -53,14 +54,33 @@ export function createLockStore(table: TableAccess, clock: Clock, events?: Resil
     return table.tryMerge(entity, current.etag);
   }
 
+  /** The config's row, and its peers' control state in the same request (one query of the few lock rows). */
+  async function readRows(configId: string, peers: readonly string[]) {
+    const others = peers.filter((p) => p !== configId);
+    if (others.length === 0) return { current: await table.get(PARTITION, rowKey(configId)), peers: undefined };
+    const rowKeys = [configId, ...others].map(rowKey);
+    const filter = `${odata`PartitionKey eq ${PARTITION}`} and (${rowKeys.map((k) => odata`RowKey eq ${k}`).join(" or ")})`;
+    let current: StoredEntity | undefined;
+    const found: Record<string, ConfigControl> = {};
+    for await (const entity of table.query(filter)) {
+      if (entity.rowKey === rowKey(configId)) current = entity;
+      else {
+        const peer = others.find((p) => rowKey(p) === entity.rowKey);
+        if (peer !== undefined) found[peer] = controlOf(entity) ?? {};
+      }
+    }
+    return { current, peers: found };
+  }
+
   return {
-    async acquire(configId, runId, leaseMs) {
+    async acquire(configId, runId, leaseMs, peerIds = []) {
       for (let round = 0; ; round++) {
         const expiresAt = new Date(clock.now().getTime() + leaseMs);
-        const current = await table.get(PARTITION, rowKey(configId));
+        const { current, peers } = await readRows(configId, peerIds);
+        const withPeers = peers ? { peers } : {};
         if (!current) {
           const created = await table.tryCreate(held(row(configId, runId, expiresAt, {})));
-          if (created.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: created.value }, control: {} };
+          if (created.ok) return { acquired: true, lease: { configId, runId, expiresAt, etag: created.value }, control: {}, ...withPeers };
           if (round >= MAX_ROUNDS) return { acquired: false, heldBy: "", expiresAt: clock.now() };
           continue; // another run created it first: look again
         }
@@ -73,7 +93,7 @@ export function createLockStore(table: TableAccess, clock: Clock, events?: Resil
         const taken = await table.tryReplace(held(row(configId, runId, expiresAt, control)), current.etag);
         if (taken.ok) {
           const crashed = current["released"] === false && heldBy ? { tookOverFrom: heldBy } : {};
-          return { acquired: true, lease: { configId, runId, expiresAt, etag: taken.value }, control, ...crashed };
+          return { acquired: true, lease: { configId, runId, expiresAt, etag: taken.value }, control, ...crashed, ...withPeers };
         }
         // 412: another run took it over first. Look again.
       }

@@ -1,13 +1,14 @@
 /**
  * The retry ledger and conflicts: one partition per config in each table.
  * (Cursors live on the config's lease row: see lock.ts.)
- * - ledger: row = `<side>:<recordId>`; the error as columns (kind, code, status, message).
+ * - ledger: row = `<side>:<recordId>`; the error as columns (kind, code, status, message);
+ *   `waitingFor` (JSON) the lookup targets a waiting record needs (config and Meander id).
  * - conflicts: row = conflictId; the whole record as JSON plus queryable columns.
  */
 import { odata, type TransactionAction } from "@azure/data-tables";
 import type { Side } from "../../core/types.js";
 import type { SyncErrorInfo } from "../../errors.js";
-import type { ConflictRecord, ConflictStore, LedgerEntry, LedgerStore } from "../../ports.js";
+import type { ConflictRecord, ConflictStore, LedgerEntry, LedgerStore, LookupTarget } from "../../ports.js";
 import type { Entity, StoredEntity, TableAccess } from "./access.js";
 import { encodeKey, key } from "./keys.js";
 import { defined, getJson, num, putJson, putText, str } from "./props.js";
@@ -31,7 +32,7 @@ export function createLedgerStore(table: TableAccess): LedgerStore {
       firstFailedAt: str(row["firstFailedAt"]) ?? "",
       lastFailedAt: str(row["lastFailedAt"]) ?? "",
       lastError,
-      ...defined({ transientRuns: num(row["transientRuns"]) }),
+      ...defined({ transientRuns: num(row["transientRuns"]), waitingFor: getJson<LookupTarget[]>(row, "waitingFor") }),
     };
   };
   return {
@@ -60,6 +61,7 @@ export function createLedgerStore(table: TableAccess): LedgerStore {
         };
         // Error messages are ours (free of personal data) but unbounded in length.
         putText(entity, "errorMessage", e.lastError.message.slice(0, 4_000));
+        if (e.waitingFor?.length) putJson(entity, "waitingFor", e.waitingFor);
         return ["upsert", entity, "Replace"];
       });
       await table.submit(actions);

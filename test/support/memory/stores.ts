@@ -137,13 +137,20 @@ export class MemoryLockStore implements LockStore {
 
   constructor(private readonly clock: Clock) {}
 
-  async acquire(configId: string, runId: string, leaseMs: number): Promise<AcquireResult> {
+  async acquire(configId: string, runId: string, leaseMs: number, peerIds: readonly string[] = []): Promise<AcquireResult> {
     const current = this.rows.get(configId);
     const now = this.clock.now();
     if (current && current.expiresAt.getTime() > now.getTime()) return { acquired: false, heldBy: current.runId, expiresAt: current.expiresAt };
     const row = this.write(configId, { runId, expiresAt: new Date(now.getTime() + leaseMs), released: false, control: current?.control ?? {} });
     const crashed = current && !current.released && current.runId ? { tookOverFrom: current.runId } : {};
-    return { acquired: true, lease: { configId, runId, expiresAt: row.expiresAt, etag: row.etag }, control: copy(row.control), ...crashed };
+    const peers = Object.fromEntries(peerIds.flatMap((id) => (id !== configId && this.rows.has(id) ? [[id, copy(this.rows.get(id)!.control)]] : [])));
+    return {
+      acquired: true,
+      lease: { configId, runId, expiresAt: row.expiresAt, etag: row.etag },
+      control: copy(row.control),
+      ...crashed,
+      ...(peerIds.length ? { peers } : {}),
+    };
   }
 
   async renew(lease: Lease, leaseMs: number, control?: ConfigControl): Promise<Lease | undefined> {
