@@ -29,7 +29,7 @@ export const azuriteConnectionString = (port: number) =>
 export async function startAzurite(options: { location?: string } = {}): Promise<{ port: number; connectionString: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const bin = require.resolve("azurite/dist/src/table/main.js");
-  const args = [bin, "--tableHost", "127.0.0.1", "--tablePort", String(port), "--disableTelemetry", "--skipApiVersionCheck"];
+  const args = [bin, "--tableHost", "127.0.0.1", "--tablePort", String(port), "--disableTelemetry", "--skipApiVersionCheck", "--silent"];
   if (options.location) args.push("--location", options.location);
   else args.push("--inMemoryPersistence");
   const child: ChildProcess = spawn(process.execPath, [...(process.env.AZURITE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...args], {

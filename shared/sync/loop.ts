@@ -1,7 +1,7 @@
 /**
  * One pass over the feeds: the held side read first and kept in memory, the streamed side
- * applied page by page with a checkpoint after each, then the held changes no streamed
- * change took as its partner. Every unit goes through pairing, then applying.
+ * applied a unit of pages at a time with a checkpoint after each, then the held changes no
+ * streamed change took as its partner. Every unit goes through pairing, then applying.
  *
  * The side whose feed is durable page by page (Meander) is streamed; the other side's
  * changes are read first and held (Dataverse change tracking cannot filter, and its delta
@@ -13,6 +13,7 @@ import { ChangeSet, viewOf } from "./changeSet.js";
 import { pause, type RunContext, sideOf } from "./context.js";
 import { isEcho, isOwnTombstone } from "./echo.js";
 import { pairUnit } from "./pairing.js";
+import { readAhead } from "./readAhead.js";
 import { StopRun } from "./stop.js";
 import type { UnitItem } from "./unit.js";
 
@@ -74,7 +75,7 @@ async function vanished(ctx: RunContext, set: ChangeSet, echoes: ReadonlySet<str
   ctx.tracker.note(`${set.side} full read: ${unseen.length} linked records not in it were read by id, ${gone.length} gone`);
 }
 
-/** Steps 2b–7 for the streamed side, page by page, checkpointing after each page. */
+/** Steps 2b–7 for the streamed side, a unit of pages at a time, checkpointing after each unit. */
 export async function processStream(ctx: RunContext, extraIds: readonly string[]): Promise<{ cursor?: string; written: number }> {
   const side = ctx.stream;
   const { port, entity } = sideOf(ctx, side);
@@ -93,7 +94,12 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
   // A stream read in full indexes every record it reads, echoes too (the held side's leftovers match against it).
   const indexing = ctx.feeds.indexOf(side) !== undefined;
   const unchanged = (id: string, version: string | undefined, fullRead: boolean) => echoes.test(id, version, fullRead || ctx.feeds.complete(side));
-  for await (const page of port.readChanges(entity, from, { pageSize: ctx.deps.settings.pageSize, ...(indexing ? {} : { unchanged }) })) {
+  // A unit gathers pages up to the page size setting (Meander's pages are smaller): fuller
+  // batches and Table transactions, and fewer units to save one after another.
+  const unitSize = ctx.deps.settings.pageSize;
+  let items: UnitItem[] = [];
+  // The next page is read while this one is worked on (readAhead.ts).
+  for await (const page of readAhead(port.readChanges(entity, from, { pageSize: unitSize, ...(indexing ? {} : { unchanged }) }))) {
     ctx.lease.checkBudget();
     if (page.fullResync) {
       ctx.feeds.streamRestarted();
@@ -102,20 +108,22 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
     ctx.tracker.count(side, "read", page.records.length + page.deletedIds.length + (page.leftOut ?? 0));
     const full = ctx.feeds.complete(side);
     const before = echoes.ids.size;
-    const items: UnitItem[] = [];
     for (const record of page.records) {
       const item = itemOf(ctx, side, record);
       if (!echoes.test(record.id, record.version, full)) items.push(item);
     }
     for (const id of page.deletedIds) if (!echoes.gone(id, full)) items.push({ side, id, view: { state: "deleted", id } });
     ctx.tracker.count(side, "unchanged", echoes.ids.size - before);
-    // The page's checkpoint follows the save of its unit; the next page is read meanwhile (saving.ts).
+    if (page.final) cursor = page.cursor;
+    // A page with nothing to do is checkpointed on its own, as before (cheap progress through echoes).
+    else if (items.length > 0 && items.length < unitSize) continue;
+    // The unit's last page is checkpointed after the unit's save; the next pages are read meanwhile (saving.ts).
     written += await processUnit(ctx, items, async () => {
       await pause(ctx, "before-checkpoint");
       if (!page.final && !ctx.dryRun) await ctx.lease.checkpoint(side, page.cursor);
       await pause(ctx, "after-checkpoint");
     });
-    if (page.final) cursor = page.cursor;
+    items = [];
   }
   await ctx.saving.done();
   return { ...(cursor !== undefined ? { cursor } : {}), written };
