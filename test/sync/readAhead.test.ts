@@ -32,7 +32,12 @@ describe("readAhead", () => {
       [Symbol.asyncIterator]: () => {
         let calls = 0;
         return {
-          next: () => (calls++ === 0 ? Promise.resolve({ value: 1, done: false }) : new Promise((_, reject) => (failNext = reject))),
+          next: () =>
+            calls++ === 0
+              ? Promise.resolve({ value: 1, done: false })
+              : new Promise((_, reject) => {
+                  failNext = reject;
+                }),
           return: async () => {
             closed = true;
             return { value: undefined, done: true };
