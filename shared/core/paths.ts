@@ -6,10 +6,17 @@
 /** Segments that would reach an object's prototype: never valid in a path. */
 const FORBIDDEN = new Set(["__proto__", "prototype", "constructor"]);
 
-function segmentsOf(path: string): string[] {
+/** Split once per path: configs have a few dozen, read for every field of every record. */
+const SPLIT = new Map<string, readonly string[]>();
+
+function segmentsOf(path: string): readonly string[] {
+  const known = SPLIT.get(path);
+  if (known) return known;
   const at = path.indexOf("@");
   const segments = (at < 0 ? path : path.slice(0, at)).split(".");
   if (at >= 0) segments[segments.length - 1] += path.slice(at);
+  // Paths come from configs, not from data: the map stays small; a bound keeps it so anyway.
+  if (SPLIT.size < 10_000) SPLIT.set(path, segments);
   return segments;
 }
 
