@@ -12,6 +12,7 @@ import { applyUnit } from "./apply.js";
 import { ChangeSet, viewOf } from "./changeSet.js";
 import { pause, type RunContext, sideOf } from "./context.js";
 import { isEcho, isOwnTombstone } from "./echo.js";
+import { readAllNarrow } from "./fullReads.js";
 import { pairUnit } from "./pairing.js";
 import { StopRun } from "./stop.js";
 import type { UnitItem } from "./unit.js";
@@ -27,7 +28,8 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
   let fullResync = stored === undefined;
   const echoes = echoFilter(ctx, side);
   const unchanged = (id: string, version: string | undefined, fullRead: boolean) => echoes.test(id, version, fullRead || stored === undefined);
-  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize, unchanged })) {
+  // A narrowed feed read from the stored cursor may leave its in-scope records narrow: pairing reads them (fullReads.ts).
+  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize, unchanged, deferFullRead: true })) {
     ctx.lease.checkBudget();
     if (page.fullResync) {
       fullResync = true;
@@ -127,6 +129,8 @@ export async function processLeftovers(ctx: RunContext): Promise<number> {
   if (!set) return 0;
   const pageSize = ctx.deps.settings.pageSize;
   let written = 0;
+  // The held records no streamed unit needed in full are read now, so each leftover is seen as the feed would have given it.
+  await readAllNarrow(ctx);
   // Records merged into another go first: their link moves to the survivor before the survivor's own change is matched.
   const masterField = set.side === "portal" ? ctx.compiled.config.portal.masterField : undefined;
   const merged = (view: SideView) => view.state === "outOfScope" && typeof view.record.data[masterField ?? ""] === "string";
