@@ -5,7 +5,9 @@
  *
  * The side whose feed is durable page by page (Meander) is streamed; the other side's
  * changes are read first and held (Dataverse change tracking cannot filter, and its delta
- * link is only handed out at the end of a feed).
+ * link is only handed out at the end of a feed). On an incremental run a narrowed held feed
+ * keeps its in-scope records narrow; each unit reads what it needs of them (fullReads.ts), and
+ * the rest are read before the leftovers.
  */
 import type { Side, SideRecord, SideView } from "../core/types.js";
 import { applyUnit } from "./apply.js";

@@ -133,6 +133,8 @@ export async function* readChangePages(
  * The in-scope records of a narrowed page, read again by id with every mapped column;
  * the others stay as the feed gave them (id, scope columns: enough to see they left
  * scope). A record deleted between the two reads is left out: the next feed reports it.
+ * On a delta read with `deferFullRead` this is the caller's read instead (the records come
+ * `narrow`; shared/sync/fullReads.ts reads them, and leaves out the deleted ones the same way).
  */
 async function readInScope(
   client: DataverseClient,
