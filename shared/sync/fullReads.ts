@@ -3,11 +3,12 @@
  * its in-scope records over with their scope columns only (`ReadOptions.deferFullRead`,
  * `SideRecord.narrow`); the run reads them by id where a unit first needs them, in one read
  * with the unchanged partners the unit's drift needs (pairing.ts, withMasters): the narrow
- * records of the unit itself, the held partners its linked records take, and its unlinked
- * records' held candidates. The read is topped up with other narrow records to what its
- * requests carry anyway (`RecordSide.idsPerRead`), so an incremental run reads its in-scope
- * changes and its drift partners together. Only in-scope records are ever read in full, as
- * a feed that reads them at once does (shared/adapters/dataverse/read.ts).
+ * records of the unit itself, the held partners its linked records take (and the contact a
+ * partner was merged into), and its unlinked records' held candidates. The read is topped up
+ * with other narrow records to what its requests carry anyway (`RecordSide.idsPerRead`), so an
+ * incremental run reads its in-scope changes and its drift partners together. Only in-scope
+ * records are ever read in full, as a feed that reads them at once does
+ * (shared/adapters/dataverse/read.ts).
  */
 import type { Link, Side, SideRecord } from "../core/types.js";
 import { viewOf } from "./changeSet.js";
@@ -40,6 +41,7 @@ export async function readNarrow(
   const held = ctx.feeds.held;
   if (!held || (held.narrowCount === 0 && !items.some(isNarrow))) return { items };
   const side = held.side;
+  const masterField = side === "portal" ? ctx.compiled.config.portal.masterField : undefined;
   const own = new Set<string>();
   const needed = new Set<string>();
   const partners = new Set<string>();
@@ -53,6 +55,11 @@ export async function readNarrow(
       const id = side === "meander" ? link.meanderId : link.portalId;
       if (held.isNarrow(id)) needed.add(id);
       else if (!held.has(id) && wantsPartner(item, link)) partners.add(id);
+      else {
+        // A partner merged into another contact: the survivor is the pair's contact now (merges.ts).
+        const master = masterField ? held.record(id)?.data[masterField] : undefined;
+        if (typeof master === "string" && held.isNarrow(master)) needed.add(master);
+      }
     } else if (item.view.state === "present") {
       for (const id of localCandidateIds(ctx, item)) if (held.isNarrow(id)) needed.add(id);
     }
