@@ -120,6 +120,37 @@ describe("a narrowed feed on HLF's likepersons config", () => {
     expect(contact(both!.portalId).hlf_localchapter).toBe("Tromsø");
   });
 
+  it("a Meander change of a pair whose contact was merged into another: the survivor is read in the unit's one GET", async () => {
+    const merged = pairs[6]!;
+    const other = pairs[7]!;
+    const old = contact(merged.portalId);
+    const columns = [
+      "lastname",
+      "emailaddress1",
+      "mobilephone",
+      "address1_postalcode",
+      "address1_city",
+      "hlf_membernumber",
+      "hlf_localchapter",
+      "hlf_likepersonstatus",
+    ];
+    const survivor = h.dataverse.store.create("contacts", {
+      ...Object.fromEntries(columns.map((c) => [c, old[c] ?? null])),
+      firstname: `${String(old.firstname)}-Marie`,
+    });
+    h.dataverse.store.merge("contacts", survivor, merged.portalId);
+    h.meander.store.edit(L, merged.meanderId, { trainingCompletedOn: "2026-11-30" });
+    h.dataverse.store.edit("contacts", other.portalId, { lastname: "Annensen" });
+
+    const m = await run();
+    expect(m.result.errors).toEqual([]);
+    expect(m.byId).toHaveLength(1);
+    expect(m.byId[0]!.ids).toEqual(expect.arrayContaining([survivor, other.portalId]));
+    expect((await h.service.deps.state.getLinks(L, [{ side: "meander", id: merged.meanderId }]))[0]?.portalId).toBe(survivor);
+    expect(contact(survivor).hlf_meanderid).toBe(merged.meanderId);
+    expect(likeperson(other.meanderId).lastName).toBe("Annensen");
+  });
+
   it("a contact deleted between the feed and its read by id is left for the next feed, which unlinks it", async () => {
     const gone = pairs[5]!;
     h.dataverse.store.edit("contacts", gone.portalId, { lastname: "Snart-Borte" });
