@@ -40,6 +40,15 @@ export interface ReadOptions {
    * expired or refused), which the caller may judge differently.
    */
   readonly unchanged?: (id: string, version: string | undefined, fullRead: boolean) => boolean;
+  /**
+   * For change feeds read from a stored cursor: a side whose feed is narrowed (it reads the
+   * in-scope records of each page again by id, with every mapped column) may hand those records
+   * over unread instead, marked `SideRecord.narrow`, for the caller to read by id when it needs
+   * them (so one read serves them and other records the caller wants). A full read (no cursor,
+   * or a refused one: `fullResync`) still reads them at once. Sides without a narrowed feed
+   * ignore it.
+   */
+  readonly deferFullRead?: boolean;
 }
 
 export type WriteOp =
@@ -75,6 +84,8 @@ export interface RecordSide {
   readChanges(entity: string, cursor: string | undefined, options?: ReadOptions): AsyncIterable<ChangePage>;
   /** Current records by id; ids that no longer exist are simply absent. */
   getByIds(entity: string, ids: readonly string[], options?: ReadOptions): Promise<SideRecord[]>;
+  /** How many ids one request of `getByIds` carries with every mapped column, where the side splits such reads (undefined: no limit). */
+  idsPerRead?(entity: string): number | undefined;
   /**
    * Records whose `field` equals any of `values` (case-insensitive for strings,
    * as Dataverse compares). Values are escaped by the adapter, never trusted.

@@ -5,8 +5,10 @@
  * something other than the baseline: that drift is put back from the master's value
  * (core/merge.ts, mergeOneWay), and a fingerprinted baseline (fingerprint.ts) is not a value.
  * A link with a field that has no baseline (parked, or newly mapped) needs the partner too.
- * So the partner is read by id only for such records (shared/sync/pairing.ts), and the plan is
- * the same as if it had been read (test/core/drift.test.ts).
+ * So the partner is read by id only for such records (shared/sync/pairing.ts; a portal partner
+ * in the same read as the unit's narrow portal changes, shared/sync/fullReads.ts), and the plan
+ * is the same as if it had been read (test/core/drift.test.ts). The record itself is always
+ * complete here: a narrow one is read in full before drift is decided for it.
  */
 import type { CompiledConfig, CompiledField } from "./compile.js";
 import type { Fingerprinter } from "./fingerprint.js";

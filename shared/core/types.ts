@@ -35,6 +35,12 @@ export interface SideRecord {
   /** ISO 8601 time of the last change on that side (for the `newest` owner policy). */
   readonly modifiedOn?: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /**
+   * Set on a record a narrowed change feed handed over with its scope columns only, its mapped
+   * columns still to read (`ReadOptions.deferFullRead`): the run reads it by id before pairing
+   * it (shared/sync/fullReads.ts). Never stored, never planned.
+   */
+  readonly narrow?: true;
 }
 
 /** What a side's change feed says about one record in this run. */

@@ -9,6 +9,8 @@ import type { Side, SideRecord, SideView } from "../core/types.js";
 
 export class ChangeSet {
   private readonly views = new Map<string, SideView>();
+  /** Held records still narrow (`SideRecord.narrow`: their full read is the run's, fullReads.ts). */
+  private readonly narrow = new Set<string>();
   private readonly keys: KeyIndex;
   /** True when the set holds every record of the side (a full read), so a miss means "none". */
   full = false;
@@ -27,12 +29,45 @@ export class ChangeSet {
   addRecord(record: SideRecord): SideView {
     const view = viewOf(this.compiled, this.side, record);
     this.views.set(record.id, view);
+    if (record.narrow) this.narrow.add(record.id);
+    else this.narrow.delete(record.id);
     this.keys.add(record);
     return view;
   }
 
   addDeleted(id: string): void {
     this.views.set(id, { state: "deleted", id });
+    this.narrow.delete(id);
+  }
+
+  /** How many held records are still narrow. */
+  get narrowCount(): number {
+    return this.narrow.size;
+  }
+
+  /** Whether `id` is held and still narrow. */
+  isNarrow(id: string): boolean {
+    return this.narrow.has(id);
+  }
+
+  /** The ids of the held records still narrow, in insertion order. */
+  narrowIds(): IterableIterator<string> {
+    return this.narrow.values();
+  }
+
+  /** A narrow held record's full read (by the held id): its view replaces the narrow one. Others are left as they are. */
+  complete(id: string, record: SideRecord): void {
+    if (!this.narrow.has(id)) return;
+    this.addRecord(record.id === id ? record : { ...record, id });
+  }
+
+  /**
+   * A narrow held record its full read did not find (deleted since the feed read it): left out
+   * of this run, as a feed that reads in-scope records at once leaves it (read.ts, readInScope);
+   * the next feed reports the deletion.
+   */
+  drop(id: string): void {
+    if (this.narrow.delete(id)) this.views.delete(id);
   }
 
   has(id: string): boolean {
@@ -43,6 +78,7 @@ export class ChangeSet {
   take(id: string): SideView | undefined {
     const view = this.views.get(id);
     if (view) this.views.delete(id);
+    this.narrow.delete(id);
     return view;
   }
 
@@ -58,7 +94,10 @@ export class ChangeSet {
       if (chunk.length >= count) break;
       if (first(entry[1])) chunk.push(entry);
     }
-    for (const [id] of chunk) this.views.delete(id);
+    for (const [id] of chunk) {
+      this.views.delete(id);
+      this.narrow.delete(id);
+    }
     return chunk;
   }
 
@@ -67,7 +106,7 @@ export class ChangeSet {
     return this.keys.candidateIds(fromRecord);
   }
 
-  /** The record of a candidate, if still held (present or out of scope). */
+  /** The record of a candidate, if still held (present or out of scope); a narrow one too (`SideRecord.narrow`). */
   record(id: string): SideRecord | undefined {
     const view = this.views.get(id);
     return view && (view.state === "present" || view.state === "outOfScope") ? view.record : undefined;
@@ -80,7 +119,10 @@ export class ChangeSet {
       if (chunk.length >= count) break;
       chunk.push(entry);
     }
-    for (const [id] of chunk) this.views.delete(id);
+    for (const [id] of chunk) {
+      this.views.delete(id);
+      this.narrow.delete(id);
+    }
     return chunk;
   }
 }

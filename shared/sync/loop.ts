@@ -5,13 +5,16 @@
  *
  * The side whose feed is durable page by page (Meander) is streamed; the other side's
  * changes are read first and held (Dataverse change tracking cannot filter, and its delta
- * link is only handed out at the end of a feed).
+ * link is only handed out at the end of a feed). On an incremental run a narrowed held feed
+ * keeps its in-scope records narrow; each unit reads what it needs of them (fullReads.ts), and
+ * the rest are read before the leftovers.
  */
 import type { Side, SideRecord, SideView } from "../core/types.js";
 import { applyUnit } from "./apply.js";
 import { ChangeSet, viewOf } from "./changeSet.js";
 import { pause, type RunContext, sideOf } from "./context.js";
 import { isEcho, isOwnTombstone } from "./echo.js";
+import { readAllNarrow } from "./fullReads.js";
 import { pairUnit } from "./pairing.js";
 import { readAhead } from "./readAhead.js";
 import { StopRun } from "./stop.js";
@@ -28,7 +31,8 @@ export async function readHeld(ctx: RunContext, extraIds: readonly string[]): Pr
   let fullResync = stored === undefined;
   const echoes = echoFilter(ctx, side);
   const unchanged = (id: string, version: string | undefined, fullRead: boolean) => echoes.test(id, version, fullRead || stored === undefined);
-  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize, unchanged })) {
+  // A narrowed feed read from the stored cursor may leave its in-scope records narrow: pairing reads them (fullReads.ts).
+  for await (const page of port.readChanges(entity, stored, { pageSize: ctx.deps.settings.pageSize, unchanged, deferFullRead: true })) {
     ctx.lease.checkBudget();
     if (page.fullResync) {
       fullResync = true;
@@ -135,6 +139,8 @@ export async function processLeftovers(ctx: RunContext): Promise<number> {
   if (!set) return 0;
   const pageSize = ctx.deps.settings.pageSize;
   let written = 0;
+  // The held records no streamed unit needed in full are read now, so each leftover is seen as the feed would have given it.
+  await readAllNarrow(ctx);
   // Records merged into another go first: their link moves to the survivor before the survivor's own change is matched.
   const masterField = set.side === "portal" ? ctx.compiled.config.portal.masterField : undefined;
   const merged = (view: SideView) => view.state === "outOfScope" && typeof view.record.data[masterField ?? ""] === "string";

@@ -22,23 +22,16 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
   const candidateIds = new Map<string, Set<string>>();
   const { config } = ctx.compiled;
   const local = ctx.feeds.heldOf(partner);
-  const index = ctx.feeds.indexOf(partner);
 
-  for (const item of items) {
-    const record = recordOf(item);
-    const ids = local?.candidateIds(record) ?? index?.candidateIds(record) ?? new Set<string>();
-    const forced = ctx.decisions.pendingPartner(item.side, item.id);
-    if (typeof forced === "string") ids.add(forced);
-    const before = formerPartnerId(ctx, item.side, record);
-    if (before) ids.add(before);
-    candidateIds.set(item.id, ids);
-  }
+  for (const item of items) candidateIds.set(item.id, localCandidateIds(ctx, item));
 
   // Only ask the other side when what we hold is not all of it.
   const needsRemote = !ctx.feeds.complete(partner) && (config.matchKeys.length > 0 || config[partner].linkField !== undefined);
   if (needsRemote && !(partner === "portal" && config.matchKeys.length === 0 && config.portal.alternateKey)) {
     for (const found of await remoteCandidates(ctx, partner, items)) {
       records.set(found.id, found);
+      // Read with every mapped column: a narrow held record (fullReads.ts) is complete now.
+      local?.complete(found.id, found);
       for (const item of items) {
         if (pointsAt(ctx.compiled, item.side, recordOf(item), found)) candidateIds.get(item.id)?.add(found.id);
       }
@@ -50,12 +43,15 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
   const missing: string[] = [];
   for (const id of allIds) {
     const held = local?.record(id);
-    if (held) records.set(id, held);
+    if (held && !held.narrow) records.set(id, held);
     else if (!records.has(id)) missing.push(id);
   }
   if (missing.length > 0) {
     const { port, entity } = sideOf(ctx, partner);
-    for (const record of await port.getByIds(entity, missing)) records.set(record.id, record);
+    for (const record of await port.getByIds(entity, missing)) {
+      records.set(record.id, record);
+      local?.complete(record.id, record);
+    }
   }
   await ctx.links.load([...allIds].map((id) => ({ side: partner, id })));
 
@@ -112,6 +108,21 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
     }
   }
   return tasks;
+}
+
+/**
+ * The candidates of an unlinked record that the run already knows of: by the other side's held
+ * changes or key index, a person's pending decision, and the partner its link field still names.
+ */
+export function localCandidateIds(ctx: RunContext, item: UnitItem): Set<string> {
+  const partner = otherSide(item.side);
+  const record = recordOf(item);
+  const ids = ctx.feeds.heldOf(partner)?.candidateIds(record) ?? ctx.feeds.indexOf(partner)?.candidateIds(record) ?? new Set<string>();
+  const forced = ctx.decisions.pendingPartner(item.side, item.id);
+  if (typeof forced === "string") ids.add(forced);
+  const before = formerPartnerId(ctx, item.side, record);
+  if (before) ids.add(before);
+  return ids;
 }
 
 /** The id a record's own link field still names, where the other side has a scope exit that could have left it (none otherwise). */

@@ -122,7 +122,7 @@ async function survivorOf(ctx: RunContext, first: string): Promise<Survivor | un
       continue;
     }
     if (typeof next === "string" && next && !sameId(next, record.id)) return undefined;
-    return { record, full: view?.state === "present" };
+    return { record, full: view?.state === "present" && !view.record.narrow };
   }
   return undefined;
 }

@@ -1,7 +1,9 @@
 /**
  * Step 3: link each changed record to its partner — by stored link, else by the partner's
  * link field or the match keys (match.ts). Returns one task per record; the only state it
- * changes is the run's claims and the held changes it takes.
+ * changes is the run's claims and the held changes it takes, and the held records it reads
+ * in full: a unit first reads what it needs of the held side's narrow records (fullReads.ts),
+ * with the unchanged partners its drift needs, in one read by id.
  */
 import { needsPartnerValues } from "../core/drift.js";
 import { matchable } from "../core/matching.js";
@@ -10,14 +12,16 @@ import type { Link, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import { viewOf } from "./changeSet.js";
 import { type RunContext, sideOf } from "./context.js";
+import { type Prefetched, readNarrow } from "./fullReads.js";
 import { matchUnit } from "./match.js";
 import { followMerges } from "./merges.js";
 import type { PairTask, UnitItem } from "./unit.js";
 
 const UNCHANGED: SideView = { state: "unchanged" };
 
-export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Promise<PairTask[]> {
-  await ctx.links.load(items.map(({ side, id }) => ({ side, id })));
+export async function pairUnit(ctx: RunContext, unit: readonly UnitItem[]): Promise<PairTask[]> {
+  await ctx.links.load(unit.map(({ side, id }) => ({ side, id })));
+  const { items, prefetched } = await readNarrow(ctx, unit, (item, link) => wantsPartner(ctx, item, link));
   const tasks: PairTask[] = [];
   const unmatched: UnitItem[] = [];
   for (const item of items) {
@@ -45,32 +49,28 @@ export async function pairUnit(ctx: RunContext, items: readonly UnitItem[]): Pro
     }
   }
   if (unmatched.length > 0) tasks.push(...(await matchUnit(ctx, unmatched)));
-  return followMerges(ctx, await withMasters(ctx, tasks));
+  return followMerges(ctx, await withMasters(ctx, tasks, prefetched));
 }
 
 /**
  * A field one side is master of can only be put back on the other side (drift) with the
  * master's current value: the stored baseline is a fingerprint, not a value. So where a
  * changed record's partner did not change and the record drifted in a field the partner is
- * master of (shared/core/drift.ts), the partner is read by id (one request per unit).
+ * master of (shared/core/drift.ts), the partner is read by id (one request per unit; on the
+ * held side, with the unit's narrow records where it has any: `prefetched`, fullReads.ts).
  */
-async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask[]> {
-  const oneWay = ctx.compiled.fields.some((f) => f.direction !== "both");
-  // A field whose next flip parks it (core/oscillation.ts): the guard parks only with both
-  // sides' values in hand, for a person to decide on, so the unchanged partner is read.
-  const flipping = (link: Link) => Object.values(link.loops ?? {}).some((e) => e.n >= FLIPS_TO_PARK - 1);
-  if (!oneWay && !tasks.some((t) => t.kind === "pair" && t.link && flipping(t.link))) return tasks;
+async function withMasters(ctx: RunContext, tasks: PairTask[], prefetched?: Prefetched): Promise<PairTask[]> {
   const wanted: Record<"meander" | "portal", string[]> = { meander: [], portal: [] };
+  const read = new Map<string, SideView>();
+  for (const [id, record] of prefetched?.records ?? []) read.set(`${prefetched!.side}:${id}`, viewOf(ctx.compiled, prefetched!.side, record));
   for (const t of tasks) {
-    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present" || !(oneWay || flipping(t.link))) continue;
+    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present") continue;
     const partner = otherSide(t.item.side);
     if ((partner === "meander" ? t.meander : t.portal).state !== "unchanged") continue;
-    // A person's decision is applied with both sides' current values, as it always was.
-    if (!t.resolutions && !flipping(t.link) && !needsPartnerValues(ctx.compiled, t.item.side, t.item.view.record, t.link, ctx.deps.baselineFingerprint))
-      continue;
-    wanted[partner].push(partner === "meander" ? t.link.meanderId : t.link.portalId);
+    if (!wantsPartner(ctx, t.item, t.link, t.resolutions !== undefined)) continue;
+    const id = partner === "meander" ? t.link.meanderId : t.link.portalId;
+    if (prefetched?.side !== partner || !prefetched.asked.has(id)) wanted[partner].push(id);
   }
-  const read = new Map<string, SideView>();
   for (const side of ["meander", "portal"] as const) {
     if (wanted[side].length === 0) continue;
     const { port, entity } = sideOf(ctx, side);
@@ -84,6 +84,24 @@ async function withMasters(ctx: RunContext, tasks: PairTask[]): Promise<PairTask
     if (!view || (partner === "meander" ? t.meander : t.portal).state !== "unchanged") return t;
     return partner === "meander" ? { ...t, meander: view } : { ...t, portal: view };
   });
+}
+
+/**
+ * Whether a present, linked changed record needs its unchanged partner's current values: it
+ * drifted in a field the partner is master of, a person's decision is applied to the pair (with
+ * both sides' current values, as it always was), or a field's next flip parks it (core/oscillation.ts:
+ * the guard parks only with both sides' values in hand, for a person to decide on).
+ */
+function wantsPartner(
+  ctx: RunContext,
+  item: UnitItem,
+  link: Link,
+  decided = ctx.decisions.pendingResolution(link.meanderId, link.portalId) !== undefined,
+): boolean {
+  if (item.view.state !== "present") return false;
+  const flipping = Object.values(link.loops ?? {}).some((e) => e.n >= FLIPS_TO_PARK - 1);
+  if (!flipping && !ctx.compiled.fields.some((f) => f.direction !== "both")) return false;
+  return decided || flipping || needsPartnerValues(ctx.compiled, item.side, item.view.record, link, ctx.deps.baselineFingerprint);
 }
 
 function linkedTask(ctx: RunContext, item: UnitItem, link: Link): PairTask {

@@ -53,6 +53,33 @@ describe("a narrowed change feed", () => {
     expect(webApiRequests(h.sim.counters()) - mid).toBe(2);
   });
 
+  it("asked to defer, hands a delta's in-scope records over narrow, unread; a first read still reads them", async () => {
+    const side = h.side({ entities: { contacts }, pageSize: 100 });
+    const before = webApiRequests(h.sim.counters());
+    const pages = await collect(side.readChanges("contacts", undefined, { deferFullRead: true }));
+    expect(pages.flatMap((p) => p.records).some((r) => r.narrow)).toBe(false);
+    expect(webApiRequests(h.sim.counters()) - before).toBe(6);
+
+    for (const i of [1, 2, 40, 60]) h.sim.store.edit("contacts", guid(i + 1), { lastname: `Later${i}` });
+    const mid = webApiRequests(h.sim.counters());
+    const delta = (await collect(side.readChanges("contacts", pages.at(-1)!.cursor, { deferFullRead: true }))).flatMap((p) => p.records);
+    expect(webApiRequests(h.sim.counters()) - mid).toBe(1);
+    expect(delta.filter((r) => r.narrow).map((r) => r.id)).toEqual([guid(41), guid(61)]);
+    for (const r of delta) for (const c of PERSONAL) expect(r.data).not.toHaveProperty(c);
+  });
+
+  it("tells how many ids one GET by id carries", async () => {
+    const side = h.side({ entities: { contacts } });
+    const n = side.idsPerRead("contacts");
+    expect(n).toBeGreaterThan(10);
+    const ids = Array.from({ length: n + 1 }, (_, i) => guid(i + 1));
+    const before = webApiRequests(h.sim.counters());
+    await side.getByIds("contacts", ids.slice(0, n));
+    expect(webApiRequests(h.sim.counters()) - before).toBe(1);
+    await side.getByIds("contacts", ids);
+    expect(webApiRequests(h.sim.counters()) - before).toBe(3);
+  });
+
   it("starts afresh from a delta link that reads every mapped column", async () => {
     const wide = h.side({ entities: { contacts: { ...contacts, delta: undefined } } });
     const cursor = (await collect(wide.readChanges("contacts", undefined))).at(-1)!.cursor;

@@ -4,7 +4,7 @@ import { FatalError, SyncError } from "../../errors.js";
 import type { ChangePage, ReadOptions } from "../../ports.js";
 import type { DataverseClient } from "./client.js";
 import { dataverseCode, EXPIRED_DELTA_TOKEN } from "./errors.js";
-import { chunkFilters, equalsClause, isGuidColumn } from "./odata.js";
+import { CLIENT_PATH_LIMIT, chunkFilters, equalsClause, isGuidColumn } from "./odata.js";
 import { deletedId, fromCursor, toCursor, toSideRecord } from "./records.js";
 
 export interface EntitySettings {
@@ -14,7 +14,9 @@ export interface EntitySettings {
   /**
    * A narrowed change feed: the delta asks only for `select` (id, scope and state columns,
    * the link field); the records `inScope` accepts are then read again by id with all
-   * mapped columns. So the service never reads the personal data of contacts outside the
+   * mapped columns, on a full read at once, on a delta read from a stored link at the
+   * caller's asking (`ReadOptions.deferFullRead`: handed over `narrow`, for the caller's own
+   * read by id). So the service never reads the personal data of contacts outside the
    * config's scope (change tracking cannot filter: every changed contact comes in the feed).
    */
   readonly delta?: { readonly select: readonly string[]; readonly inScope: (data: Readonly<Record<string, unknown>>) => boolean };
@@ -68,7 +70,7 @@ export async function* readChangePages(
   collection: string,
   entity: EntitySettings,
   cursor: string | undefined,
-  options: { pageSize: number; select?: readonly string[]; signal?: AbortSignal; unchanged?: ReadOptions["unchanged"] },
+  options: { pageSize: number; select?: readonly string[]; signal?: AbortSignal; unchanged?: ReadOptions["unchanged"]; deferFullRead?: boolean },
 ): AsyncGenerator<ChangePage> {
   const narrowed = options.select ? undefined : entity.delta;
   const select = narrowed ? columnsFor(entity, narrowed.select) : columnsFor(entity, options.select);
@@ -108,7 +110,11 @@ export async function* readChangePages(
     }
     const next = page.oDataNextLink;
     const end = next ?? page.oDataDeltaLink;
-    if (narrowed && records.length > 0) records = await readInScope(client, collection, entity, records, narrowed.inScope, options);
+    // From a stored link the caller may read the in-scope records itself, together with others it needs.
+    // A full read reads them here: the caller then matches against all it holds, by columns a narrow record lacks.
+    if (narrowed && records.length > 0 && options.deferFullRead && cursor !== undefined && !fullResync)
+      records = records.map((r) => (narrowed.inScope(r.data) ? { ...r, narrow: true } : r));
+    else if (narrowed && records.length > 0) records = await readInScope(client, collection, entity, records, narrowed.inScope, options);
     if (!end) throw new FatalError("DELTA_LINK_MISSING", `change tracking of ${collection} returned no delta link: is change tracking enabled for the table?`);
     yield {
       records,
@@ -127,6 +133,8 @@ export async function* readChangePages(
  * The in-scope records of a narrowed page, read again by id with every mapped column;
  * the others stay as the feed gave them (id, scope columns: enough to see they left
  * scope). A record deleted between the two reads is left out: the next feed reports it.
+ * On a delta read with `deferFullRead` this is the caller's read instead (the records come
+ * `narrow`; shared/sync/fullReads.ts reads them, and leaves out the deleted ones the same way).
  */
 async function readInScope(
   client: DataverseClient,
@@ -150,6 +158,13 @@ async function readInScope(
     }
   }
   return out;
+}
+
+/** How many ids one GET by id carries with the entity's columns (at least 1): as many `id eq …` clauses as chunkFilters puts in one filter. */
+export function idsPerGet(collection: string, entity: EntitySettings): number {
+  const guid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+  const clauses = Array.from({ length: CLIENT_PATH_LIMIT }, (_, i) => equalsClause(entity.idField, guid(i), true)!);
+  return Math.max(1, chunkFilters(collection, columnsFor(entity), clauses)[0]?.split(" or ").length ?? 1);
 }
 
 /**

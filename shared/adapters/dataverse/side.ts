@@ -6,7 +6,7 @@ import type { Scalar, SideRecord } from "../../core/types.js";
 import { FatalError } from "../../errors.js";
 import type { ChangePage, ReadOptions, RecordSide, WriteOp, WriteOutcome } from "../../ports.js";
 import { DataverseClient, type DataverseClientOptions } from "./client.js";
-import { type EntitySettings, readChangePages, readWhere } from "./read.js";
+import { type EntitySettings, idsPerGet, readChangePages, readWhere } from "./read.js";
 import { writeOps } from "./write.js";
 
 /**
@@ -36,6 +36,7 @@ export class DataverseSide implements RecordSide {
   private readonly entities: Readonly<Record<string, EntitySettings>>;
   private readonly batchSize: number;
   private readonly pageSize: number;
+  private readonly idsPerGetOf = new Map<string, number>();
 
   constructor(options: DataverseSideOptions) {
     this.client = new DataverseClient(options);
@@ -56,7 +57,16 @@ export class DataverseSide implements RecordSide {
       ...(options.select ? { select: options.select } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.unchanged ? { unchanged: options.unchanged } : {}),
+      ...(options.deferFullRead ? { deferFullRead: true } : {}),
     });
+  }
+
+  idsPerRead(entity: string): number {
+    const known = this.idsPerGetOf.get(entity);
+    if (known !== undefined) return known;
+    const n = idsPerGet(entity, this.entity(entity));
+    this.idsPerGetOf.set(entity, n);
+    return n;
   }
 
   getByIds(entity: string, ids: readonly string[], options: ReadOptions = {}): Promise<SideRecord[]> {

@@ -50,6 +50,10 @@ export class SchemaCheckedSide implements RecordSide {
     return this.inner.readChanges(entity, cursor, options);
   }
 
+  idsPerRead(entity: string): number | undefined {
+    return this.inner.idsPerRead?.(entity);
+  }
+
   getByIds(entity: string, ids: readonly string[], options?: ReadOptions): Promise<SideRecord[]> {
     return this.inner.getByIds(entity, ids, options);
   }

@@ -96,6 +96,10 @@ export class LocalDateSide implements RecordSide {
     }
   }
 
+  idsPerRead(entity: string): number | undefined {
+    return this.inner.idsPerRead?.(entity);
+  }
+
   async getByIds(entity: string, ids: readonly string[], options?: ReadOptions): Promise<SideRecord[]> {
     return (await this.inner.getByIds(entity, ids, options)).map((r) => this.readRecord(entity, r));
   }
