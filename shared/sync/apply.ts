@@ -177,23 +177,37 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
   return { written, save, ...(unavailable ? { unavailable } : {}) };
 }
 
-/** Lookup fields (e.g. an activity's likeperson) resolve through another config's links. */
+/**
+ * Lookup fields (e.g. an activity's likeperson) resolve through another config's links. What a
+ * run has looked up it keeps for the run (ctx.lookupLinks): a first run's units name the same few
+ * hundred likepersons again and again. A link that config makes meanwhile is seen by the next
+ * run; a record waiting for it is retried then (waiting.ts).
+ */
 async function resolveLookups(ctx: RunContext, tasks: readonly PairTask[]): Promise<Map<string, string>> {
   const lookups = new Map<string, string>();
   for (const field of ctx.compiled.config.fields) {
     if (!field.lookup) continue;
+    const config = field.lookup.config;
     const ids = new Set<string>();
     for (const task of tasks) {
       if (task.kind !== "pair" || task.meander.state !== "present") continue;
       const value = getPath(task.meander.record.data, field.meander);
       if (typeof value === "string" && value) ids.add(value);
     }
-    if (ids.size === 0) continue;
-    const links = await ctx.deps.state.getLinks(
-      field.lookup.config,
-      [...ids].map((id) => ({ side: "meander" as const, id })),
-    );
-    for (const link of links) lookups.set(link.meanderId, link.portalId);
+    const known = ctx.lookupLinks;
+    const unknown = [...ids].filter((id) => !known.has(`${config}:${id}`));
+    if (unknown.length > 0) {
+      const links = await ctx.deps.state.getLinks(
+        config,
+        unknown.map((id) => ({ side: "meander" as const, id })),
+      );
+      for (const id of unknown) known.set(`${config}:${id}`, null);
+      for (const link of links) known.set(`${config}:${link.meanderId}`, link.portalId);
+    }
+    for (const id of ids) {
+      const portalId = known.get(`${config}:${id}`);
+      if (portalId) lookups.set(id, portalId);
+    }
   }
   return lookups;
 }

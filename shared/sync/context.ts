@@ -40,6 +40,8 @@ export interface RunContext {
   readonly progress: Progress;
   /** A unit's state saved while the next unit is worked on. */
   readonly saving: SaveBehind;
+  /** Lookup fields' targets this run has looked up: `<config>:<Meander id>` → portal id, null for none (apply.ts). */
+  readonly lookupLinks: Map<string, string | null>;
 }
 
 export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tracker: RunTracker, lease: LeaseKeeper): RunContext {
@@ -66,6 +68,7 @@ export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tra
     feeds: new Feeds(compiled, stream, hold),
     progress: new Progress(deps.logger, runId, configId, new Date(startedAt)),
     saving: new SaveBehind(),
+    lookupLinks: new Map(),
   };
 }
 
