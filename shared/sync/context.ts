@@ -50,6 +50,7 @@ export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tra
   const stream: Side = direction === "toMeander" ? "portal" : "meander";
   const hold: Side | undefined = direction === "both" ? "portal" : undefined;
   const { runId, dryRun, startedAt } = tracker.result;
+  const links = new LinkCache(deps.state, configId);
   return {
     deps,
     compiled,
@@ -59,12 +60,12 @@ export function createRunContext(deps: EngineDeps, compiled: CompiledConfig, tra
     dryRun,
     tracker,
     lease,
-    links: new LinkCache(deps.state, configId),
+    links,
     remembered: new RememberedEchoes(lease.echoes),
     decisions: new Decisions(deps.state, configId),
     ledger: new RetryLedger(deps.state, configId, deps.settings.ledgerMaxAttempts),
     claims: new Claims(),
-    deletes: new DeleteGuard(deps.state, compiled),
+    deletes: new DeleteGuard(deps.state, compiled, links),
     feeds: new Feeds(compiled, stream, hold),
     progress: new Progress(deps.logger, runId, configId, new Date(startedAt)),
     saving: new SaveBehind(),

@@ -4,6 +4,7 @@ import { massDeleteGuard } from "../core/planSummary.js";
 import type { PairPlan } from "../core/types.js";
 import { FatalError } from "../errors.js";
 import type { StateStore } from "../ports.js";
+import type { LinkCache } from "./links.js";
 
 export class DeleteGuard {
   private readonly deletePlans: PairPlan[] = [];
@@ -12,6 +13,7 @@ export class DeleteGuard {
   constructor(
     private readonly state: StateStore,
     private readonly compiled: CompiledConfig,
+    private readonly links?: LinkCache,
   ) {}
 
   /** Throws MASS_DELETE_BLOCKED when this unit's deletes take the run over the limit. */
@@ -30,7 +32,10 @@ export class DeleteGuard {
     }
   }
 
+  /** The run's links when it holds them all (a preload), else a listing of the config's links. */
   private async countLinks(): Promise<number> {
+    const held = this.links?.count();
+    if (held !== undefined) return held;
     let n = 0;
     for await (const _ of this.state.listLinks(this.compiled.config.id)) n++;
     return n;

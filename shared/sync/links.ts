@@ -52,6 +52,15 @@ export class LinkCache {
     return [...links.values()];
   }
 
+  /** How many links the config has, when every one is here (preloaded); undefined otherwise. */
+  count(): number | undefined {
+    if (!this.complete) return undefined;
+    let n = 0;
+    // Each link is held under both of its ids: count it under its Meander id.
+    for (const [key, link] of this.links) if (link && key === linkKey("meander", link.meanderId)) n++;
+    return n;
+  }
+
   get(side: Side, id: string): Link | undefined {
     return this.links.get(linkKey(side, id)) ?? undefined;
   }
