@@ -44,6 +44,7 @@ export const METRICS = {
   runDuration: "sync.run_duration",
   reviewQueue: "sync.review_queue_size",
   retryLedger: "sync.retry_ledger_size",
+  waitingRecords: "sync.waiting_records",
   throttledWaits: "sync.throttled_waits",
 } as const;
 

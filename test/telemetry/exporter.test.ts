@@ -93,6 +93,7 @@ describe("telemetry of a real run", () => {
     expect(named(METRICS.reviewQueue)[0]).toMatchObject({ attributes: { configId: L } });
     expect(typeof named(METRICS.reviewQueue)[0]?.value).toBe("number");
     expect(named(METRICS.retryLedger)[0]).toMatchObject({ attributes: { configId: L }, value: 0 });
+    expect(named(METRICS.waitingRecords)[0]).toMatchObject({ attributes: { configId: L }, value: 0 });
     const throttled = named(METRICS.throttledWaits);
     expect(throttled[0]?.attributes).toEqual({ side: "portal" });
     expect((throttled[0]?.value as { count: number }).count).toBeGreaterThanOrEqual(1);
