@@ -167,7 +167,10 @@ export async function applyUnit(ctx: RunContext, tasks: readonly PairTask[]): Pr
   decisions.remember(conflicts);
   const state = ctx.deps.state;
   const save = async () => {
-    if (putLinks.length > 0) await state.putLinks(ctx.configId, putLinks, { fresh });
+    if (putLinks.length > 0) {
+      await state.putLinks(ctx.configId, putLinks, { fresh });
+      ctx.links.shed(putLinks);
+    }
     if (coupled) ctx.lease.noteCoupled();
     if (dropLinks.length > 0) await state.deleteLinks(ctx.configId, dropLinks);
     await pause(ctx, "after-links");

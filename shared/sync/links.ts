@@ -21,16 +21,51 @@ export class LinkCache {
     private readonly configId: string,
   ) {}
 
-  /** Reads the links of records not asked about yet, in one request. */
+  /**
+   * Links this run saved and then let go of (shed): held by their ids and versions only, which is
+   * all the echo check needs. Planning one again reads it back from the store (load).
+   */
+  private readonly thin = new WeakSet<Link>();
+
+  /** Reads the links of records not asked about yet (or held thin), in one request. */
   async load(refs: readonly { side: Side; id: string }[]): Promise<void> {
-    const missing = refs.filter((r) => !this.links.has(linkKey(r.side, r.id)));
+    const missing = refs.filter((r) => {
+      const held = this.links.get(linkKey(r.side, r.id));
+      return held === undefined || (held !== null && this.thin.has(held));
+    });
     if (missing.length === 0) return;
-    if (this.complete) {
-      for (const r of missing) this.links.set(linkKey(r.side, r.id), null);
-      return;
+    const unknown = this.complete ? missing.filter((r) => !this.links.has(linkKey(r.side, r.id))) : [];
+    for (const r of unknown) this.links.set(linkKey(r.side, r.id), null);
+    const wanted = this.complete ? missing.filter((r) => this.links.get(linkKey(r.side, r.id)) !== null) : missing;
+    if (wanted.length === 0) return;
+    for (const link of await this.state.getLinks(this.configId, wanted)) this.keep(link);
+    for (const r of wanted) {
+      const held = this.links.get(linkKey(r.side, r.id));
+      if (held === undefined || (held !== null && this.thin.has(held))) this.links.set(linkKey(r.side, r.id), null);
     }
-    for (const link of await this.state.getLinks(this.configId, missing)) this.keep(link);
-    for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
+  }
+
+  /**
+   * Once a unit's links are saved, the run keeps only their ids and versions: on a first run the
+   * baselines of every pair made so far would otherwise stay in memory to the end (a quarter of a
+   * gigabyte at 200,000 pairs). A link replaced since (a later unit re-coupled it) is kept.
+   */
+  shed(links: readonly Link[]): void {
+    for (const link of links) {
+      const m = linkKey("meander", link.meanderId);
+      const p = linkKey("portal", link.portalId);
+      if (this.links.get(m) !== link || this.links.get(p) !== link) continue;
+      const slim: Link = {
+        meanderId: link.meanderId,
+        portalId: link.portalId,
+        baseline: {},
+        ...(link.meanderVersion !== undefined ? { meanderVersion: link.meanderVersion } : {}),
+        ...(link.portalVersion !== undefined ? { portalVersion: link.portalVersion } : {}),
+      };
+      this.thin.add(slim);
+      this.links.set(m, slim);
+      this.links.set(p, slim);
+    }
   }
 
   /**
@@ -61,6 +96,7 @@ export class LinkCache {
     return n;
   }
 
+  /** The link of a record; after a shed (until it is loaded again) only its ids and versions. */
   get(side: Side, id: string): Link | undefined {
     return this.links.get(linkKey(side, id)) ?? undefined;
   }
