@@ -81,6 +81,9 @@ async function playStep(e: MemoryEngine, step: Step, played: Played): Promise<vo
       });
       return;
     }
+    case "expire":
+      (step.side === "meander" ? e.meander : e.portal).expireCursors();
+      return;
     case "raceEdit": {
       const target = step.side === "meander" ? e.meander : e.portal;
       let done = played.people === 0;
