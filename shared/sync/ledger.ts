@@ -20,6 +20,8 @@ export class RetryLedger {
   private readonly dirty = new Set<string>();
   /** Records whose transient failure was counted this run, with the count (once per run, however often met). */
   private readonly transientThisRun = new Map<string, number>();
+  /** Records this run retries and has not applied yet. */
+  private readonly retrying = new Set<string>();
 
   /** The sizes from the control row while the entries are not listed (a run with nothing to retry). */
   private known: LedgerCounts | undefined;
@@ -50,7 +52,10 @@ export class RetryLedger {
       else if (entry.attempts < this.maxAttempts) ids[entry.side].push(entry.recordId);
     }
     if (lookupsChanged) for (const entry of await resolvedWaiting(this.state, waiting)) ids[entry.side].push(entry.recordId);
-    for (const side of ["meander", "portal"] as const) ids[side] = [...new Set(ids[side])];
+    for (const side of ["meander", "portal"] as const) {
+      ids[side] = [...new Set(ids[side])];
+      for (const id of ids[side]) this.retrying.add(ledgerKey(side, id));
+    }
     return ids;
   }
 
@@ -77,8 +82,18 @@ export class RetryLedger {
     return { size: this.entries.size, due, waiting };
   }
 
+  /**
+   * Whether this run retries the record and has not applied it yet. The failed attempt may have
+   * taken its partner's change from the held feed, whose cursor then moved on: the retry plans
+   * the pair with the partner as it is now, read by id (pairing.ts), never as the baseline.
+   */
+  retries(side: Side, id: string): boolean {
+    return this.retrying.has(ledgerKey(side, id));
+  }
+
   /** The record was applied: true when it had an entry (now gone from memory; `saveRecovered` deletes it). */
   recover(side: Side, id: string): boolean {
+    this.retrying.delete(ledgerKey(side, id));
     return this.entries.delete(ledgerKey(side, id));
   }
 

@@ -11,6 +11,7 @@
  */
 import type { Side, SideRecord, SideView } from "../core/types.js";
 import { applyUnit } from "./apply.js";
+import { readByIds } from "./byIds.js";
 import { ChangeSet, viewOf } from "./changeSet.js";
 import { pause, type RunContext, sideOf } from "./context.js";
 import { isEcho, isOwnTombstone } from "./echo.js";
@@ -160,28 +161,6 @@ export async function processLeftovers(ctx: RunContext): Promise<number> {
   }
   await ctx.saving.done();
   return written;
-}
-
-/**
- * Records re-read by id (ledger entries, decided conflicts). An id missing from a multi-id
- * answer is not taken as deleted: each is read again on its own, and only a read of that one
- * id answering "not found" counts as a deletion.
- */
-async function readByIds(ctx: RunContext, side: Side, ids: readonly string[]): Promise<{ records: SideRecord[]; gone: string[] }> {
-  if (ids.length === 0) return { records: [], gone: [] };
-  const { port, entity } = sideOf(ctx, side);
-  const records = await port.getByIds(entity, ids);
-  const found = new Set(records.map((r) => r.id));
-  const missing = ids.filter((id) => !found.has(id));
-  if (ids.length === 1 || missing.length === 0) return { records, gone: missing };
-  const again = await Promise.all(missing.map((id) => port.getByIds(entity, [id])));
-  const gone: string[] = [];
-  missing.forEach((id, i) => {
-    const [record] = again[i] ?? [];
-    if (record) records.push(record);
-    else gone.push(id);
-  });
-  return { records, gone };
 }
 
 interface EchoFilter {

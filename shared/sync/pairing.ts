@@ -9,13 +9,14 @@ import { needsPartnerValues } from "../core/drift.js";
 import { matchable } from "../core/matching.js";
 import { FLIPS_TO_PARK } from "../core/oscillation.js";
 import type { Link, SideView } from "../core/types.js";
-import { otherSide } from "../core/types.js";
+import { otherSide, SIDES } from "../core/types.js";
+import { readByIds } from "./byIds.js";
 import { viewOf } from "./changeSet.js";
-import { type RunContext, sideOf } from "./context.js";
+import type { RunContext } from "./context.js";
 import { type Prefetched, readNarrow } from "./fullReads.js";
 import { matchUnit } from "./match.js";
 import { followMerges } from "./merges.js";
-import type { PairTask, UnitItem } from "./unit.js";
+import type { PairOf, PairTask, UnitItem } from "./unit.js";
 
 const UNCHANGED: SideView = { state: "unchanged" };
 
@@ -53,35 +54,49 @@ export async function pairUnit(ctx: RunContext, unit: readonly UnitItem[]): Prom
 }
 
 /**
- * A field one side is master of can only be put back on the other side (drift) with the
- * master's current value: the stored baseline is a fingerprint, not a value. So where a
- * changed record's partner did not change and the record drifted in a field the partner is
- * master of (shared/core/drift.ts), the partner is read by id (one request per unit; on the
- * held side, with the unit's narrow records where it has any: `prefetched`, fullReads.ts).
+ * Where a changed record's linked partner did not change in this run's feeds, the planner takes
+ * the partner to hold the baseline. The partner is read by id (one request per unit; on the held
+ * side with the unit's narrow records where it has any: `prefetched`, fullReads.ts) where that is
+ * not enough:
+ * - a field one side is master of can only be put back on the other side (drift) with the
+ *   master's current value: the stored baseline is a fingerprint, not a value;
+ * - a field whose next flip parks it (core/oscillation.ts): the guard parks only with both
+ *   sides' values in hand, for a person to decide on;
+ * - a record retried from the ledger: its failed attempt may have taken the partner's change
+ *   from the held feed (a person's edit between the run's read and its write answered 412), and
+ *   that feed's cursor moved past it. Planned against the baseline, the partner's change would
+ *   be lost and its write refused again and again for the version the link still holds.
  */
 async function withMasters(ctx: RunContext, tasks: PairTask[], prefetched?: Prefetched): Promise<PairTask[]> {
-  const wanted: Record<"meander" | "portal", string[]> = { meander: [], portal: [] };
+  // Only the held side's changes are taken as partners (linkedTask): the partner of a retried streamed record.
+  const retried = (t: PairOf) => otherSide(t.item.side) === ctx.hold && ctx.ledger.retries(t.item.side, t.item.id);
+  /** The partner's id of each task whose partner is read. */
+  const reading = new Map<PairTask, string>();
+  for (const t of tasks) {
+    if (t.kind !== "pair" || !t.link) continue;
+    if ((otherSide(t.item.side) === "meander" ? t.meander : t.portal).state !== "unchanged") continue;
+    if (!retried(t) && !wantsPartner(ctx, t.item, t.link, t.resolutions !== undefined)) continue;
+    reading.set(t, otherSide(t.item.side) === "meander" ? t.link.meanderId : t.link.portalId);
+  }
+  if (reading.size === 0) return tasks;
   const read = new Map<string, SideView>();
   for (const [id, record] of prefetched?.records ?? []) read.set(`${prefetched!.side}:${id}`, viewOf(ctx.compiled, prefetched!.side, record));
-  for (const t of tasks) {
-    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present") continue;
-    const partner = otherSide(t.item.side);
-    if ((partner === "meander" ? t.meander : t.portal).state !== "unchanged") continue;
-    if (!wantsPartner(ctx, t.item, t.link, t.resolutions !== undefined)) continue;
-    const id = partner === "meander" ? t.link.meanderId : t.link.portalId;
-    if (prefetched?.side !== partner || !prefetched.asked.has(id)) wanted[partner].push(id);
+  for (const side of SIDES) {
+    const ids = [...reading].filter(([t]) => otherSide(t.item.side) === side).map(([, id]) => id);
+    // Those the unit's read of narrow records brought already; one it asked for and did not find is asked again on its own.
+    const wanted = [...new Set(ids)].filter((id) => !read.has(`${side}:${id}`));
+    if (wanted.length === 0) continue;
+    const { records, gone } = await readByIds(ctx, side, wanted);
+    for (const record of records) read.set(`${side}:${record.id}`, viewOf(ctx.compiled, side, record));
+    for (const id of gone) read.set(`${side}:${id}`, { state: "deleted", id });
   }
-  for (const side of ["meander", "portal"] as const) {
-    if (wanted[side].length === 0) continue;
-    const { port, entity } = sideOf(ctx, side);
-    for (const record of await port.getByIds(entity, wanted[side])) read.set(`${side}:${record.id}`, viewOf(ctx.compiled, side, record));
-  }
-  if (read.size === 0) return tasks;
   return tasks.map((t) => {
-    if (t.kind !== "pair" || !t.link || t.item.view.state !== "present") return t;
+    const id = reading.get(t);
+    if (t.kind !== "pair" || id === undefined) return t;
     const partner = otherSide(t.item.side);
-    const view = read.get(`${partner}:${partner === "meander" ? t.link.meanderId : t.link.portalId}`);
-    if (!view || (partner === "meander" ? t.meander : t.portal).state !== "unchanged") return t;
+    const view = read.get(`${partner}:${id}`);
+    // A partner gone since is a deletion only for a retried pair (its tombstone may be what the failed attempt took).
+    if (!view || (view.state === "deleted" && !retried(t))) return t;
     return partner === "meander" ? { ...t, meander: view } : { ...t, portal: view };
   });
 }

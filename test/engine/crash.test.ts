@@ -60,20 +60,29 @@ async function scenario(killAt?: { phase: Phase; point: number }) {
   });
   const base = memoryEngine({ settings: { ...SETTINGS, pageSize: 8 } });
   const dataset = seedDataset(base, DATASET);
+  /** The run under way; its process is gone once it is killed. */
+  let life = { gone: false };
   const e = base.with({
     pause: () => {
       if (phase === "settling") return;
       if (killAt && killAt.phase === phase && points[phase] === killAt.point) {
         points[phase]++;
+        life.gone = true;
         died();
         return new Promise<void>(() => {});
       }
       points[phase]++;
     },
   });
+  // A killed run's process is gone: nothing of it goes on behind the pause (its saves run behind the next unit).
+  const killable = () => {
+    const own = { gone: false };
+    life = own;
+    return e.with({ dead: () => own.gone }).run();
+  };
   const dies = async (run: Promise<unknown>) => expect(await Promise.race([run.then(() => "finished"), dead.then(() => "died")])).toBe("died");
 
-  const first = e.run();
+  const first = killable();
   if (killAt?.phase === "initial") {
     await dies(first);
     phase = "settling";
@@ -81,7 +90,7 @@ async function scenario(killAt?: { phase: Phase; point: number }) {
   } else expect((await first).status).toBe("succeeded");
   phase = "incremental";
   edit(e, dataset);
-  const second = e.run();
+  const second = killable();
   if (killAt?.phase === "incremental") await dies(second);
   else await second;
   phase = "settling";

@@ -54,17 +54,21 @@ async function playStep(e: MemoryEngine, step: Step, played: Played): Promise<vo
       return;
     case "crash": {
       let seen = 0;
+      let gone = false;
       let died = () => {};
       const dead = new Promise<void>((resolve) => {
         died = resolve;
       });
+      // The process dies there: nothing of it goes on (memory/engine.ts, `dead`).
       const run = e
         .with({
           pause: (point) => {
             if (point !== step.point || seen++ !== step.nth) return;
+            gone = true;
             died();
             return never();
           },
+          dead: () => gone,
         })
         .run();
       await Promise.race([run, dead]);
@@ -81,6 +85,9 @@ async function playStep(e: MemoryEngine, step: Step, played: Played): Promise<vo
       });
       return;
     }
+    case "expire":
+      (step.side === "meander" ? e.meander : e.portal).expireCursors();
+      return;
     case "raceEdit": {
       const target = step.side === "meander" ? e.meander : e.portal;
       let done = played.people === 0;

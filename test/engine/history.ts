@@ -1,8 +1,9 @@
 /**
  * Generated histories for the engine's property tests: people on one side or both, edits,
  * deletions and creations on both sides, and runs that crash at a named pause point, lose a
- * batch reply, or meet a person's edit between their read and their write. Driven through
- * the real runSync over in-memory ports (test/support/memory).
+ * batch reply, or meet a person's edit between their read and their write; and change cursors
+ * that expire (the next read of that side is a full one). Driven through the real runSync over
+ * in-memory ports (test/support/memory).
  */
 import fc from "fast-check";
 import { loadCompiledConfigs } from "../../shared/config/syncConfig.js";
@@ -29,6 +30,7 @@ export type Step =
   | { readonly kind: "crash"; readonly point: (typeof PAUSE_POINTS)[number]; readonly nth: number }
   | { readonly kind: "loseReply"; readonly side: Side; readonly nth: number }
   | { readonly kind: "raceEdit"; readonly side: Side; readonly person: number; readonly value: number }
+  | { readonly kind: "expire"; readonly side: Side }
   | { readonly kind: "edit"; readonly side: Side; readonly person: number; readonly value: number }
   | { readonly kind: "delete"; readonly side: Side; readonly person: number }
   | { readonly kind: "create"; readonly where: Where };
@@ -54,6 +56,7 @@ const faultSteps: fc.Arbitrary<Step>[] = [
   fc.record({ kind: fc.constant("crash" as const), point: fc.constantFrom(...PAUSE_POINTS), nth: fc.nat(3) }),
   fc.record({ kind: fc.constant("loseReply" as const), side, nth: fc.nat(2) }),
   fc.record({ kind: fc.constant("raceEdit" as const), side, person, value }),
+  fc.record({ kind: fc.constant("expire" as const), side }),
 ];
 
 export const histories = (faults: boolean): fc.Arbitrary<History> =>

@@ -36,6 +36,44 @@ export function testClock(start = Date.parse("2026-03-01T08:00:00Z")): Clock & {
   };
 }
 
+type Overrides = Partial<Pick<EngineDeps, "pause" | "settings">> & {
+  /**
+   * True once this engine's process is dead (a crash): from then on no call of its ports or pause
+   * hook returns, and none that starts reaches the ports, as if the process were gone. A run
+   * goes on behind a pause that never returns (its saves go on behind the next unit, saving.ts):
+   * without this, a run "killed" at a pause inside a save would keep reading, writing and
+   * renewing its lease.
+   */
+  readonly dead?: () => boolean;
+};
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+/** `target` whose calls hang once `dead()`: the ones not yet started, and the answers of the ones under way. */
+function gated<T extends object>(target: T, dead: () => boolean): T {
+  return new Proxy(target, {
+    get(obj, key, receiver) {
+      const value = Reflect.get(obj, key, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (dead()) return never();
+        const result = value.apply(obj, args);
+        if (result instanceof Promise) return result.then((v) => (dead() ? never() : v));
+        if (result && typeof result === "object" && Symbol.asyncIterator in result) {
+          const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+          return {
+            [Symbol.asyncIterator]: () => ({
+              next: () => (dead() ? never() : iterator.next().then((v) => (dead() ? never() : v))),
+              return: (v?: unknown) => iterator.return?.(v) ?? Promise.resolve({ done: true, value: v }),
+            }),
+          };
+        }
+        return result;
+      };
+    },
+  });
+}
+
 export interface MemoryEngine {
   readonly deps: EngineDeps;
   readonly meander: MemorySide;
@@ -46,12 +84,12 @@ export interface MemoryEngine {
   readonly clock: ReturnType<typeof testClock>;
   readonly logs: string[];
   run(configId?: string, options?: Partial<RunOptions>): ReturnType<typeof runSync>;
-  /** The engine with other hooks on the same ports and state (another process, a crash hook). */
-  with(overrides: Partial<Pick<EngineDeps, "pause" | "settings">>): MemoryEngine;
+  /** The engine with other hooks on the same ports and state (another process, a crash hook, a process that dies). */
+  with(overrides: Overrides): MemoryEngine;
 }
 
 export function memoryEngine(
-  overrides: Partial<Pick<EngineDeps, "pause" | "settings">> = {},
+  overrides: Overrides = {},
   // The generic two-way mapping by default (test/configs/two-way); HLF's configs are passed where a test is about them.
   configs: ReadonlyMap<string, CompiledConfig> = loadCompiledConfigs(TWO_WAY_DIR),
 ): MemoryEngine {
@@ -62,19 +100,22 @@ export function memoryEngine(
   const runs = new MemoryRunStore();
   const locks = new MemoryLockStore(clock);
   const logs: string[] = [];
-  const build = (o: Partial<Pick<EngineDeps, "pause" | "settings">>): MemoryEngine => {
+  const build = (o: Overrides): MemoryEngine => {
+    const dead = o.dead;
+    const port = <T extends object>(target: T): T => (dead ? gated(target, dead) : target);
+    const pause = o.pause && dead ? async (point: string) => (dead() ? never<void>() : await o.pause?.(point)) : o.pause;
     const deps: EngineDeps = {
       configs,
-      sides: { meander, portal },
-      state,
-      runs,
-      locks,
+      sides: { meander: port(meander), portal: port(portal) },
+      state: port(state),
+      runs: port(runs),
+      locks: port(locks),
       clock,
       logger: createJsonLogger((_level, line) => logs.push(line)),
       settings: o.settings ?? SETTINGS,
       // As in production: links keep fingerprints of their baselines, never the values.
       baselineFingerprint: FINGERPRINT,
-      ...(o.pause ? { pause: o.pause } : {}),
+      ...(pause ? { pause } : {}),
     };
     return {
       deps,

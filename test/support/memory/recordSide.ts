@@ -63,8 +63,8 @@ export class MemorySide implements RecordSide {
   readonly side: Side;
   private readonly tables = new Map<string, Map<string, Stored>>();
   private seq = 0;
-  /** Cursors at or below this sequence are expired: the next read is a full one. */
-  private expiredUpTo = 0;
+  /** Cursors at or below this sequence are expired: the next read is a full one. None at first (an empty feed's cursor, 0, is valid). */
+  private expiredUpTo = -1;
   private readonly idField: string;
   private readonly now: () => Date;
   hooks: WriteHooks = {};
