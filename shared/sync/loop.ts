@@ -103,6 +103,15 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
   // batches and Table transactions, and fewer units to save one after another.
   const unitSize = ctx.deps.settings.pageSize;
   let items: UnitItem[] = [];
+  // A record changed again while the feed is read comes back on a later page: in one unit, only its latest change counts.
+  let at = new Map<string, number>();
+  const add = (item: UnitItem) => {
+    const i = at.get(item.id);
+    if (i === undefined) {
+      at.set(item.id, items.length);
+      items.push(item);
+    } else items[i] = item;
+  };
   // The next page is read while this one is worked on (readAhead.ts).
   for await (const page of readAhead(port.readChanges(entity, from, { pageSize: unitSize, ...(indexing ? {} : { unchanged }) }))) {
     ctx.lease.checkBudget();
@@ -115,9 +124,9 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
     const before = echoes.ids.size;
     for (const record of page.records) {
       const item = itemOf(ctx, side, record);
-      if (!echoes.test(record.id, record.version, full)) items.push(item);
+      if (!echoes.test(record.id, record.version, full)) add(item);
     }
-    for (const id of page.deletedIds) if (!echoes.gone(id, full)) items.push({ side, id, view: { state: "deleted", id } });
+    for (const id of page.deletedIds) if (!echoes.gone(id, full)) add({ side, id, view: { state: "deleted", id } });
     ctx.tracker.count(side, "unchanged", echoes.ids.size - before);
     if (page.final) cursor = page.cursor;
     // A page with nothing to do is checkpointed on its own, as before (cheap progress through echoes).
@@ -129,6 +138,7 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
       await pause(ctx, "after-checkpoint");
     });
     items = [];
+    at = new Map();
   }
   await ctx.saving.done();
   return { ...(cursor !== undefined ? { cursor } : {}), written };

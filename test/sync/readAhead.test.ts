@@ -122,3 +122,53 @@ describe("a first run over small Meander pages", () => {
     expect(asked[0]).toBe(5);
   });
 });
+
+describe("a record edited while its unit's pages are read", () => {
+  let h: Harness;
+  let editedId = "";
+  const writes: string[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness({
+      dataset: { seed: 8, people: 30, overlap: 1, conflictingShare: 0, formatNoiseShare: 0, ambiguousShare: 0 },
+      meander: { maxPageSize: 5 },
+      settings: { SYNC_PAGE_SIZE: "40" },
+    });
+    await h.service.runSync("likepersons", { trigger: "timer" });
+    // Every likeperson changes, so the next run's feed is 30 records in pages of 5: one unit.
+    for (const r of h.meander.store.list("likepersons")) h.meander.store.edit("likepersons", r.id, { address: { city: "Bodø" } });
+    const meander: RecordSide = h.service.sides.meander;
+    const readChanges = meander.readChanges.bind(meander);
+    meander.readChanges = (...args) =>
+      (async function* () {
+        let n = 0;
+        for await (const page of readChanges(...args)) {
+          // After the first page, a person edits a record that page held: the feed lists it again later.
+          if (n++ === 0 && page.records[0]) {
+            editedId = page.records[0].id;
+            h.meander.store.edit("likepersons", editedId, { address: { city: "Vadsø" } });
+          }
+          yield page;
+        }
+      })();
+    const portal: RecordSide = h.service.sides.portal;
+    const write = portal.write.bind(portal);
+    portal.write = (entity, ops) => {
+      for (const op of ops) if (op.op === "update") writes.push(op.id);
+      return write(entity, ops);
+    };
+    const result = await h.service.runSync("likepersons", { trigger: "timer" });
+    expect([result.status, result.errors]).toEqual(["succeeded", []]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("is planned once, with its latest change", async () => {
+    const [link] = await h.service.deps.state.getLinks("likepersons", [{ side: "meander", id: editedId }]);
+    expect(link).toBeDefined();
+    expect(writes.filter((id) => id === link!.portalId)).toHaveLength(1);
+    expect(h.dataverse.store.get("contacts", link!.portalId)?.address1_city).toBe("Vadsø");
+  });
+});
