@@ -91,7 +91,7 @@ export class RetryLedger {
     return this.retrying.has(ledgerKey(side, id));
   }
 
-  /** The record was applied: true when it had an entry (now gone from memory; `saveRecovered` deletes it). */
+  /** The record was applied: true when it had an entry (now gone from memory; `save(recovered)` deletes it). */
   recover(side: Side, id: string): boolean {
     this.retrying.delete(ledgerKey(side, id));
     return this.entries.delete(ledgerKey(side, id));
