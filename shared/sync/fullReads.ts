@@ -11,7 +11,8 @@
  * (shared/adapters/dataverse/read.ts).
  */
 import type { Link, Side, SideRecord } from "../core/types.js";
-import { viewOf } from "./changeSet.js";
+import type { RecordSide } from "../ports.js";
+import { type ChangeSet, viewOf } from "./changeSet.js";
 import { type RunContext, sideOf } from "./context.js";
 import { localCandidateIds } from "./match.js";
 import type { UnitItem } from "./unit.js";
@@ -78,13 +79,7 @@ export async function readNarrow(
       room -= 1;
     }
   }
-  const found = new Map<string, SideRecord>();
-  for (const record of await port.getByIds(entity, ids)) found.set(record.id.toLowerCase(), record);
-  for (const id of needed) {
-    const record = found.get(id.toLowerCase());
-    if (record) held.complete(id, record);
-    else held.drop(id);
-  }
+  const found = await completeHeld(held, port, entity, ids, needed);
   const records = new Map<string, SideRecord>();
   for (const id of partners) {
     const record = found.get(id.toLowerCase());
@@ -113,12 +108,24 @@ export async function readAllNarrow(ctx: RunContext): Promise<void> {
       if (ids.length >= ctx.deps.settings.pageSize) break;
       ids.push(id);
     }
-    const found = new Map<string, SideRecord>();
-    for (const record of await port.getByIds(entity, ids)) found.set(record.id.toLowerCase(), record);
-    for (const id of ids) {
-      const record = found.get(id.toLowerCase());
-      if (record) held.complete(id, record);
-      else held.drop(id);
-    }
+    await completeHeld(held, port, entity, ids, ids);
   }
+}
+
+/** Reads `ids` by id and completes (or, not found, drops) the held ones among them in `complete`; returns what was found, by lower-cased id. */
+async function completeHeld(
+  held: ChangeSet,
+  port: RecordSide,
+  entity: string,
+  ids: readonly string[],
+  complete: Iterable<string>,
+): Promise<Map<string, SideRecord>> {
+  const found = new Map<string, SideRecord>();
+  for (const record of await port.getByIds(entity, ids)) found.set(record.id.toLowerCase(), record);
+  for (const id of complete) {
+    const record = found.get(id.toLowerCase());
+    if (record) held.complete(id, record);
+    else held.drop(id);
+  }
+  return found;
 }

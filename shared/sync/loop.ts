@@ -102,16 +102,9 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
   // A unit gathers pages up to the page size setting (Meander's pages are smaller): fuller
   // batches and Table transactions, and fewer units to save one after another.
   const unitSize = ctx.deps.settings.pageSize;
-  let items: UnitItem[] = [];
-  // A record changed again while the feed is read comes back on a later page: in one unit, only its latest change counts.
-  let at = new Map<string, number>();
-  const add = (item: UnitItem) => {
-    const i = at.get(item.id);
-    if (i === undefined) {
-      at.set(item.id, items.length);
-      items.push(item);
-    } else items[i] = item;
-  };
+  // By id: a record changed again while the feed is read comes back on a later page, and in one unit only its latest change counts.
+  let items = new Map<string, UnitItem>();
+  const add = (item: UnitItem) => items.set(item.id, item);
   // The next page is read while this one is worked on (readAhead.ts).
   for await (const page of readAhead(port.readChanges(entity, from, { pageSize: unitSize, ...(indexing ? {} : { unchanged }) }))) {
     ctx.lease.checkBudget();
@@ -130,15 +123,14 @@ export async function processStream(ctx: RunContext, extraIds: readonly string[]
     ctx.tracker.count(side, "unchanged", echoes.ids.size - before);
     if (page.final) cursor = page.cursor;
     // A page with nothing to do is checkpointed on its own, as before (cheap progress through echoes).
-    else if (items.length > 0 && items.length < unitSize) continue;
+    else if (items.size > 0 && items.size < unitSize) continue;
     // The unit's last page is checkpointed after the unit's save; the next pages are read meanwhile (saving.ts).
-    written += await processUnit(ctx, items, async () => {
+    written += await processUnit(ctx, [...items.values()], async () => {
       await pause(ctx, "before-checkpoint");
       if (!page.final && !ctx.dryRun) await ctx.lease.checkpoint(side, page.cursor);
       await pause(ctx, "after-checkpoint");
     });
-    items = [];
-    at = new Map();
+    items = new Map();
   }
   await ctx.saving.done();
   return { ...(cursor !== undefined ? { cursor } : {}), written };

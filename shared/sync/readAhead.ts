@@ -25,10 +25,7 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
   } finally {
     if (!done) {
       // The loop left early: the read in flight is not waited for, and its failure is not the run's.
-      next.then(
-        () => iterator.return?.(),
-        () => undefined,
-      );
+      next.then(() => iterator.return?.()).catch(() => undefined);
     }
   }
 }
