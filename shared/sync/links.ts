@@ -29,26 +29,23 @@ export class LinkCache {
 
   /** Reads the links of records not asked about yet (or held thin), in one request. */
   async load(refs: readonly { side: Side; id: string }[]): Promise<void> {
-    const missing = refs.filter((r) => {
+    const unread = (r: { side: Side; id: string }) => {
       const held = this.links.get(linkKey(r.side, r.id));
       return held === undefined || (held !== null && this.thin.has(held));
-    });
-    if (missing.length === 0) return;
-    const unknown = this.complete ? missing.filter((r) => !this.links.has(linkKey(r.side, r.id))) : [];
-    for (const r of unknown) this.links.set(linkKey(r.side, r.id), null);
-    const wanted = this.complete ? missing.filter((r) => this.links.get(linkKey(r.side, r.id)) !== null) : missing;
+    };
+    const missing = refs.filter(unread);
+    // Preloaded: a record not held has no link; only thin ones are read back.
+    const wanted = this.complete ? missing.filter((r) => this.links.has(linkKey(r.side, r.id))) : missing;
+    if (this.complete) for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
     if (wanted.length === 0) return;
     for (const link of await this.state.getLinks(this.configId, wanted)) this.keep(link);
-    for (const r of wanted) {
-      const held = this.links.get(linkKey(r.side, r.id));
-      if (held === undefined || (held !== null && this.thin.has(held))) this.links.set(linkKey(r.side, r.id), null);
-    }
+    for (const r of wanted) if (unread(r)) this.links.set(linkKey(r.side, r.id), null);
   }
 
   /**
    * Once a unit's links are saved, the run keeps only their ids and versions: on a first run the
-   * baselines of every pair made so far would otherwise stay in memory to the end (a quarter of a
-   * gigabyte at 200,000 pairs). A link replaced since (a later unit re-coupled it) is kept.
+   * baselines of every pair made so far would otherwise stay in memory to the end (a fingerprint
+   * per mapped field, each pair). A link replaced since (a later unit re-coupled it) is kept.
    */
   shed(links: readonly Link[]): void {
     for (const link of links) {
