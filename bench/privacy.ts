@@ -6,8 +6,9 @@
  * person needs them to decide).
  */
 
-import { TableClient } from "@azure/data-tables";
-import { LAYOUT_PARTITION } from "../shared/adapters/tables/layout.js";
+import { odata, TableClient } from "@azure/data-tables";
+import { LAYOUT_PARTITION, LAYOUT_ROW } from "../shared/adapters/tables/layout.js";
+import { linkPartitions } from "../shared/adapters/tables/links.js";
 import { getJson } from "../shared/adapters/tables/props.js";
 import type { ComposedService } from "../shared/composition.js";
 import { isFingerprint } from "../shared/core/fingerprint.js";
@@ -68,13 +69,16 @@ export async function personalDataAtRest(
   let atRest = 0;
   let open = 0;
   let linkEntities = 0;
-  for await (const row of client(service.tables.tableNames.links).listEntities<Record<string, unknown>>()) {
-    // The table's layout row (its partitions per config) is no link.
-    if (row.partitionKey === LAYOUT_PARTITION) continue;
-    linkEntities += 1;
-    const baseline = getJson<Canonical>(row, "baseline") ?? {};
-    for (const [field, value] of Object.entries(baseline)) if (isPersonal(field, value) && !isFingerprint(value)) atRest += 1;
-  }
+  const links = client(service.tables.tableNames.links);
+  // Every partition of every config, one at a time (linkPartitions); the table's layout row (its partitions per config) is no link.
+  const buckets = Number((await links.getEntity(LAYOUT_PARTITION, LAYOUT_ROW))["buckets"]);
+  for (const configId of service.deps.configs.keys())
+    for (const pk of linkPartitions(configId, buckets))
+      for await (const row of links.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${pk}` } })) {
+        linkEntities += 1;
+        const baseline = getJson<Canonical>(row, "baseline") ?? {};
+        for (const [field, value] of Object.entries(baseline)) if (isPersonal(field, value) && !isFingerprint(value)) atRest += 1;
+      }
   for await (const row of client(service.tables.tableNames.conflicts).listEntities<Record<string, unknown>>()) {
     const record = getJson<ConflictRecord>(row, "record");
     if (!record) continue;

@@ -1,19 +1,19 @@
 /** The links of one config as far as this run has read them: a known "no link" is remembered too. */
 import type { Link, Side } from "../core/types.js";
 import type { StateStore } from "../ports.js";
-import { linkKey } from "./keys.js";
+import { SideMap } from "./keys.js";
 
 export class LinkCache {
-  private readonly links = new Map<string, Link | null>();
+  private readonly links = new SideMap<Link | null>();
   /** Every link of the config is here (preloaded): a miss means "no link", no need to ask. */
   private complete = false;
   /** Records whose link this run saved (after its own writes): their versions are what those writes answered. */
-  private readonly saved = new Set<string>();
+  private readonly saved = new SideMap<true>();
   /** Records whose link this run dropped, and the version of each this run's write left (a retired likeperson). */
-  private readonly dropped = new Set<string>();
-  private readonly written = new Map<string, string>();
+  private readonly dropped = new SideMap<true>();
+  private readonly written = new SideMap<string>();
   /** Records this run deleted, and how many of its writes answered without a version (echo.ts). */
-  private readonly deleted = new Set<string>();
+  private readonly deleted = new SideMap<true>();
   private readonly unversioned: Record<Side, number> = { meander: 0, portal: 0 };
 
   constructor(
@@ -30,16 +30,16 @@ export class LinkCache {
   /** Reads the links of records not asked about yet (or held thin), in one request. */
   async load(refs: readonly { side: Side; id: string }[]): Promise<void> {
     const unread = (r: { side: Side; id: string }) => {
-      const held = this.links.get(linkKey(r.side, r.id));
+      const held = this.links.get(r.side, r.id);
       return held === undefined || (held !== null && this.thin.has(held));
     };
     const missing = refs.filter(unread);
     // Preloaded: a record not held has no link; only thin ones are read back.
-    const wanted = this.complete ? missing.filter((r) => this.links.has(linkKey(r.side, r.id))) : missing;
-    if (this.complete) for (const r of missing) if (!this.links.has(linkKey(r.side, r.id))) this.links.set(linkKey(r.side, r.id), null);
+    const wanted = this.complete ? missing.filter((r) => this.links.has(r.side, r.id)) : missing;
+    if (this.complete) for (const r of missing) if (!this.links.has(r.side, r.id)) this.links.set(r.side, r.id, null);
     if (wanted.length === 0) return;
     for (const link of await this.state.getLinks(this.configId, wanted)) this.keep(link);
-    for (const r of wanted) if (unread(r)) this.links.set(linkKey(r.side, r.id), null);
+    for (const r of wanted) if (unread(r)) this.links.set(r.side, r.id, null);
   }
 
   /**
@@ -49,9 +49,7 @@ export class LinkCache {
    */
   shed(links: readonly Link[]): void {
     for (const link of links) {
-      const m = linkKey("meander", link.meanderId);
-      const p = linkKey("portal", link.portalId);
-      if (this.links.get(m) !== link || this.links.get(p) !== link) continue;
+      if (this.links.get("meander", link.meanderId) !== link || this.links.get("portal", link.portalId) !== link) continue;
       const slim: Link = {
         meanderId: link.meanderId,
         portalId: link.portalId,
@@ -60,8 +58,7 @@ export class LinkCache {
         ...(link.portalVersion !== undefined ? { portalVersion: link.portalVersion } : {}),
       };
       this.thin.add(slim);
-      this.links.set(m, slim);
-      this.links.set(p, slim);
+      this.keep(slim);
     }
   }
 
@@ -79,45 +76,46 @@ export class LinkCache {
   /** Every link of the config; preloads them first. */
   async all(): Promise<Link[]> {
     await this.preload();
-    const links = new Map<string, Link>();
-    for (const link of this.links.values()) if (link) links.set(`${link.meanderId}|${link.portalId}`, link);
-    return [...links.values()];
+    // Each link is held under both of its ids (one end re-coupled since: under the other one only).
+    const links: Link[] = [];
+    for (const [id, link] of this.links.entries("meander")) if (link && link.meanderId === id) links.push(link);
+    for (const [id, link] of this.links.entries("portal"))
+      if (link && link.portalId === id && this.links.get("meander", link.meanderId) !== link) links.push(link);
+    return links;
   }
 
   /** How many links the config has, when every one is here (preloaded); undefined otherwise. */
   count(): number | undefined {
     if (!this.complete) return undefined;
     let n = 0;
-    // Each link is held under both of its ids: count it under its Meander id.
-    for (const [key, link] of this.links) if (link && key === linkKey("meander", link.meanderId)) n++;
+    for (const [id, link] of this.links.entries("meander")) if (link && link.meanderId === id) n++;
     return n;
   }
 
   /** The link of a record; after a shed (until it is loaded again) only its ids and versions. */
   get(side: Side, id: string): Link | undefined {
-    return this.links.get(linkKey(side, id)) ?? undefined;
+    return this.links.get(side, id) ?? undefined;
   }
 
   /** The link of a record as this run saved it, if it did. */
   savedByRun(side: Side, id: string): Link | undefined {
-    return this.saved.has(linkKey(side, id)) ? this.get(side, id) : undefined;
+    return this.saved.has(side, id) ? this.get(side, id) : undefined;
   }
 
   /** The version this run's write left a record at, when the run then dropped its link. */
   unlinkedByRun(side: Side, id: string): string | undefined {
-    const key = linkKey(side, id);
-    return this.dropped.has(key) && this.links.get(key) === null ? this.written.get(key) : undefined;
+    return this.dropped.has(side, id) && this.links.get(side, id) === null ? this.written.get(side, id) : undefined;
   }
 
   /** A write of this run that succeeded, with the record's new version if it answered one. */
   wrote(side: Side, id: string, version: string | undefined): void {
     if (version === undefined) this.unversioned[side] += 1;
-    else this.written.set(linkKey(side, id), version);
+    else this.written.set(side, id, version);
   }
 
   /** A delete of this run that succeeded: its tombstone is the run's own. */
   wroteDelete(side: Side, id: string): void {
-    this.deleted.add(linkKey(side, id));
+    this.deleted.set(side, id, true);
   }
 
   /** Writes of this run to `side` answered without a version (a plug-in rewrote what was written): their echoes must be read. */
@@ -135,23 +133,25 @@ export class LinkCache {
       meander: { versions: {}, deleted: [] },
       portal: { versions: {}, deleted: [] },
     };
-    const sideOf = (key: string): Side => (key.startsWith("m:") ? "meander" : "portal");
-    for (const key of this.written.keys()) {
-      const side = sideOf(key);
-      const id = key.slice(2);
-      const version = this.saved.has(key) ? versionOn(side, this.get(side, id)) : this.unlinkedByRun(side, id);
-      if (version !== undefined) echoes[side].versions[id] = version;
+    for (const side of ["meander", "portal"] as const) {
+      for (const [id] of this.written.entries(side)) {
+        const version = this.saved.has(side, id) ? versionOn(side, this.get(side, id)) : this.unlinkedByRun(side, id);
+        if (version !== undefined) echoes[side].versions[id] = version;
+      }
+      for (const [id] of this.deleted.entries(side)) echoes[side].deleted.push(id);
     }
-    for (const key of this.deleted) echoes[sideOf(key)].deleted.push(key.slice(2));
     return echoes;
   }
 
   /** A link this run saved. */
   remember(link: Link): void {
     this.keep(link);
-    for (const key of [linkKey("meander", link.meanderId), linkKey("portal", link.portalId)]) {
-      this.saved.add(key);
-      this.dropped.delete(key);
+    for (const [side, id] of [
+      ["meander", link.meanderId],
+      ["portal", link.portalId],
+    ] as const) {
+      this.saved.set(side, id, true);
+      this.dropped.delete(side, id);
     }
   }
 
@@ -161,18 +161,17 @@ export class LinkCache {
       ["meander", link.meanderId],
       ["portal", link.portalId],
     ] as const) {
-      const key = linkKey(side, id);
-      const held = this.links.get(key);
+      const held = this.links.get(side, id);
       if (held && (held.meanderId !== link.meanderId || held.portalId !== link.portalId)) continue;
-      this.links.set(key, null);
-      this.saved.delete(key);
-      this.dropped.add(key);
+      this.links.set(side, id, null);
+      this.saved.delete(side, id);
+      this.dropped.set(side, id, true);
     }
   }
 
   private keep(link: Link): void {
-    this.links.set(linkKey("meander", link.meanderId), link);
-    this.links.set(linkKey("portal", link.portalId), link);
+    this.links.set("meander", link.meanderId, link);
+    this.links.set("portal", link.portalId, link);
   }
 }
 

@@ -19,8 +19,9 @@ export const LEGACY_LINK_BUCKETS = 16;
 
 /** The layout row's partition: `~` never appears in an encoded config id, so no link shares it. */
 export const LAYOUT_PARTITION = "~layout";
+export const LAYOUT_ROW = "links";
 const PK = LAYOUT_PARTITION;
-const RK = "links";
+const RK = LAYOUT_ROW;
 
 /** The table's link partitions per config: the recorded count, else the legacy one for a table with links, else `fresh` (recorded now). */
 export async function linkBucketsOf(table: TableAccess, fresh: number): Promise<number> {

@@ -40,14 +40,9 @@ export const DEFAULT_SCAN_RATIO = 10;
 export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkStore {
   const { scanThreshold = DEFAULT_SCAN_THRESHOLD, scanRatio = DEFAULT_SCAN_RATIO } = layout;
   // Read at each call: the table's recorded layout is learnt at start-up (layout.ts), after the store is made.
-  const partitions = (configId: string, buckets = layout.buckets): string[] =>
-    buckets <= 1 ? [encodeKey(configId)] : Array.from({ length: buckets }, (_, b) => `${encodeKey(configId)}~${String(b).padStart(2, "0")}`);
-
   const address = (configId: string, side: Side, id: string) => {
-    const buckets = layout.buckets;
     const rowKey = key(PREFIX[side], encodeKey(id));
-    const pk = buckets <= 1 ? encodeKey(configId) : `${encodeKey(configId)}~${String(bucketOf(rowKey, buckets)).padStart(2, "0")}`;
-    return { partitionKey: key(pk), rowKey };
+    return { partitionKey: key(partitionOf(configId, layout.buckets, bucketOf(rowKey, layout.buckets))), rowKey };
   };
 
   const toEntity = (configId: string, link: Link): Entity => {
@@ -82,7 +77,7 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
         const found = new Set<string>();
         let budget = addresses.size * scanRatio;
         await Promise.all(
-          partitions(configId).map(async (pk) => {
+          linkPartitions(configId, layout.buckets).map(async (pk) => {
             for await (const row of table.query(mRows(pk))) {
               if (budget-- <= 0) return;
               const link = fromEntity(row);
@@ -153,7 +148,7 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
     },
 
     async *listLinks(configId) {
-      for (const pk of partitions(configId)) {
+      for (const pk of linkPartitions(configId, layout.buckets)) {
         for await (const row of table.query(mRows(pk))) {
           const link = fromEntity(row);
           if (link) yield link;
@@ -162,6 +157,16 @@ export function createLinkStore(table: TableAccess, layout: LinkLayout): LinkSto
     },
   };
 }
+
+const partitionOf = (configId: string, buckets: number, bucket: number) =>
+  buckets <= 1 ? encodeKey(configId) : `${encodeKey(configId)}~${String(bucket).padStart(2, "0")}`;
+
+/**
+ * A config's link partitions. Listed one partition at a time: Azurite filters and sorts the whole
+ * table for each page of a query, so one query over a big table costs in proportion to its size per page.
+ */
+export const linkPartitions = (configId: string, buckets: number): string[] =>
+  Array.from({ length: Math.max(1, buckets) }, (_, b) => partitionOf(configId, buckets, b));
 
 /** Only the `m:` rows of a partition: each link once. */
 const mRows = (pk: string) => odata`PartitionKey eq ${pk} and RowKey ge ${"m:"} and RowKey lt ${"m;"}`;
