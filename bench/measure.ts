@@ -182,6 +182,7 @@ export function combine(a: RunMeasurement, b: RunMeasurement): RunMeasurement {
       personalCellsAtRest: b.privacy.personalCellsAtRest,
       personalCellsInOpenReviews: b.privacy.personalCellsInOpenReviews,
       linkEntities: b.privacy.linkEntities,
+      linkPartitionsRead: b.privacy.linkPartitionsRead,
     },
   };
 }

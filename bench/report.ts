@@ -2,6 +2,7 @@
 
 import type { BaselineMeasurement } from "./baseline.js";
 import type { ScenarioFigures, SideFigures, Target } from "./figures.js";
+import type { PrivacyFigures } from "./privacy.js";
 
 const n = (value: number) => Math.round(value).toLocaleString("en-US");
 const s = (seconds: number) => (seconds < 10 ? `${seconds.toFixed(2)} s` : `${seconds.toFixed(1)} s`);
@@ -57,7 +58,7 @@ function rows(f: ScenarioFigures): string[][] {
             "0",
             "",
           ],
-          ["link entities after the run", n(f.privacy.linkEntities), "", ""],
+          ["link entities after the run", linkEntities(f.privacy), "", ""],
         ]
       : []),
     ["writes that changed nothing (DV / M)", both(f.dataverse.noopWrites, f.meander.noopWrites), "0", ""],
@@ -101,4 +102,10 @@ export function renderReport(scenarios: readonly ScenarioFigures[], targets: rea
     )}`,
   );
   return out.join("\n");
+}
+
+/** The links read raw after the run: all of them, or those of the partitions read (privacy.ts, SCAN_LINKS). */
+function linkEntities(p: PrivacyFigures): string {
+  const { read, of } = p.linkPartitionsRead ?? { read: 1, of: 1 };
+  return read < of ? `${n(p.linkEntities)} in the ${read} of ${of} partitions read` : n(p.linkEntities);
 }

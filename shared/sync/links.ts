@@ -53,7 +53,7 @@ export class LinkCache {
       const slim: Link = {
         meanderId: link.meanderId,
         portalId: link.portalId,
-        baseline: {},
+        baseline: THIN_BASELINE,
         ...(link.meanderVersion !== undefined ? { meanderVersion: link.meanderVersion } : {}),
         ...(link.portalVersion !== undefined ? { portalVersion: link.portalVersion } : {}),
       };
@@ -174,5 +174,8 @@ export class LinkCache {
     this.links.set("portal", link.portalId, link);
   }
 }
+
+/** A thin link's baseline: one shared empty object (a first run holds a thin link per pair). */
+const THIN_BASELINE: Link["baseline"] = Object.freeze({});
 
 const versionOn = (side: Side, link: Link | undefined): string | undefined => (side === "meander" ? link?.meanderVersion : link?.portalVersion);
