@@ -7,6 +7,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { type BaselineMeasurement, measureBaseline } from "./baseline.js";
 import { measureRun, type RunMeasurement } from "./measure.js";
+import { workerNodeFlags } from "./nodeFlags.js";
 import type { Costs } from "./params.js";
 import { hostStandIns, type StandInsControl, type StandInsInfo, type StandInsOptions } from "./standInsHost.js";
 
@@ -83,8 +84,9 @@ async function runChild<T>(
   extra: Record<string, string> = {},
 ): Promise<T> {
   const child = fork(script("scenario"), [name], {
-    // BENCH_NODE_ARGS: node flags for the measured run only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where its time goes.
-    ...(process.env.BENCH_NODE_ARGS ? { execArgv: process.env.BENCH_NODE_ARGS.split(" ").filter(Boolean) } : {}),
+    // Azure's worker flags, then BENCH_NODE_ARGS: more flags for the measured run only, e.g.
+    // "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where its time goes.
+    execArgv: [...workerNodeFlags(), ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...(certPath ? { NODE_EXTRA_CA_CERTS: certPath } : {}), BENCH_SETTINGS: JSON.stringify(settings), ...extra },
   });

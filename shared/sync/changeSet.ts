@@ -101,7 +101,7 @@ export class ChangeSet {
     return chunk;
   }
 
-  /** Ids of held records whose link field or match keys point at `fromRecord` (taken ones included). */
+  /** Ids of held records whose link field or match keys may point at `fromRecord` (taken ones included; `sharesKey` tells). */
   candidateIds(fromRecord: SideRecord): Set<string> {
     return this.keys.candidateIds(fromRecord);
   }
@@ -135,11 +135,15 @@ export function viewOf(compiled: CompiledConfig, side: Side, record: SideRecord)
 /**
  * Ids by link field and normalised match key. On its own it keeps the streamed side's keys
  * (ids only), so that the other side's leftovers can still see who exists.
+ *
+ * A first run indexes every record of a side, so the index holds no string per key: a key is
+ * its 32-bit hash (`hashOf`). Two keys may share a hash, so a candidate it names may not share
+ * a key at all: `sharesKey` tells, once the candidate's record is read.
  */
 export class KeyIndex {
   // One id as a plain string, more as an array: nearly every key names one record, and an array per key would double the index.
-  private readonly byLink = new Map<string, string | string[]>();
-  private readonly byKey: Map<string, string | string[]>[];
+  private readonly byLink = new Map<number, string | string[]>();
+  private readonly byKey: Map<number, string | string[]>[];
 
   constructor(
     private readonly compiled: CompiledConfig,
@@ -148,33 +152,60 @@ export class KeyIndex {
     this.byKey = compiled.config.matchKeys.map(() => new Map());
   }
 
-  add(record: SideRecord): void {
+  /** `id`: the record's id, as a string the run holds anyway (LinkCache.heldId) when it has one. */
+  add(record: SideRecord, id: string = record.id): void {
     const { config } = this.compiled;
     const linkField = config[this.side].linkField;
-    if (linkField) push(this.byLink, getPath(record.data, linkField), record.id);
+    if (linkField) push(this.byLink, getPath(record.data, linkField), id);
     config.matchKeys.forEach((key, i) => {
       const value = normalizeKey(key.normalize, getPath(record.data, this.side === "portal" ? key.portal : key.meander));
-      if (value && this.byKey[i]) push(this.byKey[i], value, record.id);
+      if (value && this.byKey[i]) push(this.byKey[i], value, id);
     });
   }
 
   candidateIds(fromRecord: SideRecord): Set<string> {
     const { config } = this.compiled;
-    const ids = new Set<string>(idsOf(this.byLink.get(fromRecord.id)));
+    const ids = new Set<string>(idsOf(this.byLink.get(hashOf(fromRecord.id))));
     config.matchKeys.forEach((key, i) => {
       const value = normalizeKey(key.normalize, getPath(fromRecord.data, this.side === "portal" ? key.meander : key.portal));
-      if (value) for (const id of idsOf(this.byKey[i]?.get(value))) ids.add(id);
+      if (value) for (const id of idsOf(this.byKey[i]?.get(hashOf(value)))) ids.add(id);
     });
     return ids;
   }
 }
 
+/**
+ * Whether `candidate` (of `side`) has what `index.candidateIds(fromRecord)` looks for: its link
+ * field naming `fromRecord`, or a match key equal to `fromRecord`'s. A hash the two keys merely
+ * share says no.
+ */
+export function sharesKey(compiled: CompiledConfig, side: Side, candidate: SideRecord, fromRecord: SideRecord): boolean {
+  const { config } = compiled;
+  const linkField = config[side].linkField;
+  if (linkField && indexable(getPath(candidate.data, linkField)) === fromRecord.id) return true;
+  return config.matchKeys.some((key) => {
+    const [theirs, mine] = side === "portal" ? [key.portal, key.meander] : [key.meander, key.portal];
+    const wanted = normalizeKey(key.normalize, getPath(fromRecord.data, mine));
+    return wanted !== undefined && wanted !== "" && normalizeKey(key.normalize, getPath(candidate.data, theirs)) === wanted;
+  });
+}
+
 const idsOf = (entry: string | string[] | undefined): readonly string[] => (entry === undefined ? [] : typeof entry === "string" ? [entry] : entry);
 
-function push(map: Map<string, string | string[]>, key: unknown, id: string): void {
-  if (typeof key !== "string" && typeof key !== "number") return;
-  const k = String(key);
-  if (!k) return;
+/** The text a key value is indexed by: strings and numbers; nothing for anything else or an empty one. */
+const indexable = (key: unknown): string | undefined => ((typeof key === "string" || typeof key === "number") && String(key) !== "" ? String(key) : undefined);
+
+/** FNV-1a over the UTF-16 code units: a 32-bit integer (a small integer to V8, stored in the map without a heap object). */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash | 0;
+}
+
+function push(map: Map<number, string | string[]>, key: unknown, id: string): void {
+  const text = indexable(key);
+  if (text === undefined) return;
+  const k = hashOf(text);
   const entry = map.get(k);
   if (entry === undefined) map.set(k, id);
   else if (typeof entry === "string") {

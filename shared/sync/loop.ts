@@ -178,7 +178,7 @@ interface EchoFilter {
 function echoFilter(ctx: RunContext, side: Side): EchoFilter {
   const ids = new Set<string>();
   const met = (id: string, echo: boolean) => {
-    if (echo) ids.add(id);
+    if (echo) ids.add(ctx.links.heldId(side, id));
     return echo;
   };
   return {
@@ -189,7 +189,7 @@ function echoFilter(ctx: RunContext, side: Side): EchoFilter {
 }
 
 function itemOf(ctx: RunContext, side: Side, record: SideRecord): UnitItem {
-  ctx.feeds.indexOf(side)?.add(record);
+  ctx.feeds.indexOf(side)?.add(record, ctx.links.heldId(side, record.id));
   return { side, id: record.id, view: viewOf(ctx.compiled, side, record) };
 }
 

@@ -10,6 +10,7 @@ import { leftByScopeExit } from "../core/scopeReturn.js";
 import type { Side, SideRecord, SideView } from "../core/types.js";
 import { otherSide } from "../core/types.js";
 import { pointsAt, remoteCandidates } from "./candidates.js";
+import { sharesKey } from "./changeSet.js";
 import { type RunContext, sideOf } from "./context.js";
 import { staleHolder } from "./merges.js";
 import { type KeyRelease, type PairOf, type PairTask, recordOf, type UnitItem } from "./unit.js";
@@ -23,7 +24,13 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
   const { config } = ctx.compiled;
   const local = ctx.feeds.heldOf(partner);
 
-  for (const item of items) candidateIds.set(item.id, localCandidateIds(ctx, item));
+  /** Per item, the candidates only the key index names: each must share a key with it once read (a hash may be all they share). */
+  const unchecked = new Map<string, Set<string>>();
+  for (const item of items) {
+    const ids = localCandidateIds(ctx, item);
+    candidateIds.set(item.id, ids);
+    unchecked.set(item.id, indexOnly(ctx, item, ids));
+  }
 
   // Only ask the other side when what we hold is not all of it.
   const needsRemote = !ctx.feeds.complete(partner) && (config.matchKeys.length > 0 || config[partner].linkField !== undefined);
@@ -33,7 +40,10 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
       // Read with every mapped column: a narrow held record (fullReads.ts) is complete now.
       local?.complete(found.id, found);
       for (const item of items) {
-        if (pointsAt(ctx.compiled, item.side, recordOf(item), found)) candidateIds.get(item.id)?.add(found.id);
+        if (pointsAt(ctx.compiled, item.side, recordOf(item), found)) {
+          candidateIds.get(item.id)?.add(found.id);
+          unchecked.get(item.id)?.delete(found.id);
+        }
       }
     }
   }
@@ -58,7 +68,10 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
   const tasks: PairTask[] = [];
   for (const item of items) {
     const record = recordOf(item);
-    const ids = [...(candidateIds.get(item.id) ?? [])].filter((id) => records.has(id));
+    const doubtful = unchecked.get(item.id);
+    const ids = [...(candidateIds.get(item.id) ?? [])].filter(
+      (id) => records.has(id) && (!doubtful?.has(id) || sharesKey(ctx.compiled, partner, records.get(id)!, record)),
+    );
     const taken = new Set(ids.filter((id) => ctx.claims.claimedByOther(partner, id, item) || ctx.links.get(partner, id) !== undefined));
     const forced = ctx.decisions.pendingPartner(item.side, item.id);
     let result = findPartner(
@@ -123,6 +136,13 @@ export function localCandidateIds(ctx: RunContext, item: UnitItem): Set<string> 
   const before = formerPartnerId(ctx, item.side, record);
   if (before) ids.add(before);
   return ids;
+}
+
+/** Of `ids` (localCandidateIds), those only the other side's key index names: not a pending decision, not the former partner. */
+function indexOnly(ctx: RunContext, item: UnitItem, ids: ReadonlySet<string>): Set<string> {
+  const forced = ctx.decisions.pendingPartner(item.side, item.id);
+  const before = formerPartnerId(ctx, item.side, recordOf(item));
+  return new Set([...ids].filter((id) => id !== forced && id !== before));
 }
 
 /** The id a record's own link field still names, where the other side has a scope exit that could have left it (none otherwise). */

@@ -34,8 +34,10 @@ export async function writeAll(ctx: RunContext, planned: readonly Planned[]): Pr
     plan.actions.forEach((action, j) => {
       const outcome = outcomes.get(`${i}.${j}`);
       if (!outcome?.ok) return;
-      if (action.kind === "delete") ctx.links.wroteDelete(action.side, outcome.id);
-      else ctx.links.wrote(action.side, outcome.id, outcome.version);
+      // The record's id as the run read it: the string its link holds too, not a second copy per record from the answer.
+      const id = action.kind !== "create" && action.id === outcome.id ? action.id : outcome.id;
+      if (action.kind === "delete") ctx.links.wroteDelete(action.side, id);
+      else ctx.links.wrote(action.side, id, outcome.version);
     });
   }
   return outcomes;

@@ -18,6 +18,9 @@ const configs = loadConfigs();
 export const hlf: CompiledConfig = compileConfig(configs.find((c) => c.id === "likepersons")!);
 export const hlfActivities: CompiledConfig = compileConfig(configs.find((c) => c.id === "activities")!);
 
+/** Two e-mail addresses with the same 32-bit FNV-1a hash, the key index's (found by search over `person<n>@example.org`). */
+export const COLLIDING = ["person99238@example.org", "person517802@example.org"] as const;
+
 export interface Person {
   firstName: string;
   lastName: string;

@@ -2,10 +2,12 @@
  * No Bicep compiler here: these tests keep infra/, the settings code, local.settings.example.json,
  * host.json and package.json consistent by reading them.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
+import { workerNodeFlags } from "../../bench/nodeFlags.js";
 import { appRoot, loadSettings, SETTING_NAMES } from "../../shared/config/settings.js";
 import { TELEMETRY_SETTINGS } from "../../shared/telemetry/setup.js";
 
@@ -52,6 +54,7 @@ const AZURE_MANAGED = [
   "AzureWebJobsStorage__clientId",
   "APPLICATIONINSIGHTS_CONNECTION_STRING",
   "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+  "languageWorkers__node__arguments",
 ];
 
 const infraSettings = () => [
@@ -110,6 +113,15 @@ describe("infra", () => {
     expect(app).toMatch(/type: 'blobContainer'/);
     expect(app).toMatch(/authentication: \{ type: 'UserAssignedIdentity'/);
     expect(app).toMatch(/AzureWebJobsStorage__credential: 'managedidentity'/);
+  });
+
+  test("the worker's node flags are ones Node accepts, and the benchmark runs with them", () => {
+    const flags = workerNodeFlags(root);
+    expect(flags).toContain("--heap-growing-percent=30");
+    // Node refuses to start on a flag it (or V8) does not know: a misspelt one would stop the worker on Azure.
+    const started = spawnSync(process.execPath, [...flags, "-e", "0"], { encoding: "utf8" });
+    expect(started.stderr).toBe("");
+    expect(started.status).toBe(0);
   });
 
   test("every role assignment is named guid(scope, principal, role)", () => {

@@ -69,3 +69,52 @@ describe("LinkCache.shed", () => {
     expect(cache.get("portal", "p3")).toBeUndefined();
   });
 });
+
+describe("the run's own writes (the echo check's marks)", () => {
+  const written: Link = { meanderId: "m1", portalId: "p1", baseline: { a: "h:AAAAAAAAAAAAAAAA" }, meanderVersion: "7", portalVersion: 'W/"9"' };
+  const echoes = { meander: { versions: { m1: "7" }, deleted: [] }, portal: { versions: { p1: 'W/"9"' }, deleted: [] } };
+
+  it("a link the run saved stays its own when shed and when read back, and a dropped one keeps the version its write left", async () => {
+    const state = new MemoryStateStore();
+    await state.putLinks("likepersons", [written]);
+    const cache = new LinkCache(state, "likepersons");
+    cache.wrote("meander", "m1", "7");
+    cache.wrote("portal", "p1", 'W/"9"');
+    cache.remember(written);
+    expect(cache.expectedEchoes()).toEqual(echoes);
+    cache.shed([written]);
+    expect(cache.savedByRun("portal", "p1")?.portalVersion).toBe('W/"9"');
+    expect(cache.expectedEchoes()).toEqual(echoes);
+    await cache.load([{ side: "meander", id: "m1" }]);
+    expect(cache.savedByRun("meander", "m1")).toEqual(written);
+    expect(cache.expectedEchoes()).toEqual(echoes);
+    cache.shed([cache.get("meander", "m1")!]);
+    cache.forget(written);
+    expect(cache.savedByRun("meander", "m1")).toBeUndefined();
+    expect(cache.unlinkedByRun("meander", "m1")).toBe("7");
+    expect(cache.unlinkedByRun("portal", "p1")).toBe('W/"9"');
+    expect(cache.expectedEchoes()).toEqual(echoes);
+  });
+
+  it("a later write's version counts over the one a thin link stands for", () => {
+    const cache = new LinkCache(new MemoryStateStore(), "likepersons");
+    cache.wrote("meander", "m1", "7");
+    cache.remember(written);
+    cache.shed([written]);
+    cache.wrote("meander", "m1", "8");
+    cache.forget(written);
+    expect(cache.unlinkedByRun("meander", "m1")).toBe("8");
+  });
+
+  it("a link read from the store, not saved by the run, is not its own; nor is a record it only dropped without writing", async () => {
+    const state = new MemoryStateStore();
+    await state.putLinks("likepersons", [written]);
+    const cache = new LinkCache(state, "likepersons");
+    await cache.load([{ side: "portal", id: "p1" }]);
+    expect(cache.get("portal", "p1")).toEqual(written);
+    expect(cache.savedByRun("portal", "p1")).toBeUndefined();
+    cache.forget(written);
+    expect(cache.unlinkedByRun("portal", "p1")).toBeUndefined();
+    expect(cache.expectedEchoes()).toEqual({ meander: { versions: {}, deleted: [] }, portal: { versions: {}, deleted: [] } });
+  });
+});

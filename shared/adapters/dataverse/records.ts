@@ -6,7 +6,11 @@ import type { SideRecord } from "../../core/types.js";
  * does not need: Dataverse sends UTC). We hand the core strings again, in the
  * form Dataverse sent them (no milliseconds), so values compare with baselines.
  */
-const isoString = (date: Date): string => date.toISOString().replace(/\.000Z$/, "Z");
+const isoString = (date: Date): string => {
+  const iso = date.toISOString();
+  // Joined, not concatenated: one flat string instead of a rope over the longer one (a first run holds every changed row's).
+  return iso.endsWith(".000Z") ? [iso.slice(0, 19), "Z"].join("") : iso;
+};
 
 function plain(value: unknown): unknown {
   if (value instanceof Date) return isoString(value);
@@ -29,13 +33,14 @@ export function toSideRecord(row: Readonly<Record<string, unknown>>, idField: st
   const id = row[idField];
   if (typeof id !== "string") throw new Error(`row without ${idField}`);
   const etag = row["@odata.etag"];
-  const modified = row["modifiedon"];
-  const modifiedOn = modified instanceof Date ? isoString(modified) : typeof modified === "string" ? modified : undefined;
+  const data = columns(row);
+  // The same string as the column's (the `newest` policy reads it from here).
+  const modifiedOn = data["modifiedon"];
   return {
     id,
     ...(typeof etag === "string" ? { version: etag } : {}),
-    ...(modifiedOn ? { modifiedOn } : {}),
-    data: columns(row),
+    ...(typeof modifiedOn === "string" && modifiedOn ? { modifiedOn } : {}),
+    data,
   };
 }
 

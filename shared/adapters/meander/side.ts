@@ -61,6 +61,15 @@ function toContractData(data: Readonly<Record<string, unknown>>): Record<string,
 /** Meander data as the core sees it: the contract's data with the record id in it (mappings may use it). */
 const toSideRecord = (r: WireRecord): SideRecord => ({ id: r.id, version: r.version, modifiedOn: r.modifiedAt, data: { id: r.id, ...r.data } });
 
+/** Notes a change as handed over; false when this version of the record already was. */
+function firstDelivery(delivered: Map<string, string | string[]>, id: string, version: string): boolean {
+  const before = delivered.get(id);
+  if (before === undefined) delivered.set(id, version);
+  else if (before === version || (Array.isArray(before) && before.includes(version))) return false;
+  else delivered.set(id, Array.isArray(before) ? [...before, version] : [before, version]);
+  return true;
+}
+
 export class MeanderSide implements RecordSide {
   readonly side = "meander" as const;
   private readonly http: MeanderHttp;
@@ -86,7 +95,8 @@ export class MeanderSide implements RecordSide {
     let fullResync = false;
     let stalls = 0;
     // A page served twice (a replaying proxy, a retried request) must not hand the same change over twice.
-    const delivered = new Set<string>();
+    // Keyed by the record's id (a string the run holds anyway), not by an id@version string per change.
+    const delivered = new Map<string, string | string[]>();
     for (;;) {
       let page: ChangesPage;
       try {
@@ -115,9 +125,7 @@ export class MeanderSide implements RecordSide {
       const records: SideRecord[] = [];
       const deletedIds: string[] = [];
       for (const item of page.items) {
-        const key = `${item.id}@${item.version}`;
-        if (delivered.has(key)) continue;
-        delivered.add(key);
+        if (!firstDelivery(delivered, item.id, item.version)) continue;
         if ("deleted" in item) deletedIds.push(item.id);
         else records.push(toSideRecord(item));
       }
