@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { appRoot } from "../shared/config/settings.js";
 
-export const WORKER_FLAGS_FILE = join("infra", "modules", "functionapp.bicep");
+const WORKER_FLAGS_FILE = join("infra", "modules", "functionapp.bicep");
 
 export function workerNodeFlags(root: string = appRoot()): string[] {
   const bicep = readFileSync(join(root, WORKER_FLAGS_FILE), "utf8");

@@ -66,8 +66,7 @@ export async function writeLinkBacks(ctx: RunContext, backs: readonly LinkBack[]
     for (const outcome of list) {
       const back = byRef.get(outcome.ref)!;
       outcomes.set(back.pair, outcome);
-      // The id the run holds (the created record's, in its link), not the answer's copy of it.
-      if (outcome.ok) ctx.links.wrote(back.side, back.op.id === outcome.id ? back.op.id : outcome.id, outcome.version);
+      if (outcome.ok) ctx.links.wrote(back.side, outcome.id, outcome.version);
     }
   }
   return outcomes;

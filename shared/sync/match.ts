@@ -27,9 +27,9 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
   /** Per item, the candidates only the key index names: each must share a key with it once read (a hash may be all they share). */
   const unchecked = new Map<string, Set<string>>();
   for (const item of items) {
-    const ids = localCandidateIds(ctx, item);
-    candidateIds.set(item.id, ids);
-    unchecked.set(item.id, indexOnly(ctx, item, ids));
+    const local = localCandidates(ctx, item);
+    candidateIds.set(item.id, local.ids);
+    unchecked.set(item.id, local.indexOnly);
   }
 
   // Only ask the other side when what we hold is not all of it.
@@ -128,21 +128,22 @@ export async function matchUnit(ctx: RunContext, items: readonly UnitItem[]): Pr
  * changes or key index, a person's pending decision, and the partner its link field still names.
  */
 export function localCandidateIds(ctx: RunContext, item: UnitItem): Set<string> {
-  const partner = otherSide(item.side);
-  const record = recordOf(item);
-  const ids = ctx.feeds.heldOf(partner)?.candidateIds(record) ?? ctx.feeds.indexOf(partner)?.candidateIds(record) ?? new Set<string>();
-  const forced = ctx.decisions.pendingPartner(item.side, item.id);
-  if (typeof forced === "string") ids.add(forced);
-  const before = formerPartnerId(ctx, item.side, record);
-  if (before) ids.add(before);
-  return ids;
+  return localCandidates(ctx, item).ids;
 }
 
-/** Of `ids` (localCandidateIds), those only the other side's key index names: not a pending decision, not the former partner. */
-function indexOnly(ctx: RunContext, item: UnitItem, ids: ReadonlySet<string>): Set<string> {
+/** localCandidateIds, and of them those only the key index names (not a pending decision, not the former partner). */
+function localCandidates(ctx: RunContext, item: UnitItem): { ids: Set<string>; indexOnly: Set<string> } {
+  const partner = otherSide(item.side);
+  const record = recordOf(item);
+  const indexOnly = ctx.feeds.heldOf(partner)?.candidateIds(record) ?? ctx.feeds.indexOf(partner)?.candidateIds(record) ?? new Set<string>();
+  const ids = new Set(indexOnly);
   const forced = ctx.decisions.pendingPartner(item.side, item.id);
-  const before = formerPartnerId(ctx, item.side, recordOf(item));
-  return new Set([...ids].filter((id) => id !== forced && id !== before));
+  for (const id of [typeof forced === "string" ? forced : undefined, formerPartnerId(ctx, item.side, record)]) {
+    if (!id) continue;
+    ids.add(id);
+    indexOnly.delete(id);
+  }
+  return { ids, indexOnly };
 }
 
 /** The id a record's own link field still names, where the other side has a scope exit that could have left it (none otherwise). */
